@@ -1,0 +1,241 @@
+"""Tables. Discord IDs are BigInteger; datetimes are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from bot.db.types import UTCDateTime
+
+ACTIVE_CLAIM = sa.text("ended_at IS NULL")
+
+
+def _id(**kw: object) -> int:
+    return Field(sa_type=sa.BigInteger, **kw)  # type: ignore[no-any-return, call-overload]
+
+
+def _when(**kw: object) -> datetime:
+    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[no-any-return, call-overload]
+
+
+class GuildSettings(SQLModel, table=True):
+    """Everything /config sets, with SPEC defaults, plus the guild's task counter."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    next_task_number: int = Field(default=1)
+    tasks_channel_id: int | None = _id(default=None, nullable=True)
+    review_channel_id: int | None = _id(default=None, nullable=True)
+    digest_channel_id: int | None = _id(default=None, nullable=True)
+    maintainer_role_id: int | None = _id(default=None, nullable=True)
+    reviewer_role_id: int | None = _id(default=None, nullable=True)
+    claim_days: int | None = Field(default=None, nullable=True)
+    max_extensions: int = 2
+    limit_newcomer: int = 1
+    limit_contributor: int = 3
+    limit_regular: int = 5
+    required_approvals: int = 1
+    regular_threshold: int = 5
+    regulars_can_create: bool = False
+    proposal_endorsements: int = 2
+    proposal_window_hours: int = 72
+    claim_warning_fraction: float = 0.5
+    review_points: int = 1
+    rework_limit: int = 3
+    review_nudge_hours: int = 48
+    kudos_weekly_budget: int = 5
+    digest_day: int = 0  # Monday, as in datetime.weekday()
+    digest_time: str = Field(default="17:00", max_length=5)
+    digest_timezone: str = Field(default="UTC", max_length=64)
+    digest_enabled: bool = True
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class Milestone(SQLModel, table=True):
+    __tablename__ = "milestones"
+    __table_args__ = (sa.UniqueConstraint("guild_id", "points", name="uq_milestones_guild_points"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id(foreign_key="guild_settings.guild_id", ondelete="CASCADE")
+    points: int
+    role_id: int = _id()
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        sa.UniqueConstraint("guild_id", "number", name="uq_tasks_guild_number"),
+        sa.Index("ix_tasks_board", "guild_id", "status", "number"),
+        sa.Index("ix_tasks_blocked_by", "blocked_by_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id(foreign_key="guild_settings.guild_id", ondelete="CASCADE")
+    number: int
+    title: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+    points: int = 1
+    tags: str = Field(default="", max_length=400)  # comma-joined, normalised by the domain
+    due_at: datetime | None = _when(default=None, nullable=True)
+    capacity: int = 1
+    status: str = Field(max_length=16)
+    creator_id: int = _id()
+    blocked_by_id: int | None = Field(
+        default=None, foreign_key="tasks.id", ondelete="SET NULL", nullable=True
+    )
+    claim_days: int | None = Field(default=None, nullable=True)
+    rework_rounds: int = 0
+    review_round: int = 0
+    card_channel_id: int | None = _id(default=None, nullable=True)
+    card_message_id: int | None = _id(default=None, nullable=True)
+    thread_id: int | None = _id(default=None, nullable=True)
+    status_changed_at: datetime = _when()
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    version: int = 1
+
+
+class ClaimRow(SQLModel, table=True):
+    __tablename__ = "claims"
+    __table_args__ = (
+        # The expiry sweep reads only active claims, ordered by expiry.
+        sa.Index(
+            "ix_claims_active_expiry",
+            "expires_at",
+            sqlite_where=ACTIVE_CLAIM,
+            postgresql_where=ACTIVE_CLAIM,
+        ),
+        sa.Index("ix_claims_member_active", "guild_id", "member_id", "ended_at"),
+        sa.Index("ix_claims_task", "task_id", "ended_at"),
+        # One active claim per member and task, whatever the race.
+        sa.Index(
+            "uq_claims_active_member",
+            "task_id",
+            "member_id",
+            unique=True,
+            sqlite_where=ACTIVE_CLAIM,
+            postgresql_where=ACTIVE_CLAIM,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    guild_id: int = _id()
+    member_id: int = _id()
+    claimed_at: datetime = _when()
+    expires_at: datetime = _when()
+    extensions: int = 0
+    ended_at: datetime | None = _when(default=None, nullable=True)
+    end_reason: str | None = Field(default=None, max_length=16, nullable=True)
+    handoff_note: str | None = Field(default=None, max_length=1000, nullable=True)
+
+
+class Submission(SQLModel, table=True):
+    __tablename__ = "submissions"
+    __table_args__ = (sa.Index("ix_submissions_task", "task_id", "round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    guild_id: int = _id()
+    member_id: int = _id()
+    round: int
+    link: str = Field(default="", max_length=500)
+    notes: str = Field(default="", max_length=1000)
+    created_at: datetime = _when()
+
+
+class Review(SQLModel, table=True):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        sa.UniqueConstraint("task_id", "round", "reviewer_id", name="uq_reviews_round_reviewer"),
+        sa.Index("ix_reviews_guild_time", "guild_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    guild_id: int = _id()
+    reviewer_id: int = _id()
+    round: int
+    verdict: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=1000)
+    credited: bool = False
+    created_at: datetime = _when()
+
+
+class ProposalVote(SQLModel, table=True):
+    __tablename__ = "proposal_votes"
+    __table_args__ = (sa.UniqueConstraint("task_id", "member_id", name="uq_proposal_votes_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    guild_id: int = _id()
+    member_id: int = _id()
+    kind: str = Field(max_length=16)  # endorse | object
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = _when()
+
+
+class TaskHistory(SQLModel, table=True):
+    """Append-only: one row per applied action."""
+
+    __tablename__ = "task_history"
+    __table_args__ = (
+        sa.Index("ix_history_guild_time", "guild_id", "created_at"),
+        sa.Index("ix_history_task", "task_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id()
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    actor_id: int = _id()
+    action: str = Field(max_length=24)
+    from_status: str | None = Field(default=None, max_length=16, nullable=True)
+    to_status: str = Field(max_length=16)
+    note: str = Field(default="", max_length=2000)
+    created_at: datetime = _when()
+
+
+class LedgerEntry(SQLModel, table=True):
+    """Append-only credit. Every score is a sum over these rows."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (
+        sa.Index("ix_ledger_member", "guild_id", "member_id", "kind"),
+        sa.Index("ix_ledger_guild_time", "guild_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id()
+    member_id: int = _id()
+    kind: str = Field(max_length=16)  # task | review | kudos
+    points: int = 0
+    task_id: int | None = Field(
+        default=None, foreign_key="tasks.id", ondelete="SET NULL", nullable=True
+    )
+    review_id: int | None = Field(
+        default=None, foreign_key="reviews.id", ondelete="SET NULL", nullable=True
+    )
+    giver_id: int | None = _id(default=None, nullable=True)
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = _when()
+
+
+class GuildMember(SQLModel, table=True):
+    __tablename__ = "guild_members"
+
+    guild_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    member_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    reminders_enabled: bool = True
+    away_until: datetime | None = _when(default=None, nullable=True)
+    ranking_visible: bool = True
+    updated_at: datetime = _when()

@@ -1,0 +1,285 @@
+"""All SQL lives here. Methods read or write within the caller's unit of work; none commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.db.models import (
+    ClaimRow,
+    GuildMember,
+    GuildSettings,
+    LedgerEntry,
+    Milestone,
+    ProposalVote,
+    Review,
+    Submission,
+    Task,
+    TaskHistory,
+)
+
+ACTIVE = ("open", "claimed")
+
+
+def tags_to_column(tags: Sequence[str]) -> str:
+    """Stored as ",a,b," so a tag filter is one exact LIKE."""
+    return f",{','.join(tags)}," if tags else ""
+
+
+def tags_from_column(value: str) -> tuple[str, ...]:
+    return tuple(t for t in value.split(",") if t)
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def dialect(self) -> str:
+        bind = self.session.get_bind()
+        return bind.dialect.name
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    # -- guild settings ----------------------------------------------------------------
+
+    async def ensure_guild(self, guild_id: int, now: datetime) -> GuildSettings:
+        stmt = self._insert(GuildSettings).values(guild_id=guild_id, created_at=now, updated_at=now)
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["guild_id"]))
+        settings = await self.session.get(GuildSettings, guild_id)
+        assert settings is not None
+        return settings
+
+    async def get_guild(self, guild_id: int) -> GuildSettings | None:
+        return await self.session.get(GuildSettings, guild_id)
+
+    async def next_task_number(self, guild_id: int) -> int:
+        stmt = (
+            sa.update(GuildSettings)
+            .where(col(GuildSettings.guild_id) == guild_id)
+            .values(next_task_number=GuildSettings.next_task_number + 1)
+            .returning(col(GuildSettings.next_task_number))
+        )
+        value = (await self.session.execute(stmt)).scalar_one()
+        return int(value) - 1
+
+    async def milestones(self, guild_id: int) -> Sequence[Milestone]:
+        stmt = (
+            sa.select(Milestone)
+            .where(col(Milestone.guild_id) == guild_id)
+            .order_by(col(Milestone.points))
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    # -- members -------------------------------------------------------------------------
+
+    async def touch_member(self, guild_id: int, member_id: int, now: datetime) -> None:
+        """Upsert and write the member's row: on PostgreSQL the row lock serialises one
+        member's concurrent claims, so two claims at once cannot both pass the limit."""
+        stmt = self._insert(GuildMember).values(
+            guild_id=guild_id, member_id=member_id, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["guild_id", "member_id"], set_={"updated_at": now}
+        )
+        await self.session.execute(stmt)
+
+    async def get_member(self, guild_id: int, member_id: int) -> GuildMember | None:
+        return await self.session.get(GuildMember, (guild_id, member_id))
+
+    # -- tasks ---------------------------------------------------------------------------
+
+    async def task_by_number(self, guild_id: int, number: int) -> Task | None:
+        stmt = sa.select(Task).where(col(Task.guild_id) == guild_id, col(Task.number) == number)
+        return (await self.session.scalars(stmt)).first()
+
+    async def task_by_id(self, task_id: int) -> Task | None:
+        return await self.session.get(Task, task_id)
+
+    async def numbers_for_ids(self, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+        if not ids:
+            return {}
+        stmt = sa.select(col(Task.id), col(Task.number), col(Task.status)).where(col(Task.id).in_(ids))
+        return {int(row[0] or 0): (row[1], row[2]) for row in (await self.session.execute(stmt)).all()}
+
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def compare_and_set(self, task_id: int, version: int, values: dict[str, Any]) -> bool:
+        """Write the task only if nobody changed it since we read `version`."""
+        stmt = (
+            sa.update(Task)
+            .where(col(Task.id) == task_id, col(Task.version) == version)
+            .values(version=version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def list_tasks(
+        self,
+        guild_id: int,
+        statuses: Sequence[str] | None,
+        tag: str | None,
+        member_id: int | None,
+        after_number: int,
+        limit: int,
+    ) -> Sequence[Task]:
+        stmt = sa.select(Task).where(
+            col(Task.guild_id) == guild_id, col(Task.number) > after_number
+        )
+        if statuses:
+            stmt = stmt.where(col(Task.status).in_(statuses))
+        if tag:
+            stmt = stmt.where(col(Task.tags).contains(f",{tag},", autoescape=True))
+        if member_id is not None:
+            held = sa.select(col(ClaimRow.task_id)).where(
+                col(ClaimRow.guild_id) == guild_id,
+                col(ClaimRow.member_id) == member_id,
+                col(ClaimRow.ended_at).is_(None),
+            )
+            stmt = stmt.where(col(Task.id).in_(held))
+        stmt = stmt.order_by(col(Task.number)).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+    # -- claims --------------------------------------------------------------------------
+
+    async def active_claims(self, task_id: int) -> Sequence[ClaimRow]:
+        stmt = (
+            sa.select(ClaimRow)
+            .where(col(ClaimRow.task_id) == task_id, col(ClaimRow.ended_at).is_(None))
+            .order_by(col(ClaimRow.claimed_at), col(ClaimRow.id))
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def active_claims_for_tasks(self, task_ids: Sequence[int]) -> Sequence[ClaimRow]:
+        if not task_ids:
+            return []
+        stmt = (
+            sa.select(ClaimRow)
+            .where(col(ClaimRow.task_id).in_(task_ids), col(ClaimRow.ended_at).is_(None))
+            .order_by(col(ClaimRow.claimed_at), col(ClaimRow.id))
+            # Rows changed by bulk UPDATEs in this transaction must be re-read.
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def count_held_claims(self, guild_id: int, member_id: int) -> int:
+        """Claims that count against the limit: work in hand, not work waiting for review."""
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(ClaimRow)
+            .join(Task, col(Task.id) == col(ClaimRow.task_id))
+            .where(
+                col(ClaimRow.guild_id) == guild_id,
+                col(ClaimRow.member_id) == member_id,
+                col(ClaimRow.ended_at).is_(None),
+                col(Task.status).in_(ACTIVE),
+            )
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def last_handoff_note(self, task_id: int) -> str | None:
+        stmt = (
+            sa.select(col(ClaimRow.handoff_note))
+            .where(col(ClaimRow.task_id) == task_id, col(ClaimRow.end_reason) == "released")
+            .order_by(col(ClaimRow.ended_at).desc(), col(ClaimRow.id).desc())
+            .limit(1)
+        )
+        note = (await self.session.execute(stmt)).scalar_one_or_none()
+        return note or None
+
+    async def end_claims(
+        self, task_id: int, member_ids: Sequence[int], now: datetime, reason: str, note: str | None
+    ) -> None:
+        stmt = (
+            sa.update(ClaimRow)
+            .where(
+                col(ClaimRow.task_id) == task_id,
+                col(ClaimRow.member_id).in_(member_ids),
+                col(ClaimRow.ended_at).is_(None),
+            )
+            .values(ended_at=now, end_reason=reason, handoff_note=note or None)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
+
+    async def renew_claim(
+        self, task_id: int, member_id: int, expires_at: datetime, extensions: int
+    ) -> None:
+        stmt = (
+            sa.update(ClaimRow)
+            .where(
+                col(ClaimRow.task_id) == task_id,
+                col(ClaimRow.member_id) == member_id,
+                col(ClaimRow.ended_at).is_(None),
+            )
+            .values(expires_at=expires_at, extensions=extensions)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
+
+    # -- reviews, submissions, votes -------------------------------------------------------
+
+    async def reviews_in_round(self, task_id: int, round_: int) -> Sequence[Review]:
+        stmt = sa.select(Review).where(col(Review.task_id) == task_id, col(Review.round) == round_)
+        return (await self.session.scalars(stmt)).all()
+
+    async def uncredited_reviews(self, task_id: int) -> Sequence[Review]:
+        stmt = (
+            sa.select(Review)
+            .where(col(Review.task_id) == task_id, col(Review.credited).is_(False))
+            .order_by(col(Review.id))
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def mark_reviews_credited(self, review_ids: Sequence[int]) -> None:
+        if review_ids:
+            await self.session.execute(
+                sa.update(Review)
+                .where(col(Review.id).in_(review_ids))
+                .values(credited=True)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def latest_submission(self, task_id: int) -> Submission | None:
+        stmt = (
+            sa.select(Submission)
+            .where(col(Submission.task_id) == task_id)
+            .order_by(col(Submission.id).desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(stmt)).first()
+
+    async def votes(self, task_id: int) -> Sequence[ProposalVote]:
+        stmt = sa.select(ProposalVote).where(col(ProposalVote.task_id) == task_id)
+        return (await self.session.scalars(stmt)).all()
+
+    # -- history and ledger ----------------------------------------------------------------
+
+    async def history(self, task_id: int, limit: int) -> Sequence[TaskHistory]:
+        stmt = (
+            sa.select(TaskHistory)
+            .where(col(TaskHistory.task_id) == task_id)
+            .order_by(col(TaskHistory.id))
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def done_task_count(self, guild_id: int, member_id: int) -> int:
+        stmt = sa.select(sa.func.count(sa.distinct(col(LedgerEntry.task_id)))).where(
+            col(LedgerEntry.guild_id) == guild_id,
+            col(LedgerEntry.member_id) == member_id,
+            col(LedgerEntry.kind) == "task",
+        )
+        return int((await self.session.execute(stmt)).scalar_one())

@@ -1,0 +1,1 @@
+"""Pure rules of Peerboard: no I/O, no Discord, no database, no clock."""

@@ -1,0 +1,889 @@
+"""TaskService: one method per SPEC §2 action, plus show, list and history.
+
+Every mutating call is one transaction that compare-and-sets the task's version, writes
+what the domain decided, and appends one history row. A lost race retries from a fresh
+read, so the loser sees the winner's state (and usually a clear refusal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import sqlalchemy.exc
+
+from bot.db.models import (
+    ClaimRow,
+    GuildSettings,
+    LedgerEntry,
+    ProposalVote,
+    Review,
+    Submission,
+    Task,
+    TaskHistory,
+)
+from bot.db.repository import Repository, tags_from_column, tags_to_column
+from bot.db.uow import Database
+from bot.domain import lifecycle as lc
+from bot.domain import rules as r
+from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.lifecycle import Outcome, TaskState
+from bot.domain.model import Action, Actor, ClaimEnd, LedgerKind, Rules, Status, TrustLevel, Verdict
+from bot.services.clock import Clock
+from bot.services.views import (
+    ActionResult,
+    ClaimView,
+    HistoryView,
+    MemberStanding,
+    SubmissionView,
+    TaskPage,
+    TaskView,
+)
+
+FINISHED: Final = (Status.DONE.value, Status.CANCELLED.value)
+ACTIVE_STATUSES: Final = (Status.OPEN.value, Status.CLAIMED.value, Status.IN_REVIEW.value)
+LIST_STATUSES: Final = {s.value for s in Status} | {"all"}
+PAGE_SIZE: Final = 10
+HISTORY_LIMIT: Final = 200
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+def rules_of(settings: GuildSettings) -> Rules:
+    return Rules(
+        claim_days=settings.claim_days,
+        max_extensions=settings.max_extensions,
+        limit_newcomer=settings.limit_newcomer,
+        limit_contributor=settings.limit_contributor,
+        limit_regular=settings.limit_regular,
+        required_approvals=settings.required_approvals,
+        regular_threshold=settings.regular_threshold,
+        regulars_can_create=settings.regulars_can_create,
+        proposal_endorsements=settings.proposal_endorsements,
+        proposal_window_hours=settings.proposal_window_hours,
+        claim_warning_fraction=settings.claim_warning_fraction,
+        review_points=settings.review_points,
+        rework_limit=settings.rework_limit,
+    )
+
+
+def parse_task_number(raw: str | int) -> int:
+    """Accepts 12, "12", "#12" and autocomplete values like "12"."""
+    if isinstance(raw, int):
+        number = raw
+    else:
+        text = raw.strip().lstrip("#").split(" ", 1)[0].split("·", 1)[0].strip()
+        if not text.isdigit():
+            raise InvalidInput(f"“{raw[:40]}” is not a task number — use one like 12 or #12.")
+        number = int(text)
+    if number < 1:
+        raise InvalidInput("Task numbers start at 1.")
+    return number
+
+
+@dataclass
+class _Ctx:
+    repo: Repository
+    now: datetime
+    settings: GuildSettings
+    rules: Rules
+    task: Task
+    state: TaskState
+    claims: Sequence[ClaimRow]
+
+    async def level(self, member_id: int) -> TrustLevel:
+        done = await self.repo.done_task_count(self.task.guild_id, member_id)
+        return r.trust_level(done, self.rules)
+
+
+Decide = Callable[[_Ctx], Awaitable[Outcome]]
+After = Callable[[_Ctx, Outcome], Awaitable[None]]
+
+
+class TaskService:
+    def __init__(self, db: Database, clock: Clock, *, max_attempts: int = 8) -> None:
+        self._db = db
+        self._clock = clock
+        self._max_attempts = max_attempts
+
+    # -- queries ---------------------------------------------------------------------------
+
+    async def show(self, guild_id: int, number: int) -> TaskView:
+        async with self._db.unit() as uow:
+            settings = await self._settings(uow.repo, guild_id)
+            task = await self._task(uow.repo, guild_id, number)
+            return (await self._views(uow.repo, [task], settings, detail=True))[0]
+
+    async def list_tasks(
+        self,
+        guild_id: int,
+        *,
+        status: str | None = None,
+        tag: str | None = None,
+        member_id: int | None = None,
+        after: int = 0,
+        limit: int = PAGE_SIZE,
+    ) -> TaskPage:
+        if status is not None and status not in LIST_STATUSES:
+            raise InvalidInput(f"Unknown status “{status}”.")
+        statuses: Sequence[str] | None
+        if status == "all":
+            statuses = None
+        elif status is not None:
+            statuses = (status,)
+        else:
+            # Someone's own list shows all their work in progress; the board shows what is open.
+            statuses = ACTIVE_STATUSES if member_id is not None else (Status.OPEN.value,)
+        clean_tag = r.parse_tags(tag)[0] if tag and r.parse_tags(tag) else None
+        async with self._db.unit() as uow:
+            settings = await self._settings(uow.repo, guild_id)
+            rows = await uow.repo.list_tasks(
+                guild_id, statuses, clean_tag, member_id, after, limit + 1
+            )
+            page = list(rows[:limit])
+            views = await self._views(uow.repo, page, settings)
+            next_after = page[-1].number if len(rows) > limit else None
+        return TaskPage(tuple(views), next_after)
+
+    async def history(self, guild_id: int, number: int) -> tuple[TaskView, tuple[HistoryView, ...]]:
+        async with self._db.unit() as uow:
+            settings = await self._settings(uow.repo, guild_id)
+            task = await self._task(uow.repo, guild_id, number)
+            assert task.id is not None
+            rows = await uow.repo.history(task.id, HISTORY_LIMIT)
+            view = (await self._views(uow.repo, [task], settings))[0]
+        return view, tuple(
+            HistoryView(h.actor_id, h.action, h.from_status, h.to_status, h.note, h.created_at)
+            for h in rows
+        )
+
+    async def standing(self, actor: Actor) -> MemberStanding:
+        async with self._db.unit() as uow:
+            settings = await self._settings(uow.repo, actor.guild_id)
+            rules = rules_of(settings)
+            done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
+            level = r.trust_level(done, rules)
+            held = await uow.repo.count_held_claims(actor.guild_id, actor.member_id)
+        limit = None if actor.is_maintainer else r.claim_limit(level, rules)
+        return MemberStanding(actor.member_id, done, level, held, limit)
+
+    async def settings(self, guild_id: int) -> GuildSettings:
+        async with self._db.unit() as uow:
+            settings = await uow.repo.ensure_guild(guild_id, self._clock.now())
+            await uow.commit()
+            return settings
+
+    # -- creation --------------------------------------------------------------------------
+
+    async def create(
+        self,
+        actor: Actor,
+        title: str,
+        description: str | None = None,
+        points: int = 1,
+        tags: str | None = None,
+        due_at: datetime | None = None,
+        capacity: int = 1,
+        blocked_by: int | None = None,
+        claim_days: int | None = None,
+    ) -> ActionResult:
+        clean = self._clean_fields(title, description, points, tags, capacity)
+        if claim_days is not None and not 1 <= claim_days <= 90:
+            raise InvalidInput("A claim window must be between 1 and 90 days.")
+
+        async def decide(repo: Repository, rules: Rules, now: datetime) -> Outcome:
+            self._check_due(due_at, now)
+            done = await repo.done_task_count(actor.guild_id, actor.member_id)
+            return lc.create(actor, r.trust_level(done, rules), rules)
+
+        return await self._insert(
+            actor, decide, clean, due_at=due_at, blocked_by=blocked_by, claim_days=claim_days
+        )
+
+    async def propose(
+        self,
+        actor: Actor,
+        title: str,
+        description: str | None = None,
+        points: int = 1,
+        tags: str | None = None,
+    ) -> ActionResult:
+        clean = self._clean_fields(title, description, points, tags, 1)
+
+        async def decide(repo: Repository, rules: Rules, now: datetime) -> Outcome:
+            return lc.propose(actor)
+
+        return await self._insert(actor, decide, clean)
+
+    async def import_tasks(
+        self, actor: Actor, rows: Sequence[dict[str, Any]]
+    ) -> tuple[TaskView, ...]:
+        """All rows or none. Each row: title, description, points, tags, due_at, capacity.
+
+        Rows are validated first, then inserted in one transaction."""
+        if not rows:
+            raise InvalidInput("The file has no tasks in it.")
+        problems: list[str] = []
+        cleaned: list[tuple[dict[str, Any], datetime | None]] = []
+        now = self._clock.now()
+        for index, row in enumerate(rows, start=2):  # row 1 is the header
+            try:
+                fields = self._clean_fields(
+                    row.get("title") or "",
+                    row.get("description"),
+                    row.get("points", 1),
+                    row.get("tags"),
+                    row.get("capacity", 1),
+                )
+                due = row.get("due_at")
+                self._check_due(due, now)
+                cleaned.append((fields, due))
+            except InvalidInput as err:
+                problems.append(f"row {index}: {err.message}")
+        if problems:
+            shown = problems[:10]
+            more = f"\n…and {len(problems) - 10} more." if len(problems) > 10 else ""
+            raise InvalidInput(
+                "Nothing was imported. Fix these rows and try again:\n" + "\n".join(shown) + more
+            )
+        async with self._db.unit() as uow:
+            repo = uow.repo
+            settings = await repo.ensure_guild(actor.guild_id, now)
+            rules = rules_of(settings)
+            done = await repo.done_task_count(actor.guild_id, actor.member_id)
+            outcome = lc.create(actor, r.trust_level(done, rules), rules)
+            tasks: list[Task] = []
+            for fields, due in cleaned:
+                task = await self._new_task(repo, actor, outcome, fields, now, due_at=due)
+                tasks.append(task)
+            views = await self._views(repo, tasks, settings)
+            await uow.commit()
+        return tuple(views)
+
+    # -- proposals ------------------------------------------------------------------------
+
+    async def endorse(self, actor: Actor, number: int) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.endorse(c.state, actor, c.rules)
+
+        async def after(c: _Ctx, o: Outcome) -> None:
+            assert c.task.id is not None
+            c.repo.add(
+                ProposalVote(
+                    task_id=c.task.id,
+                    guild_id=actor.guild_id,
+                    member_id=actor.member_id,
+                    kind="endorse",
+                    created_at=c.now,
+                )
+            )
+
+        return await self._act(actor, number, decide, after)
+
+    async def object(self, actor: Actor, number: int, reason: str) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.object_(c.state, actor, reason)
+
+        async def after(c: _Ctx, o: Outcome) -> None:
+            assert c.task.id is not None
+            c.repo.add(
+                ProposalVote(
+                    task_id=c.task.id,
+                    guild_id=actor.guild_id,
+                    member_id=actor.member_id,
+                    kind="object",
+                    reason=o.note,
+                    created_at=c.now,
+                )
+            )
+
+        return await self._act(actor, number, decide, after)
+
+    async def open_by_consensus(self, guild_id: int, number: int, bot_id: int) -> ActionResult:
+        actor = Actor(guild_id, bot_id, is_bot=True)
+
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.open_by_consensus(c.state, c.task.status_changed_at, c.now, c.rules)
+
+        return await self._act(actor, number, decide)
+
+    # -- claims ----------------------------------------------------------------------------
+
+    async def claim(self, actor: Actor, number: int) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            if actor.member_id not in c.state.claimant_ids:
+                # Writing the member row first serialises one member's claims (PostgreSQL row lock).
+                await c.repo.touch_member(actor.guild_id, actor.member_id, c.now)
+            held = await c.repo.count_held_claims(actor.guild_id, actor.member_id)
+            return lc.claim(c.state, actor, await c.level(actor.member_id), held, c.rules, c.now)
+
+        return await self._act(actor, number, decide)
+
+    async def assign(
+        self, actor: Actor, number: int, member_id: int, *, member_is_bot: bool = False
+    ) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.assign(c.state, actor, member_id, member_is_bot, c.rules, c.now)
+
+        return await self._act(actor, number, decide, member_id=member_id)
+
+    async def release(self, actor: Actor, number: int, note: str | None = None) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.release(c.state, actor, note)
+
+        return await self._act(actor, number, decide)
+
+    async def extend(self, actor: Actor, number: int) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.extend(c.state, actor, c.rules, c.now)
+
+        return await self._act(actor, number, decide)
+
+    async def expire(self, guild_id: int, number: int, member_id: int, bot_id: int) -> ActionResult:
+        actor = Actor(guild_id, bot_id, is_bot=True)
+
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.expire(c.state, member_id, c.now)
+
+        return await self._act(actor, number, decide, member_id=member_id)
+
+    # -- review ----------------------------------------------------------------------------
+
+    async def submit(
+        self, actor: Actor, number: int, link: str | None = None, notes: str | None = None
+    ) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.submit(c.state, actor, link, notes)
+
+        async def after(c: _Ctx, o: Outcome) -> None:
+            assert c.task.id is not None
+            c.repo.add(
+                Submission(
+                    task_id=c.task.id,
+                    guild_id=actor.guild_id,
+                    member_id=actor.member_id,
+                    round=c.task.review_round + 1,
+                    link=(link or "").strip(),
+                    notes=(notes or "").strip(),
+                    created_at=c.now,
+                )
+            )
+
+        return await self._act(actor, number, decide, after)
+
+    async def approve(self, actor: Actor, number: int, comment: str | None = None) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.approve(c.state, actor, await c.level(actor.member_id), c.rules, comment)
+
+        return await self._act(actor, number, decide, self._review_writer(actor))
+
+    async def request_changes(self, actor: Actor, number: int, reason: str) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.request_changes(
+                c.state, actor, await c.level(actor.member_id), reason, c.rules, c.now
+            )
+
+        return await self._act(actor, number, decide, self._review_writer(actor))
+
+    def _review_writer(self, actor: Actor) -> After:
+        async def after(c: _Ctx, o: Outcome) -> None:
+            assert c.task.id is not None and o.review is not None
+            c.repo.add(
+                Review(
+                    task_id=c.task.id,
+                    guild_id=actor.guild_id,
+                    reviewer_id=actor.member_id,
+                    round=c.task.review_round,
+                    verdict=o.review.value,
+                    comment=o.note,
+                    created_at=c.now,
+                )
+            )
+
+        return after
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    async def edit(
+        self,
+        actor: Actor,
+        number: int,
+        *,
+        title: str | _Unset = UNSET,
+        description: str | _Unset = UNSET,
+        points: int | _Unset = UNSET,
+        tags: str | _Unset = UNSET,
+        due_at: datetime | _Unset | None = UNSET,
+        capacity: int | _Unset = UNSET,
+        blocked_by: int | _Unset | None = UNSET,
+    ) -> ActionResult:
+        values: dict[str, Any] = {}
+        if not isinstance(title, _Unset):
+            values["title"] = r.clean_title(title)
+        if not isinstance(description, _Unset):
+            values["description"] = r.clean_description(description)
+        if not isinstance(points, _Unset):
+            values["points"] = r.check_points(points)
+        if not isinstance(tags, _Unset):
+            values["tags"] = tags_to_column(r.parse_tags(tags))
+        if not isinstance(capacity, _Unset):
+            values["capacity"] = r.check_capacity(capacity)
+        if not values and isinstance(due_at, _Unset) and isinstance(blocked_by, _Unset):
+            raise InvalidInput("Nothing to change: give at least one field to edit.")
+
+        async def decide(c: _Ctx) -> Outcome:
+            if not isinstance(due_at, _Unset):
+                self._check_due(due_at, c.now)
+                values["due_at"] = due_at
+            if not isinstance(blocked_by, _Unset):
+                values["blocked_by_id"] = await self._blocker_id(c.repo, c.task, blocked_by)
+            return lc.edit(c.state, actor, values.get("capacity"))
+
+        changed = ", ".join(
+            sorted(
+                {
+                    *values,
+                    *(["due"] if not isinstance(due_at, _Unset) else []),
+                    *(["blocked_by"] if not isinstance(blocked_by, _Unset) else []),
+                }
+                - {"due_at", "blocked_by_id"}
+            )
+        )
+        return await self._act(actor, number, decide, fields=values, note=f"changed {changed}")
+
+    async def cancel(self, actor: Actor, number: int, reason: str) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.cancel(c.state, actor, reason)
+
+        return await self._act(actor, number, decide)
+
+    async def reopen(self, actor: Actor, number: int) -> ActionResult:
+        async def decide(c: _Ctx) -> Outcome:
+            return lc.reopen(c.state, actor)
+
+        return await self._act(actor, number, decide, fields={"rework_rounds": 0})
+
+    async def set_card(
+        self,
+        guild_id: int,
+        number: int,
+        channel_id: int,
+        message_id: int,
+        thread_id: int | None = None,
+    ) -> None:
+        """Remember where the card lives, so every change can edit it in place."""
+        async with self._db.unit() as uow:
+            task = await self._task(uow.repo, guild_id, number)
+            task.card_channel_id = channel_id
+            task.card_message_id = message_id
+            if thread_id is not None:
+                task.thread_id = thread_id
+            await uow.commit()
+
+    # -- machinery -------------------------------------------------------------------------
+
+    @staticmethod
+    def _clean_fields(
+        title: str, description: str | None, points: Any, tags: str | None, capacity: Any
+    ) -> dict[str, Any]:
+        try:
+            points_i = int(points) if points not in (None, "") else 1
+            capacity_i = int(capacity) if capacity not in (None, "") else 1
+        except (TypeError, ValueError):
+            raise InvalidInput("Points and capacity must be whole numbers.") from None
+        return {
+            "title": r.clean_title(title),
+            "description": r.clean_description(description),
+            "points": r.check_points(points_i),
+            "tags": tags_to_column(r.parse_tags(tags)),
+            "capacity": r.check_capacity(capacity_i),
+        }
+
+    @staticmethod
+    def _check_due(due_at: datetime | None, now: datetime) -> None:
+        if due_at is not None and due_at <= now:
+            raise InvalidInput("The due date is in the past; pick a later one.")
+
+    async def _settings(self, repo: Repository, guild_id: int) -> GuildSettings:
+        settings = await repo.get_guild(guild_id)
+        return settings if settings is not None else GuildSettings(guild_id=guild_id)
+
+    @staticmethod
+    async def _task(repo: Repository, guild_id: int, number: int) -> Task:
+        task = await repo.task_by_number(guild_id, number)
+        if task is None:
+            raise NotFound(f"There is no task #{number} in this server. Try /task list.")
+        return task
+
+    async def _blocker_id(
+        self, repo: Repository, task: Task | None, number: int | None
+    ) -> int | None:
+        if number is None:
+            return None
+        blocker = await self._task(repo, task.guild_id if task else 0, number) if task else None
+        assert blocker is not None and task is not None
+        if blocker.id == task.id:
+            raise InvalidInput("A task can't be blocked by itself.")
+        seen = 0
+        step: Task | None = blocker
+        while step is not None and step.blocked_by_id is not None and seen < 100:
+            if step.blocked_by_id == task.id:
+                raise InvalidInput(
+                    f"#{number} already waits on #{task.number}; that would be a loop."
+                )
+            step = await repo.task_by_id(step.blocked_by_id)
+            seen += 1
+        return blocker.id
+
+    async def _insert(
+        self,
+        actor: Actor,
+        decide: Callable[[Repository, Rules, datetime], Awaitable[Outcome]],
+        fields: dict[str, Any],
+        *,
+        due_at: datetime | None = None,
+        blocked_by: int | None = None,
+        claim_days: int | None = None,
+    ) -> ActionResult:
+        async with self._db.unit() as uow:
+            repo = uow.repo
+            now = self._clock.now()
+            settings = await repo.ensure_guild(actor.guild_id, now)
+            rules = rules_of(settings)
+            outcome = await decide(repo, rules, now)
+            blocker_id = None
+            if blocked_by is not None:
+                blocker = await self._task(repo, actor.guild_id, blocked_by)
+                blocker_id = blocker.id
+            task = await self._new_task(
+                repo,
+                actor,
+                outcome,
+                fields,
+                now,
+                due_at=due_at,
+                blocker_id=blocker_id,
+                claim_days=claim_days,
+            )
+            view = (await self._views(repo, [task], settings, detail=True))[0]
+            await uow.commit()
+        return ActionResult(outcome.action, view, None, outcome.after, actor.member_id)
+
+    async def _new_task(
+        self,
+        repo: Repository,
+        actor: Actor,
+        outcome: Outcome,
+        fields: dict[str, Any],
+        now: datetime,
+        *,
+        due_at: datetime | None = None,
+        blocker_id: int | None = None,
+        claim_days: int | None = None,
+    ) -> Task:
+        number = await repo.next_task_number(actor.guild_id)
+        task = Task(
+            guild_id=actor.guild_id,
+            number=number,
+            status=outcome.after.value,
+            creator_id=actor.member_id,
+            due_at=due_at,
+            blocked_by_id=blocker_id,
+            claim_days=claim_days,
+            status_changed_at=now,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
+        repo.add(task)
+        await repo.flush()
+        assert task.id is not None
+        repo.add(
+            TaskHistory(
+                guild_id=actor.guild_id,
+                task_id=task.id,
+                actor_id=actor.member_id,
+                action=outcome.action.value,
+                from_status=None,
+                to_status=outcome.after.value,
+                note=task.title,
+                created_at=now,
+            )
+        )
+        return task
+
+    async def _act(
+        self,
+        actor: Actor,
+        number: int,
+        decide: Decide,
+        after: After | None = None,
+        *,
+        member_id: int | None = None,
+        fields: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> ActionResult:
+        for _attempt in range(self._max_attempts):
+            try:
+                result = await self._attempt(actor, number, decide, after, member_id, fields, note)
+            except sqlalchemy.exc.IntegrityError:
+                # A unique index caught a concurrent duplicate; re-read and let the rules answer.
+                continue
+            if result is not None:
+                return result
+        raise Conflict(f"#{number} is changing a lot right now — please try again in a moment.")
+
+    async def _attempt(
+        self,
+        actor: Actor,
+        number: int,
+        decide: Decide,
+        after: After | None,
+        member_id: int | None,
+        fields: dict[str, Any] | None,
+        note: str | None,
+    ) -> ActionResult | None:
+        async with self._db.unit() as uow:
+            repo = uow.repo
+            now = self._clock.now()
+            settings = await repo.ensure_guild(actor.guild_id, now)
+            rules = rules_of(settings)
+            task = await self._task(repo, actor.guild_id, number)
+            assert task.id is not None
+            claims = await repo.active_claims(task.id)
+            state = await self._state(repo, task, claims)
+            ctx = _Ctx(repo, now, settings, rules, task, state, claims)
+            outcome = await decide(ctx)
+
+            values: dict[str, Any] = dict(fields or {})
+            values["status"] = outcome.after.value
+            values["updated_at"] = now
+            if outcome.after is not outcome.before:
+                values["status_changed_at"] = now
+            if outcome.new_round and outcome.action is Action.SUBMIT:
+                values["review_round"] = task.review_round + 1
+            if outcome.action is Action.REOPEN:
+                values["review_round"] = task.review_round + 1
+            if outcome.review is Verdict.CHANGES:
+                values["rework_rounds"] = task.rework_rounds + 1
+            if not await repo.compare_and_set(task.id, task.version, values):
+                return None  # someone else changed the task: read again
+
+            await self._write(ctx, outcome, actor, note)
+            if after is not None:
+                await after(ctx, outcome)
+            unblocked: tuple[int, ...] = ()
+            if outcome.done:
+                await repo.flush()
+                await self._credit(ctx, outcome)
+                unblocked = await self._unblocked(repo, task)
+            handoff = None
+            if outcome.action is Action.CLAIM:
+                handoff = await repo.last_handoff_note(task.id)
+            await repo.flush()
+            # The CAS wrote through SQL; refresh so the view reads the new row.
+            await repo.session.refresh(task)
+            view = (await self._views(repo, [task], settings, detail=True))[0]
+            await uow.commit()
+        return ActionResult(
+            outcome.action,
+            view,
+            outcome.before,
+            outcome.after,
+            actor.member_id,
+            member_id=member_id,
+            escalate=outcome.escalate,
+            handoff_note=handoff,
+            unblocked=unblocked,
+            opened=outcome.before is Status.PROPOSED and outcome.after is Status.OPEN,
+        )
+
+    async def _write(self, c: _Ctx, o: Outcome, actor: Actor, note: str | None) -> None:
+        repo, task = c.repo, c.task
+        assert task.id is not None
+        if o.add_claim is not None:
+            repo.add(
+                ClaimRow(
+                    task_id=task.id,
+                    guild_id=task.guild_id,
+                    member_id=o.add_claim.member_id,
+                    claimed_at=o.add_claim.claimed_at,
+                    expires_at=o.add_claim.expires_at,
+                )
+            )
+        for claim in o.renew_claims:
+            await repo.renew_claim(task.id, claim.member_id, claim.expires_at, claim.extensions)
+        if o.end_claims:
+            handoff = o.note if o.end_reason is ClaimEnd.RELEASED else None
+            assert o.end_reason is not None
+            await repo.end_claims(task.id, o.end_claims, c.now, o.end_reason.value, handoff)
+        history_note = note if note is not None else o.note
+        if o.action in (Action.ASSIGN, Action.EXPIRE) and o.add_claim is not None:
+            history_note = f"<@{o.add_claim.member_id}>"
+        elif o.action is Action.EXPIRE and o.end_claims:
+            history_note = f"<@{o.end_claims[0]}>"
+        repo.add(
+            TaskHistory(
+                guild_id=task.guild_id,
+                task_id=task.id,
+                actor_id=actor.member_id,
+                action=o.action.value,
+                from_status=o.before.value if o.before else None,
+                to_status=o.after.value,
+                note=history_note[:2000],
+                created_at=c.now,
+            )
+        )
+
+    async def _credit(self, c: _Ctx, o: Outcome) -> None:
+        """Done: each claimant gets the task's points; each review not yet paid gets review points."""
+        task = c.task
+        assert task.id is not None
+        for member in o.credit_claimants:
+            c.repo.add(
+                LedgerEntry(
+                    guild_id=task.guild_id,
+                    member_id=member,
+                    kind=LedgerKind.TASK.value,
+                    points=task.points,
+                    task_id=task.id,
+                    created_at=c.now,
+                )
+            )
+        reviews = await c.repo.uncredited_reviews(task.id)
+        for review in reviews:
+            c.repo.add(
+                LedgerEntry(
+                    guild_id=task.guild_id,
+                    member_id=review.reviewer_id,
+                    kind=LedgerKind.REVIEW.value,
+                    points=c.rules.review_points,
+                    task_id=task.id,
+                    review_id=review.id,
+                    created_at=c.now,
+                )
+            )
+        await c.repo.mark_reviews_credited([rv.id for rv in reviews if rv.id is not None])
+
+    async def _unblocked(self, repo: Repository, task: Task) -> tuple[int, ...]:
+        from sqlmodel import col, select
+
+        stmt = (
+            select(Task.number)
+            .where(col(Task.blocked_by_id) == task.id, col(Task.status).not_in(FINISHED))
+            .order_by(col(Task.number))
+        )
+        return tuple((await repo.session.execute(stmt)).scalars().all())
+
+    async def _state(self, repo: Repository, task: Task, claims: Sequence[ClaimRow]) -> TaskState:
+        assert task.id is not None
+        reviews = (
+            await repo.reviews_in_round(task.id, task.review_round)
+            if task.status == Status.IN_REVIEW
+            else []
+        )
+        votes = await repo.votes(task.id) if task.status == Status.PROPOSED else []
+        blocked_by = None
+        if task.blocked_by_id is not None:
+            blocker = await repo.task_by_id(task.blocked_by_id)
+            if blocker is not None and blocker.status not in FINISHED:
+                blocked_by = blocker.number
+        return TaskState(
+            number=task.number,
+            status=Status(task.status),
+            points=task.points,
+            capacity=task.capacity,
+            creator_id=task.creator_id,
+            claims=tuple(
+                lc.Claim(c.member_id, c.claimed_at, c.expires_at, c.extensions) for c in claims
+            ),
+            approvals=frozenset(rv.reviewer_id for rv in reviews if rv.verdict == Verdict.APPROVE),
+            reviewers=frozenset(rv.reviewer_id for rv in reviews),
+            rework_rounds=task.rework_rounds,
+            blocked_by=blocked_by,
+            endorsements=frozenset(v.member_id for v in votes if v.kind == "endorse"),
+            objections=frozenset(v.member_id for v in votes if v.kind == "object"),
+            claim_days=task.claim_days,
+        )
+
+    async def _views(
+        self,
+        repo: Repository,
+        tasks: Sequence[Task],
+        settings: GuildSettings,
+        *,
+        detail: bool = False,
+    ) -> list[TaskView]:
+        ids = [t.id for t in tasks if t.id is not None]
+        claims_by_task: dict[int, list[ClaimView]] = {i: [] for i in ids}
+        for c in await repo.active_claims_for_tasks(ids):
+            claims_by_task[c.task_id].append(
+                ClaimView(c.member_id, c.claimed_at, c.expires_at, c.extensions)
+            )
+        blockers = await repo.numbers_for_ids(
+            [t.blocked_by_id for t in tasks if t.blocked_by_id is not None]
+        )
+        views: list[TaskView] = []
+        for t in tasks:
+            assert t.id is not None
+            approvals = endorsements = objections = 0
+            submission = None
+            handoff = None
+            if t.status == Status.IN_REVIEW:
+                approvals = sum(
+                    rv.verdict == Verdict.APPROVE
+                    for rv in await repo.reviews_in_round(t.id, t.review_round)
+                )
+            if t.status == Status.PROPOSED:
+                votes = await repo.votes(t.id)
+                endorsements = sum(v.kind == "endorse" for v in votes)
+                objections = sum(v.kind == "object" for v in votes)
+            if detail:
+                sub = await repo.latest_submission(t.id)
+                if sub is not None:
+                    submission = SubmissionView(
+                        sub.member_id, sub.round, sub.link, sub.notes, sub.created_at
+                    )
+                if t.status == Status.OPEN:
+                    handoff = await repo.last_handoff_note(t.id)
+            blocker = blockers.get(t.blocked_by_id) if t.blocked_by_id is not None else None
+            views.append(
+                TaskView(
+                    guild_id=t.guild_id,
+                    number=t.number,
+                    title=t.title,
+                    description=t.description,
+                    points=t.points,
+                    tags=tags_from_column(t.tags),
+                    due_at=t.due_at,
+                    capacity=t.capacity,
+                    status=Status(t.status),
+                    creator_id=t.creator_id,
+                    claims=tuple(claims_by_task[t.id]),
+                    approvals=approvals,
+                    required_approvals=settings.required_approvals,
+                    review_round=t.review_round,
+                    rework_rounds=t.rework_rounds,
+                    blocked_by=blocker[0] if blocker else None,
+                    blocked=bool(blocker and blocker[1] not in FINISHED),
+                    endorsements=endorsements,
+                    objections=objections,
+                    required_endorsements=settings.proposal_endorsements,
+                    submission=submission,
+                    handoff_note=handoff,
+                    card_channel_id=t.card_channel_id,
+                    card_message_id=t.card_message_id,
+                    thread_id=t.thread_id,
+                    created_at=t.created_at,
+                    updated_at=t.updated_at,
+                )
+            )
+        return views
