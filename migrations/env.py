@@ -8,11 +8,11 @@ from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 import bot.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.db.engine import create_engine
 from bot.db.types import UTCDateTime
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata

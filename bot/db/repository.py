@@ -106,8 +106,12 @@ class Repository:
     async def numbers_for_ids(self, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
         if not ids:
             return {}
-        stmt = sa.select(col(Task.id), col(Task.number), col(Task.status)).where(col(Task.id).in_(ids))
-        return {int(row[0] or 0): (row[1], row[2]) for row in (await self.session.execute(stmt)).all()}
+        stmt = sa.select(col(Task.id), col(Task.number), col(Task.status)).where(
+            col(Task.id).in_(ids)
+        )
+        return {
+            int(row[0] or 0): (row[1], row[2]) for row in (await self.session.execute(stmt)).all()
+        }
 
     def add(self, row: Any) -> None:
         self.session.add(row)

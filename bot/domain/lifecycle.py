@@ -387,6 +387,7 @@ def edit(task: TaskState, actor: Actor, new_capacity: int | None) -> Outcome:
     require_status(A.EDIT, task.status, task.number)
     after = task.status
     if new_capacity is not None:
+        r.check_capacity(new_capacity)
         if new_capacity < len(task.claims):
             raise InvalidInput(
                 f"{len(task.claims)} people hold #{task.number}; capacity can't go below that."

@@ -9,7 +9,11 @@ from bot.db.uow import Database
 
 async def history_count(database: Database, guild: int) -> int:
     async with database.unit() as uow:
-        stmt = sa.select(sa.func.count()).select_from(TaskHistory).where(col(TaskHistory.guild_id) == guild)
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(TaskHistory)
+            .where(col(TaskHistory.guild_id) == guild)
+        )
         return int((await uow.repo.session.execute(stmt)).scalar_one())
 
 

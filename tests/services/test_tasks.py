@@ -34,7 +34,9 @@ async def test_numbers_are_per_guild(tasks: TaskService) -> None:
     assert (await tasks.show(GUILD, 2)).title == "Fix the map legend"
 
 
-async def test_create_validates_and_changes_nothing(tasks: TaskService, database, clock: ManualClock) -> None:
+async def test_create_validates_and_changes_nothing(
+    tasks: TaskService, database, clock: ManualClock
+) -> None:
     with pytest.raises(InvalidInput, match="100"):
         await tasks.create(maint(), "x" * 101)
     with pytest.raises(InvalidInput, match="Points"):
@@ -235,7 +237,12 @@ async def test_edit(tasks: TaskService) -> None:
     with pytest.raises(InvalidInput, match="Nothing to change"):
         await tasks.edit(maint(), 1)
     r = await tasks.edit(maint(), 1, title="A, renamed", capacity=3, points=8)
-    assert (r.task.title, r.task.capacity, r.task.points, r.after) == ("A, renamed", 3, 8, Status.OPEN)
+    assert (r.task.title, r.task.capacity, r.task.points, r.after) == (
+        "A, renamed",
+        3,
+        8,
+        Status.OPEN,
+    )
     cleared = await tasks.edit(maint(), 2, blocked_by=None)
     assert cleared.task.blocked_by is None and not cleared.task.blocked
 
@@ -256,14 +263,20 @@ async def test_cancel_and_reopen(tasks: TaskService, database) -> None:
     assert (await tasks.reopen(maint(), 1)).after is Status.OPEN
 
 
-async def test_reopen_keeps_credit_and_never_pays_a_review_twice(tasks: TaskService, database) -> None:
+async def test_reopen_keeps_credit_and_never_pays_a_review_twice(
+    tasks: TaskService, database
+) -> None:
     await tasks.create(maint(), "Twice", points=3)
     await tasks.claim(member(ALICE), 1)
     await tasks.submit(member(ALICE), 1, notes="v1")
     await tasks.request_changes(member(CAROL, reviewer=True), 1, "typo")
     await tasks.submit(member(ALICE), 1, notes="v2")
     await tasks.approve(member(DAN, reviewer=True), 1)
-    assert await ledger(database, GUILD) == [(ALICE, "task", 3), (CAROL, "review", 1), (DAN, "review", 1)]
+    assert await ledger(database, GUILD) == [
+        (ALICE, "task", 3),
+        (CAROL, "review", 1),
+        (DAN, "review", 1),
+    ]
     await tasks.reopen(maint(), 1)
     await tasks.claim(member(BOB), 1)
     await tasks.submit(member(BOB), 1, notes="v3")
@@ -277,7 +290,9 @@ async def test_reopen_keeps_credit_and_never_pays_a_review_twice(tasks: TaskServ
     ]
 
 
-async def test_proposals_open_by_endorsement_or_consensus(tasks: TaskService, clock: ManualClock) -> None:
+async def test_proposals_open_by_endorsement_or_consensus(
+    tasks: TaskService, clock: ManualClock
+) -> None:
     p = await tasks.propose(member(ALICE), "Add dark mode")
     assert p.after is Status.PROPOSED
     with pytest.raises(PermissionDenied, match="proposed"):
@@ -351,7 +366,11 @@ async def test_import_is_all_or_nothing(tasks: TaskService, database) -> None:
     ]
     with pytest.raises(InvalidInput) as err:
         await tasks.import_tasks(maint(), rows)
-    assert "row 3" in err.value.message and "row 4" in err.value.message and "row 2" not in err.value.message
+    assert (
+        "row 3" in err.value.message
+        and "row 4" in err.value.message
+        and "row 2" not in err.value.message
+    )
     assert await history_count(database, GUILD) == 0
     with pytest.raises(PermissionDenied):
         await tasks.import_tasks(member(ALICE), rows[:1])

@@ -5,14 +5,12 @@ migrating every time)."""
 from __future__ import annotations
 
 import os
-import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from bot.db.migrate import upgrade
-from tests.support.postgres import PostgresCluster, available
+from tests.support.postgres import PostgresCluster, available, unique_db_name
 
 TEMPLATE = "peerboard_template"
 
@@ -39,11 +37,6 @@ def pg_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.stop()
-
-
-def unique_db_name(hint: str = "t") -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", hint.lower()).strip("_")[:40] or "t"
-    return f"t_{slug}_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")

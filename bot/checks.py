@@ -1,0 +1,40 @@
+"""`peerboard check`: settings, database reachability, token shape."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from bot.db.engine import create_engine
+from bot.settings import Settings
+
+# A bot token is three dot-separated base64url parts: user id, timestamp, HMAC.
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+
+
+def token_problem(settings: Settings) -> str | None:
+    token = settings.token_value()
+    if not token:
+        return "PEERBOARD_DISCORD_TOKEN is not set: create a bot in the Discord developer portal and set it."
+    if not TOKEN_SHAPE.match(token):
+        return "PEERBOARD_DISCORD_TOKEN does not look like a bot token (three parts separated by dots)."
+    return None
+
+
+async def check_everything(settings: Settings) -> list[str]:
+    problems: list[str] = []
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except Exception as err:  # any driver error means "not reachable"; show its words
+        problems.append(
+            f"PEERBOARD_DATABASE_URL: cannot reach the database ({type(err).__name__}: {err})."
+        )
+    finally:
+        await engine.dispose()
+    token = token_problem(settings)
+    if token:
+        problems.append(token)
+    return problems

@@ -1,0 +1,58 @@
+"""Due dates as members type them: ISO dates and a few plain-English phrases."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from bot.domain.errors import InvalidInput
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_UNITS = {"hour": 1 / 24, "day": 1, "week": 7}
+_IN = re.compile(r"^in\s+(\d{1,3})\s+(hour|day|week)s?$")
+_WEEKDAY = re.compile(r"^(next\s+|this\s+)?(" + "|".join(WEEKDAYS) + r")$")
+HELP = 'Try a date like 2026-12-01, or "tomorrow", "in 3 days", "in 2 weeks", "next friday".'
+MAX_AHEAD = timedelta(days=5 * 365)
+
+
+def _end_of(day: date, tz: tzinfo) -> datetime:
+    """A date alone means the end of that day where the community lives."""
+    return datetime.combine(day, time(23, 59), tzinfo=tz)
+
+
+def parse_due(text: str, now: datetime, tz: tzinfo) -> datetime:
+    raw = " ".join(text.strip().lower().split())
+    if not raw:
+        raise InvalidInput("The due date is empty. " + HELP)
+    local_today = now.astimezone(tz).date()
+    result: datetime | None = None
+    if raw == "today":
+        result = _end_of(local_today, tz)
+    elif raw == "tomorrow":
+        result = _end_of(local_today + timedelta(days=1), tz)
+    elif match := _IN.match(raw):
+        amount, unit = int(match[1]), match[2]
+        if unit == "hour":
+            result = now + timedelta(hours=amount)
+        else:
+            result = _end_of(local_today + timedelta(days=amount * _UNITS[unit]), tz)
+    elif match := _WEEKDAY.match(raw):
+        target = WEEKDAYS.index(match[2])
+        ahead = (target - local_today.weekday()) % 7 or 7
+        result = _end_of(local_today + timedelta(days=ahead), tz)
+    else:
+        try:
+            parsed = datetime.fromisoformat(raw.upper().replace(" ", "T"))
+        except ValueError:
+            raise InvalidInput(
+                f"I couldn't read “{text.strip()[:40]}” as a date. " + HELP
+            ) from None
+        if len(raw) <= 10:  # a date without a time
+            result = _end_of(parsed.date(), tz)
+        else:
+            result = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    if result <= now:
+        raise InvalidInput("That due date is in the past; pick a later one.")
+    if result - now > MAX_AHEAD:
+        raise InvalidInput("That due date is more than five years away.")
+    return result
