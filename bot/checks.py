@@ -38,3 +38,16 @@ async def check_everything(settings: Settings) -> list[str]:
     if token:
         problems.append(token)
     return problems
+
+
+def client_id_from_token(token: str) -> int | None:
+    """A bot token's first part is the bot's user ID (= application ID) in base64."""
+    import base64
+    import binascii
+
+    first = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(first + "=" * (-len(first) % 4), validate=False).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return int(decoded) if decoded.isdigit() else None

@@ -56,6 +56,68 @@ def cmd_check(_args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_run(_args: argparse.Namespace) -> int:
+    from bot.app import build_bot, build_services, point_discord_at
+    from bot.db.migrate import upgrade
+    from bot.settings import DISCORD_API, DISCORD_GATEWAY
+
+    settings = _settings_or_exit()
+    token = settings.token_value()
+    if not token:
+        print(
+            "PEERBOARD_DISCORD_TOKEN is not set: put the bot token in the environment or .env.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    _configure_logging(settings)
+    upgrade(settings.database_url)
+    if settings.discord_api_base != DISCORD_API or settings.discord_gateway != DISCORD_GATEWAY:
+        point_discord_at(settings.discord_api_base, settings.discord_gateway)
+        log.info("using Discord at %s and %s", settings.discord_api_base, settings.discord_gateway)
+
+    async def run() -> None:
+        runtime = build_services(settings.database_url)
+        bot = build_bot(runtime.services, dev_guild_id=settings.dev_guild_id)
+        try:
+            async with bot:
+                await bot.start(token)
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    except (
+        Exception
+    ) as err:  # e.g. LoginFailure: one line, no traceback, for a person at a terminal
+        import discord
+
+        if isinstance(err, discord.LoginFailure):
+            print("Discord refused the token: check PEERBOARD_DISCORD_TOKEN.", file=sys.stderr)
+            return EXIT_CONFIG
+        raise
+    return 0
+
+
+def cmd_invite_url(args: argparse.Namespace) -> int:
+    from bot.app import invite_url
+    from bot.checks import client_id_from_token
+
+    client_id = args.client_id
+    if client_id is None:
+        settings = _settings_or_exit()
+        client_id = client_id_from_token(settings.token_value() or "")
+    if client_id is None:
+        print(
+            "Give --client-id (the application ID from the developer portal) or set PEERBOARD_DISCORD_TOKEN.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    print(invite_url(client_id))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerboard", description="Peerboard, the volunteer task board bot."
@@ -65,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check", help="validate settings, reach the database, check the token's shape"
     ).set_defaults(func=cmd_check)
+    sub.add_parser("run", help="connect to Discord and serve the board").set_defaults(func=cmd_run)
+    invite = sub.add_parser("invite-url", help="print the OAuth2 URL to add the bot to a server")
+    invite.add_argument(
+        "--client-id", type=int, default=None, help="application ID (default: from the token)"
+    )
+    invite.set_defaults(func=cmd_invite_url)
     return parser
 
 

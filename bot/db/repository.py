@@ -287,3 +287,64 @@ class Repository:
             col(LedgerEntry.kind) == "task",
         )
         return int((await self.session.execute(stmt)).scalar_one())
+
+    # -- adapters' lookups -------------------------------------------------------------------
+
+    async def suggest_tasks(self, guild_id: int, query: str, limit: int) -> Sequence[Task]:
+        """Autocomplete: unfinished tasks by number or title; open ones first."""
+        unfinished = ("open", "proposed", "claimed", "in_review")
+        stmt = sa.select(Task).where(
+            col(Task.guild_id) == guild_id, col(Task.status).in_(unfinished)
+        )
+        text = query.strip().lstrip("#")
+        if text.isdigit():
+            stmt = stmt.where(
+                sa.or_(
+                    col(Task.number) == int(text),
+                    sa.cast(col(Task.number), sa.String).startswith(text),
+                )
+            )
+        elif text:
+            stmt = stmt.where(col(Task.title).icontains(text, autoescape=True))
+        open_first = sa.case((col(Task.status) == "open", 0), else_=1)
+        stmt = stmt.order_by(open_first, col(Task.number).desc()).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+    async def tasks_in_review_for(
+        self, guild_id: int, member_id: int, limit: int
+    ) -> Sequence[Task]:
+        """In-review tasks this member did not work on and has not reviewed this round."""
+        mine = sa.select(col(ClaimRow.task_id)).where(
+            col(ClaimRow.guild_id) == guild_id,
+            col(ClaimRow.member_id) == member_id,
+            col(ClaimRow.ended_at).is_(None),
+        )
+        reviewed = sa.select(col(Review.task_id)).where(
+            col(Review.guild_id) == guild_id,
+            col(Review.reviewer_id) == member_id,
+            col(Review.round) == col(Task.review_round),
+            col(Review.task_id) == col(Task.id),
+        )
+        stmt = (
+            sa.select(Task)
+            .where(
+                col(Task.guild_id) == guild_id,
+                col(Task.status) == "in_review",
+                col(Task.id).not_in(mine),
+                ~sa.exists(reviewed),
+            )
+            .order_by(col(Task.status_changed_at))
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def waiting_on(self, task_id: int) -> Sequence[int]:
+        """Numbers of unfinished tasks blocked by this one."""
+        stmt = (
+            sa.select(col(Task.number))
+            .where(
+                col(Task.blocked_by_id) == task_id, col(Task.status).not_in(("done", "cancelled"))
+            )
+            .order_by(col(Task.number))
+        )
+        return (await self.session.execute(stmt)).scalars().all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Final
 
 import sqlalchemy.exc
@@ -32,6 +32,7 @@ from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.lifecycle import Outcome, TaskState
 from bot.domain.model import Action, Actor, ClaimEnd, LedgerKind, Rules, Status, TrustLevel, Verdict
 from bot.services.clock import Clock
+from bot.services.importing import parse_csv
 from bot.services.views import (
     ActionResult,
     ClaimView,
@@ -181,6 +182,22 @@ class TaskService:
             await uow.commit()
             return settings
 
+    async def suggest(self, guild_id: int, query: str, limit: int = 25) -> tuple[TaskView, ...]:
+        async with self._db.unit() as uow:
+            settings = await self._settings(uow.repo, guild_id)
+            rows = await uow.repo.suggest_tasks(guild_id, query, min(limit, 25))
+            return tuple(await self._views(uow.repo, rows, settings))
+
+    async def reviews_waiting(self, actor: Actor, limit: int = 10) -> tuple[TaskView, ...]:
+        """In-review tasks this member may review now (none for members who can't review yet)."""
+        async with self._db.unit() as uow:
+            settings = await self._settings(uow.repo, actor.guild_id)
+            done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
+            if not r.can_review(actor, r.trust_level(done, rules_of(settings))):
+                return ()
+            rows = await uow.repo.tasks_in_review_for(actor.guild_id, actor.member_id, limit)
+            return tuple(await self._views(uow.repo, rows, settings))
+
     # -- creation --------------------------------------------------------------------------
 
     async def create(
@@ -222,6 +239,14 @@ class TaskService:
             return lc.propose(actor)
 
         return await self._insert(actor, decide, clean)
+
+    async def import_csv(self, actor: Actor, data: bytes, tz: tzinfo) -> tuple[TaskView, ...]:
+        """Permission first, so a non-maintainer learns that before fixing their file."""
+        async with self._db.unit() as uow:
+            settings = await self._settings(uow.repo, actor.guild_id)
+            done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
+            lc.create(actor, r.trust_level(done, rules_of(settings)), rules_of(settings))
+        return await self.import_tasks(actor, parse_csv(data, self._clock.now(), tz))
 
     async def import_tasks(
         self, actor: Actor, rows: Sequence[dict[str, Any]]
@@ -774,14 +799,8 @@ class TaskService:
         await c.repo.mark_reviews_credited([rv.id for rv in reviews if rv.id is not None])
 
     async def _unblocked(self, repo: Repository, task: Task) -> tuple[int, ...]:
-        from sqlmodel import col, select
-
-        stmt = (
-            select(Task.number)
-            .where(col(Task.blocked_by_id) == task.id, col(Task.status).not_in(FINISHED))
-            .order_by(col(Task.number))
-        )
-        return tuple((await repo.session.execute(stmt)).scalars().all())
+        assert task.id is not None
+        return tuple(await repo.waiting_on(task.id))
 
     async def _state(self, repo: Repository, task: Task, claims: Sequence[ClaimRow]) -> TaskState:
         assert task.id is not None

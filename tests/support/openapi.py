@@ -42,6 +42,10 @@ _FILE_INDEX = (
     "index n of its files[n] form part (files[0]..files[9] in the same requestBody); discord.py "
     "sends it as an int (0, 1, ...), as Discord's own upload example does ('id': 0)"
 )
+_INT_SNOWFLAKE = (
+    "integer snowflake in allowed_mentions (discord.py's encoding, accepted by Discord)"
+)
+
 ALLOWED: dict[tuple[str, str], str] = {
     ("create_message", "/attachments/*/id"): _FILE_INDEX,
     ("update_message", "/attachments/*/id"): _FILE_INDEX,
@@ -49,6 +53,11 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("update_webhook_message", "/attachments/*/id"): _FILE_INDEX,
     ("update_original_webhook_message", "/attachments/*/id"): _FILE_INDEX,
     ("create_interaction_response", "/data/attachments/*/id"): _FILE_INDEX,
+    # The bot pings one role or member on purpose (reviewers on a submission, claimants on
+    # requested changes). discord.py sends those snowflakes as integers, as it always has,
+    # and Discord accepts them; the spec types every snowflake as a string.
+    ("create_message", "/allowed_mentions/roles/*"): _INT_SNOWFLAKE,
+    ("create_message", "/allowed_mentions/users/*"): _INT_SNOWFLAKE,
 }
 
 

@@ -1,0 +1,166 @@
+"""The Discord client and how it is put together. The CLI (composition root) calls
+`build_services` and `build_bot`; tests and the demo call the same functions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cogs.config import ConfigCog
+from bot.cogs.me import MeCog
+from bot.cogs.tasks import TasksCog
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.uow import Database
+from bot.services.clock import Clock, SystemClock
+from bot.services.config import ConfigService
+from bot.services.registry import Services
+from bot.services.tasks import TaskService
+from bot.ui.components import TaskButton
+from bot.ui.errors import PeerTree
+
+log = logging.getLogger("peerboard")
+
+COGS = (TasksCog, ConfigCog, MeCog)
+
+
+@dataclass
+class Runtime:
+    engine: AsyncEngine
+    services: Services
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
+    engine = create_engine(database_url)
+    db = Database(create_session_factory(engine))
+    clock = clock or SystemClock()
+    services = Services(tasks=TaskService(db, clock), config=ConfigService(db, clock), clock=clock)
+    return Runtime(engine, services)
+
+
+class PeerBot(commands.Bot):
+    def __init__(self, services: Services, *, dev_guild_id: int | None = None) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),  # no privileged intents
+            allowed_mentions=discord.AllowedMentions.none(),  # opt in per message
+            tree_cls=PeerTree,
+            help_command=None,
+        )
+        self.services = services
+        self.dev_guild_id = dev_guild_id
+        self.synced: bool | None = None  # whether the last start pushed commands to Discord
+
+    async def setup_hook(self) -> None:
+        for cog in COGS:
+            await self.add_cog(cog(self))
+        self.add_dynamic_items(TaskButton)
+        self.synced = await sync_if_changed(self.tree, self.dev_guild_id)
+
+
+def build_bot(services: Services, *, dev_guild_id: int | None = None) -> PeerBot:
+    return PeerBot(services, dev_guild_id=dev_guild_id)
+
+
+# -- command sync ----------------------------------------------------------------------------
+
+_OPTION_KEYS = (
+    "type",
+    "name",
+    "description",
+    "required",
+    "autocomplete",
+    "min_value",
+    "max_value",
+    "min_length",
+    "max_length",
+)
+
+
+def _norm_option(option: dict[str, Any]) -> dict[str, Any]:
+    out = {k: option.get(k) or None for k in _OPTION_KEYS}
+    out["choices"] = (
+        sorted((c["name"], str(c["value"])) for c in option.get("choices") or []) or None
+    )
+    out["channel_types"] = sorted(option.get("channel_types") or []) or None
+    out["options"] = [_norm_option(o) for o in option.get("options") or []] or None
+    return out
+
+
+def normalise_commands(payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What Discord keeps of a command, in a form that compares equal across fetch and build."""
+    result = []
+    for cmd in payload:
+        perms = cmd.get("default_member_permissions")
+        result.append(
+            {
+                "name": cmd["name"],
+                "type": cmd.get("type", 1),
+                "description": cmd.get("description", ""),
+                "default_member_permissions": str(perms) if perms not in (None, "") else None,
+                "options": [_norm_option(o) for o in cmd.get("options") or []] or None,
+            }
+        )
+    return sorted(result, key=lambda c: (c["type"], c["name"]))
+
+
+async def sync_if_changed(
+    tree: discord.app_commands.CommandTree[Any], dev_guild_id: int | None
+) -> bool:
+    """Sync only when the command set differs from what Discord has: syncing is rate
+    limited, and a global sync takes a while to reach every client."""
+    guild = discord.Object(dev_guild_id) if dev_guild_id else None
+    if guild is not None:
+        tree.copy_global_to(guild=guild)
+    local = normalise_commands([c.to_dict(tree) for c in tree.get_commands(guild=guild)])
+    try:
+        remote_cmds = await tree.fetch_commands(guild=guild)
+        remote = normalise_commands([dict(c.to_dict()) for c in remote_cmds])
+    except discord.HTTPException:
+        remote = None
+    if remote == local:
+        log.info("commands unchanged; not syncing")
+        return False
+    await tree.sync(guild=guild)
+    log.info(
+        "synced %d commands %s", len(local), f"to guild {dev_guild_id}" if guild else "globally"
+    )
+    return True
+
+
+# -- where Discord is ------------------------------------------------------------------------
+
+
+def point_discord_at(api_base: str, gateway: str) -> None:
+    """discord.py has no constructor option for these; both are read from class attributes
+    when a request or a connection is made."""
+    discord.http.Route.BASE = api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway.rstrip("/") + "/")
+
+
+# Exactly what the bot uses (SPEC §7): reading and posting in channels and threads,
+# embeds, threads for task discussion, attachments for exports, and roles for milestones.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+    embed_links=True,
+    attach_files=True,
+    read_message_history=True,
+    manage_roles=True,
+)
+
+
+def invite_url(client_id: int) -> str:
+    return discord.utils.oauth_url(
+        client_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
+    )

@@ -1,0 +1,41 @@
+"""Shared option handling for the cogs: task numbers, due dates, autocomplete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+from discord import app_commands
+
+from bot.domain.dates import parse_due
+from bot.services.config import GuildConfig
+from bot.services.tasks import parse_task_number
+from bot.ui.cards import STYLE
+from bot.ui.context import services_of
+from bot.ui.text import clip
+
+POINT_CHOICES = [app_commands.Choice(name=str(p), value=p) for p in (1, 2, 3, 5, 8, 13)]
+NONE_WORDS = {"none", "clear", "-", "no"}
+
+
+def number(raw: str) -> int:
+    return parse_task_number(raw)
+
+
+def due(raw: str | None, config: GuildConfig, now: datetime) -> datetime | None:
+    return parse_due(raw, now, config.timezone) if raw else None
+
+
+async def task_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    found = await services_of(interaction).tasks.suggest(interaction.guild_id, current)
+    return [
+        app_commands.Choice(
+            name=clip(f"#{t.number} · {t.title} ({STYLE[t.status][1].split(' ', 1)[1]})", 100),
+            value=str(t.number),
+        )
+        for t in found
+    ]

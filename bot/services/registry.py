@@ -1,0 +1,16 @@
+"""The services an adapter may call, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.clock import Clock
+from bot.services.config import ConfigService
+from bot.services.tasks import TaskService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    tasks: TaskService
+    config: ConfigService
+    clock: Clock

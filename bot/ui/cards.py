@@ -1,0 +1,91 @@
+"""The task card: one embed and the buttons that fit the task's state."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.domain.model import Status
+from bot.services.views import TaskView
+from bot.ui.components import TaskButton
+from bot.ui.text import EMBED_FIELD_MAX, EMBED_TITLE_MAX, clip, plural, safe, stamp, user, when
+
+STYLE: dict[Status, tuple[int, str]] = {
+    Status.PROPOSED: (0xE67E22, "💡 Proposed"),
+    Status.OPEN: (0x2ECC71, "🟢 Open"),
+    Status.CLAIMED: (0x3498DB, "🔵 Claimed"),
+    Status.IN_REVIEW: (0xF1C40F, "🟡 In review"),
+    Status.DONE: (0x9B59B6, "✅ Done"),
+    Status.CANCELLED: (0x95A5A6, "⚪ Cancelled"),
+}
+
+
+def task_title(task: TaskView) -> str:
+    return f"#{task.number} · {safe(task.title, 120)}"
+
+
+def task_embed(task: TaskView) -> discord.Embed:
+    colour, label = STYLE[task.status]
+    embed = discord.Embed(
+        title=clip(f"#{task.number} · {task.title}", EMBED_TITLE_MAX),
+        description=safe(task.description, 1500) or None,
+        colour=colour,
+        timestamp=task.updated_at,
+    )
+    embed.add_field(name="Status", value=label)
+    embed.add_field(name="Points", value=str(task.points))
+    if task.tags:
+        embed.add_field(
+            name="Tags", value=clip(" ".join(f"`{t.replace('`', '')}`" for t in task.tags), 256)
+        )
+    if task.status is Status.PROPOSED:
+        votes = f"{task.endorsements} of {task.required_endorsements} endorsements"
+        if task.objections:
+            votes += f" · {plural(task.objections, 'objection')} (a maintainer decides)"
+        embed.add_field(name="Proposal", value=votes, inline=False)
+    if task.claims or task.status in (Status.OPEN, Status.CLAIMED):
+        lines = [f"{user(c.member_id)} · claim ends {stamp(c.expires_at)}" for c in task.claims]
+        if task.status in (Status.OPEN, Status.CLAIMED) and task.capacity > 1:
+            lines.append(f"{task.free_slots} of {task.capacity} slots free")
+        embed.add_field(name="Claimed by", value="\n".join(lines) or "Nobody yet", inline=False)
+    if task.due_at is not None:
+        embed.add_field(name="Due", value=when(task.due_at))
+    if task.blocked_by is not None:
+        embed.add_field(
+            name="Blocked by",
+            value=f"#{task.blocked_by} (waiting)"
+            if task.blocked
+            else f"#{task.blocked_by} (finished)",
+        )
+    if task.status is Status.IN_REVIEW:
+        embed.add_field(name="Approvals", value=f"{task.approvals} of {task.required_approvals}")
+        if task.submission is not None:
+            parts = []
+            if task.submission.link:
+                parts.append(safe(task.submission.link, 500, markdown=False))
+            if task.submission.notes:
+                parts.append(safe(task.submission.notes, 400))
+            embed.add_field(
+                name="Submission", value=clip("\n".join(parts), EMBED_FIELD_MAX), inline=False
+            )
+    if task.status is Status.OPEN and task.handoff_note:
+        embed.add_field(
+            name="Note from the last holder", value=safe(task.handoff_note, 500), inline=False
+        )
+    embed.set_footer(text=f"Peerboard · task #{task.number}")
+    return embed
+
+
+def card_view(task: TaskView) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    actions: list[str] = []
+    if task.status is Status.PROPOSED:
+        actions = ["endorse", "object"]
+    elif task.status is Status.OPEN:
+        actions = ["claim"] + (["release", "submit"] if task.claims else [])
+    elif task.status is Status.CLAIMED:
+        actions = ["release", "submit"]
+    elif task.status is Status.IN_REVIEW:
+        actions = ["approve", "changes"]
+    for action in actions:
+        view.add_item(TaskButton(task.guild_id, task.number, action))
+    return view

@@ -1,0 +1,44 @@
+"""From an interaction to what the services need: the Services, the guild's config, the Actor."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import discord
+
+from bot.domain.errors import PermissionDenied
+from bot.domain.model import Actor
+from bot.services.config import GuildConfig
+from bot.services.registry import Services
+
+
+def services_of(interaction: discord.Interaction) -> Services:
+    return cast(Services, cast(Any, interaction.client).services)
+
+
+def is_maintainer(
+    member: discord.Member, permissions: discord.Permissions, config: GuildConfig
+) -> bool:
+    if permissions.manage_guild or permissions.administrator:
+        return True
+    return config.maintainer_role_id is not None and any(
+        r.id == config.maintainer_role_id for r in member.roles
+    )
+
+
+async def actor_of(interaction: discord.Interaction) -> tuple[Actor, GuildConfig]:
+    if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
+        raise PermissionDenied("Peerboard works inside a server, not in direct messages.")
+    config = await services_of(interaction).config.get(interaction.guild_id)
+    member = interaction.user
+    reviewer = config.reviewer_role_id is not None and any(
+        r.id == config.reviewer_role_id for r in member.roles
+    )
+    actor = Actor(
+        guild_id=interaction.guild_id,
+        member_id=member.id,
+        is_maintainer=is_maintainer(member, interaction.permissions, config),
+        has_reviewer_role=reviewer,
+        is_bot=member.bot,
+    )
+    return actor, config
