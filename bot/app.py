@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +18,12 @@ from bot.cogs.me import MeCog
 from bot.cogs.tasks import TasksCog
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.uow import Database
+from bot.jobs.scheduler import build_scheduler
+from bot.jobs.sweep import SweepReport, deliver_pending, sweep
 from bot.services.clock import Clock, SystemClock
 from bot.services.config import ConfigService
 from bot.services.registry import Services
+from bot.services.reminders import ReminderService
 from bot.services.tasks import TaskService
 from bot.ui.components import TaskButton
 from bot.ui.errors import PeerTree
@@ -42,12 +46,26 @@ def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
     engine = create_engine(database_url)
     db = Database(create_session_factory(engine))
     clock = clock or SystemClock()
-    services = Services(tasks=TaskService(db, clock), config=ConfigService(db, clock), clock=clock)
+    tasks = TaskService(db, clock)
+    services = Services(
+        tasks=tasks,
+        config=ConfigService(db, clock),
+        reminders=ReminderService(db, clock, tasks),
+        clock=clock,
+    )
     return Runtime(engine, services)
 
 
 class PeerBot(commands.Bot):
-    def __init__(self, services: Services, *, dev_guild_id: int | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        dev_guild_id: int | None = None,
+        sweep_interval: int = 60,
+        dm_per_minute: int = 20,
+        scheduler: bool = True,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),  # no privileged intents
@@ -58,16 +76,55 @@ class PeerBot(commands.Bot):
         self.services = services
         self.dev_guild_id = dev_guild_id
         self.synced: bool | None = None  # whether the last start pushed commands to Discord
+        self.sweep_interval = sweep_interval
+        # DMs are paced to respect Discord's rules on opening DMs: a budget per sweep.
+        self.dm_budget = max(1, dm_per_minute * sweep_interval // 60)
+        self.use_scheduler = scheduler
+        self.scheduler: Any = None
+        self._delivering = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
 
     async def setup_hook(self) -> None:
         for cog in COGS:
             await self.add_cog(cog(self))
         self.add_dynamic_items(TaskButton)
         self.synced = await sync_if_changed(self.tree, self.dev_guild_id)
+        from bot.ui.notifier import DiscordNotifier
+
+        self.notifier = DiscordNotifier(self)
+        if self.use_scheduler:
+            self.scheduler = build_scheduler(self.run_sweep, self.sweep_interval)
+            self.scheduler.start()
+
+    async def close(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in list(self._background):
+            task.cancel()
+        await super().close()
+
+    async def run_sweep(self) -> SweepReport:
+        """Enqueue what is due and deliver it. Also what APScheduler runs."""
+        assert self.user is not None
+        async with self._delivering:
+            return await sweep(
+                self.services, self.notifier, bot_id=self.user.id, dm_budget=self.dm_budget
+            )
+
+    def kick_deliveries(self) -> None:
+        """Deliver what an interaction just enqueued, without waiting for the next sweep."""
+
+        async def run() -> None:
+            async with self._delivering:
+                await deliver_pending(self.services, self.notifier, dm_budget=self.dm_budget)
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
 
-def build_bot(services: Services, *, dev_guild_id: int | None = None) -> PeerBot:
-    return PeerBot(services, dev_guild_id=dev_guild_id)
+def build_bot(services: Services, **options: Any) -> PeerBot:
+    return PeerBot(services, **options)
 
 
 # -- command sync ----------------------------------------------------------------------------
@@ -85,8 +142,13 @@ _OPTION_KEYS = (
 )
 
 
+def _given(value: Any) -> Any:
+    """Absent, null, false and "" mean the same to Discord; 0 (e.g. min_value=0) does not."""
+    return None if value is None or value is False or value == "" else value
+
+
 def _norm_option(option: dict[str, Any]) -> dict[str, Any]:
-    out = {k: option.get(k) or None for k in _OPTION_KEYS}
+    out = {k: _given(option.get(k)) for k in _OPTION_KEYS}
     out["choices"] = (
         sorted((c["name"], str(c["value"])) for c in option.get("choices") or []) or None
     )
@@ -112,6 +174,15 @@ def normalise_commands(payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(result, key=lambda c: (c["type"], c["name"]))
 
 
+def _fetched_payload(cmd: discord.app_commands.AppCommand) -> dict[str, Any]:
+    # AppCommand.to_dict() leaves default_member_permissions out; without it a command
+    # hidden behind Manage Server (/config) never compares equal, and every start re-syncs.
+    payload: dict[str, Any] = dict(cmd.to_dict())
+    perms = cmd.default_member_permissions
+    payload["default_member_permissions"] = perms.value if perms is not None else None
+    return payload
+
+
 async def sync_if_changed(
     tree: discord.app_commands.CommandTree[Any], dev_guild_id: int | None
 ) -> bool:
@@ -123,7 +194,7 @@ async def sync_if_changed(
     local = normalise_commands([c.to_dict(tree) for c in tree.get_commands(guild=guild)])
     try:
         remote_cmds = await tree.fetch_commands(guild=guild)
-        remote = normalise_commands([dict(c.to_dict()) for c in remote_cmds])
+        remote = normalise_commands([_fetched_payload(c) for c in remote_cmds])
     except discord.HTTPException:
         remote = None
     if remote == local:

@@ -6,10 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.dates import parse_due
 from bot.domain.errors import DomainError
 from bot.ui.context import actor_of, services_of
 from bot.ui.errors import report
 from bot.ui.listing import my_tasks_embed
+from bot.ui.text import stamp
 
 
 @app_commands.guild_only()
@@ -31,6 +33,45 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
             return
         embed = my_tasks_embed(mine.items, reviews, actor.member_id)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="reminders", description="Turn my reminders on or off")
+    async def reminders(self, interaction: discord.Interaction, enabled: bool) -> None:
+        try:
+            actor, _config = await actor_of(interaction)
+            await services_of(interaction).reminders.set_reminders(actor, enabled)
+        except DomainError as err:
+            await report(interaction, err)
+            return
+        text = (
+            "Reminders are on: I'll DM you before a claim runs out or a task falls due."
+            if enabled
+            else "Reminders are off. Your claims still expire at the end of their window, so keep an eye on them."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(
+        name="away", description="Pause my reminders and review pings until a date"
+    )
+    @app_commands.describe(
+        until='A date (2026-12-01) or "in 2 weeks"; leave empty to come back now'
+    )
+    async def away(self, interaction: discord.Interaction, until: str | None = None) -> None:
+        try:
+            actor, config = await actor_of(interaction)
+            services = services_of(interaction)
+            when = parse_due(until, services.clock.now(), config.timezone) if until else None
+            await services.reminders.set_away(actor, when)
+        except DomainError as err:
+            await report(interaction, err)
+            return
+        if when is None:
+            text = "Welcome back! Reminders are on again."
+        else:
+            text = (
+                f"Enjoy the break — no reminders until {stamp(when, 'D')}. "
+                "Claims you hold still expire at the end of their window; release them if you won't get to them."
+            )
+        await interaction.response.send_message(text, ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

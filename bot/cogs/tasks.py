@@ -164,7 +164,9 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     ) -> None:
         if link is None and notes is None:
             try:  # no evidence given: ask for it in a form
-                await interaction.response.send_modal(SubmitModal(number(task)))
+                await interaction.response.send_modal(
+                    SubmitModal(_guild(interaction), number(task))
+                )
             except DomainError as err:
                 await report(interaction, err)
             return

@@ -10,6 +10,9 @@ from sqlmodel import Field, SQLModel
 from bot.db.types import UTCDateTime
 
 ACTIVE_CLAIM = sa.text("ended_at IS NULL")
+PENDING_WARNING = sa.text("warn_at IS NOT NULL AND ended_at IS NULL")
+HAS_DUE = sa.text("due_at IS NOT NULL")
+HAS_NUDGE = sa.text("next_nudge_at IS NOT NULL")
 
 
 def _id(**kw: object) -> int:
@@ -73,6 +76,12 @@ class Task(SQLModel, table=True):
         sa.UniqueConstraint("guild_id", "number", name="uq_tasks_guild_number"),
         sa.Index("ix_tasks_board", "guild_id", "status", "number"),
         sa.Index("ix_tasks_blocked_by", "blocked_by_id"),
+        # Reminder sweeps: each reads only what is pending, so finished work leaves the index.
+        sa.Index("ix_tasks_due", "due_at", sqlite_where=HAS_DUE, postgresql_where=HAS_DUE),
+        sa.Index(
+            "ix_tasks_nudge", "next_nudge_at", sqlite_where=HAS_NUDGE, postgresql_where=HAS_NUDGE
+        ),
+        sa.Index("ix_tasks_status_age", "status", "status_changed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -95,6 +104,7 @@ class Task(SQLModel, table=True):
     card_channel_id: int | None = _id(default=None, nullable=True)
     card_message_id: int | None = _id(default=None, nullable=True)
     thread_id: int | None = _id(default=None, nullable=True)
+    next_nudge_at: datetime | None = _when(default=None, nullable=True)  # next review reminder
     status_changed_at: datetime = _when()
     created_at: datetime = _when()
     updated_at: datetime = _when()
@@ -110,6 +120,12 @@ class ClaimRow(SQLModel, table=True):
             "expires_at",
             sqlite_where=ACTIVE_CLAIM,
             postgresql_where=ACTIVE_CLAIM,
+        ),
+        sa.Index(
+            "ix_claims_warning",
+            "warn_at",
+            sqlite_where=PENDING_WARNING,
+            postgresql_where=PENDING_WARNING,
         ),
         sa.Index("ix_claims_member_active", "guild_id", "member_id", "ended_at"),
         sa.Index("ix_claims_task", "task_id", "ended_at"),
@@ -130,6 +146,9 @@ class ClaimRow(SQLModel, table=True):
     member_id: int = _id()
     claimed_at: datetime = _when()
     expires_at: datetime = _when()
+    warn_at: datetime | None = _when(
+        default=None, nullable=True
+    )  # cleared once the warning is sent
     extensions: int = 0
     ended_at: datetime | None = _when(default=None, nullable=True)
     end_reason: str | None = Field(default=None, max_length=16, nullable=True)
@@ -239,3 +258,29 @@ class GuildMember(SQLModel, table=True):
     away_until: datetime | None = _when(default=None, nullable=True)
     ranking_visible: bool = True
     updated_at: datetime = _when()
+
+
+class Delivery(SQLModel, table=True):
+    """The delivery log: one row per (kind, task, member, due time), so a reminder is sent
+    at least once and never twice, across restarts, crashes and double runs."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "task_id", "member_id", "due_at", name="uq_deliveries_key"),
+        sa.Index("ix_deliveries_retry", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id()
+    kind: str = Field(max_length=32)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    member_id: int = _id()  # 0 for a post in a channel
+    due_at: datetime = _when()
+    status: str = Field(default="pending", max_length=16)  # pending | sent | skipped | failed
+    attempts: int = 0
+    lease_until: datetime | None = _when(default=None, nullable=True)
+    next_attempt_at: datetime | None = _when(default=None, nullable=True)
+    last_error: str = Field(default="", max_length=500)
+    via: str = Field(default="", max_length=16)  # dm | thread | channel
+    created_at: datetime = _when()
+    sent_at: datetime | None = _when(default=None, nullable=True)

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from bot.db.models import (
     ClaimRow,
+    Delivery,
     GuildMember,
     GuildSettings,
     LedgerEntry,
@@ -219,7 +220,7 @@ class Repository:
         await self.session.execute(stmt)
 
     async def renew_claim(
-        self, task_id: int, member_id: int, expires_at: datetime, extensions: int
+        self, task_id: int, member_id: int, expires_at: datetime, extensions: int, warn_at: datetime
     ) -> None:
         stmt = (
             sa.update(ClaimRow)
@@ -228,7 +229,7 @@ class Repository:
                 col(ClaimRow.member_id) == member_id,
                 col(ClaimRow.ended_at).is_(None),
             )
-            .values(expires_at=expires_at, extensions=extensions)
+            .values(expires_at=expires_at, extensions=extensions, warn_at=warn_at)
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(stmt)
@@ -348,3 +349,128 @@ class Repository:
             .order_by(col(Task.number))
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+    # -- reminders: due work and the delivery log --------------------------------------------
+
+    async def claims_to_warn(self, now: datetime, limit: int) -> Sequence[ClaimRow]:
+        stmt = (
+            sa.select(ClaimRow)
+            .where(
+                col(ClaimRow.warn_at).is_not(None),
+                col(ClaimRow.ended_at).is_(None),
+                col(ClaimRow.warn_at) <= now,
+            )
+            .order_by(col(ClaimRow.warn_at))
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def clear_warning(self, claim_id: int, warn_at: datetime) -> bool:
+        stmt = (
+            sa.update(ClaimRow)
+            .where(col(ClaimRow.id) == claim_id, col(ClaimRow.warn_at) == warn_at)
+            .values(warn_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+    async def expired_claims(
+        self, now: datetime, limit: int
+    ) -> Sequence[tuple[int, int, int, datetime]]:
+        """(guild, task number, member, expires_at) of active claims past their window,
+        on tasks still being worked on (work in review does not expire)."""
+        stmt = (
+            sa.select(
+                col(ClaimRow.guild_id),
+                col(Task.number),
+                col(ClaimRow.member_id),
+                col(ClaimRow.expires_at),
+            )
+            .join(Task, col(Task.id) == col(ClaimRow.task_id))
+            .where(
+                col(ClaimRow.ended_at).is_(None),
+                col(ClaimRow.expires_at) <= now,
+                col(Task.status).in_(ACTIVE),
+            )
+            .order_by(col(ClaimRow.expires_at))
+            .limit(limit)
+        )
+        return [(g, n, m, e) for g, n, m, e in (await self.session.execute(stmt)).all()]
+
+    async def tasks_due_between(self, start: datetime, end: datetime, limit: int) -> Sequence[Task]:
+        stmt = (
+            sa.select(Task)
+            .where(
+                col(Task.due_at).is_not(None),
+                col(Task.due_at) > start,
+                col(Task.due_at) <= end,
+                col(Task.status).in_(ACTIVE),
+            )
+            .order_by(col(Task.due_at))
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def tasks_to_nudge(self, now: datetime, limit: int) -> Sequence[Task]:
+        stmt = (
+            sa.select(Task)
+            .where(col(Task.next_nudge_at).is_not(None), col(Task.next_nudge_at) <= now)
+            .order_by(col(Task.next_nudge_at))
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def stale_proposals(self, older_than: datetime, limit: int) -> Sequence[Task]:
+        stmt = (
+            sa.select(Task)
+            .where(col(Task.status) == "proposed", col(Task.status_changed_at) <= older_than)
+            .order_by(col(Task.status_changed_at))
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def enqueue(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Add deliveries to the log; a key already there is left as it is."""
+        if rows:
+            stmt = self._insert(Delivery).values(list(rows))
+            await self.session.execute(
+                stmt.on_conflict_do_nothing(
+                    index_elements=["kind", "task_id", "member_id", "due_at"]
+                )
+            )
+
+    async def pending_deliveries(self, now: datetime, limit: int) -> Sequence[Delivery]:
+        stmt = (
+            sa.select(Delivery)
+            .where(
+                col(Delivery.status) == "pending",
+                sa.or_(
+                    col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now
+                ),
+            )
+            .order_by(col(Delivery.due_at), col(Delivery.id))
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def lease_delivery(self, delivery_id: int, now: datetime, until: datetime) -> bool:
+        stmt = (
+            sa.update(Delivery)
+            .where(
+                col(Delivery.id) == delivery_id,
+                col(Delivery.status) == "pending",
+                sa.or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) <= now),
+            )
+            .values(lease_until=until, attempts=Delivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+    async def finish_delivery(self, delivery_id: int, **values: Any) -> None:
+        stmt = (
+            sa.update(Delivery)
+            .where(col(Delivery.id) == delivery_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)

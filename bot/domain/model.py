@@ -122,3 +122,33 @@ class Rules:
     claim_warning_fraction: float = 0.5
     review_points: int = 1
     rework_limit: int = 3
+
+
+class Reminder(StrEnum):
+    """What the bot tells people without being asked (SPEC §6)."""
+
+    CLAIM_WARNING = "claim_warning"  # to the claimant, with Still on it / Release
+    CLAIM_EXPIRED = "claim_expired"  # to the claimant
+    BACK_ON_BOARD = "back_on_board"  # tasks channel
+    DUE_SOON = "due_soon"  # to claimants, 48 h before due
+    OVERDUE = "overdue"  # to claimants, at due
+    REVIEW_NUDGE = "review_nudge"  # review channel, reviewer role
+    REVIEW_ESCALATION = "review_escalation"  # review channel, maintainer role
+    UNBLOCKED = "unblocked"  # claimants of the unblocked task, and the tasks channel
+    PROPOSAL_OPENED = "proposal_opened"  # tasks channel
+
+    @property
+    def to_member(self) -> bool:
+        return self in (
+            Reminder.CLAIM_WARNING,
+            Reminder.CLAIM_EXPIRED,
+            Reminder.DUE_SOON,
+            Reminder.OVERDUE,
+            Reminder.UNBLOCKED,
+        )
+
+
+CHANNEL = 0  # member id of a delivery that goes to a channel, not a person
+REVIEW_ESCALATE_AFTER_DAYS = 5
+REVIEW_REPEAT_HOURS = 48
+DUE_SOON_HOURS = 48

@@ -142,7 +142,7 @@ def _validate(changes: dict[str, Any]) -> None:
     if "digest_timezone" in changes:
         try:
             ZoneInfo(str(changes["digest_timezone"]))
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: OSError
             raise InvalidInput(
                 f"“{str(changes['digest_timezone'])[:60]}” is not a timezone I know; "
                 "pick one like Europe/Berlin or America/New_York."

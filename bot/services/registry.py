@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.services.clock import Clock
 from bot.services.config import ConfigService
+from bot.services.reminders import ReminderService
 from bot.services.tasks import TaskService
 
 
@@ -13,4 +14,5 @@ from bot.services.tasks import TaskService
 class Services:
     tasks: TaskService
     config: ConfigService
+    reminders: ReminderService
     clock: Clock

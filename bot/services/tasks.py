@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Final
 
 import sqlalchemy.exc
@@ -30,7 +30,18 @@ from bot.domain import lifecycle as lc
 from bot.domain import rules as r
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.lifecycle import Outcome, TaskState
-from bot.domain.model import Action, Actor, ClaimEnd, LedgerKind, Rules, Status, TrustLevel, Verdict
+from bot.domain.model import (
+    CHANNEL,
+    Action,
+    Actor,
+    ClaimEnd,
+    LedgerKind,
+    Reminder,
+    Rules,
+    Status,
+    TrustLevel,
+    Verdict,
+)
 from bot.services.clock import Clock
 from bot.services.importing import parse_csv
 from bot.services.views import (
@@ -116,6 +127,14 @@ class TaskService:
         self._max_attempts = max_attempts
 
     # -- queries ---------------------------------------------------------------------------
+
+    async def show_by_id(self, task_id: int) -> TaskView | None:
+        async with self._db.unit() as uow:
+            task = await uow.repo.task_by_id(task_id)
+            if task is None:
+                return None
+            settings = await self._settings(uow.repo, task.guild_id)
+            return (await self._views(uow.repo, [task], settings, detail=True))[0]
 
     async def show(self, guild_id: int, number: int) -> TaskView:
         async with self._db.unit() as uow:
@@ -699,6 +718,10 @@ class TaskService:
                 values["review_round"] = task.review_round + 1
             if outcome.review is Verdict.CHANGES:
                 values["rework_rounds"] = task.rework_rounds + 1
+            if outcome.after is Status.IN_REVIEW and outcome.before is not Status.IN_REVIEW:
+                values["next_nudge_at"] = now + timedelta(hours=settings.review_nudge_hours)
+            elif outcome.after is not Status.IN_REVIEW:
+                values["next_nudge_at"] = None
             if not await repo.compare_and_set(task.id, task.version, values):
                 return None  # someone else changed the task: read again
 
@@ -710,6 +733,7 @@ class TaskService:
                 await repo.flush()
                 await self._credit(ctx, outcome)
                 unblocked = await self._unblocked(repo, task)
+            await self._outbox(ctx, outcome, unblocked)
             handoff = None
             if outcome.action is Action.CLAIM:
                 handoff = await repo.last_handoff_note(task.id)
@@ -742,10 +766,17 @@ class TaskService:
                     member_id=o.add_claim.member_id,
                     claimed_at=o.add_claim.claimed_at,
                     expires_at=o.add_claim.expires_at,
+                    warn_at=self._warn_at(c, o.add_claim.expires_at),
                 )
             )
         for claim in o.renew_claims:
-            await repo.renew_claim(task.id, claim.member_id, claim.expires_at, claim.extensions)
+            await repo.renew_claim(
+                task.id,
+                claim.member_id,
+                claim.expires_at,
+                claim.extensions,
+                self._warn_at(c, claim.expires_at),
+            )
         if o.end_claims:
             handoff = o.note if o.end_reason is ClaimEnd.RELEASED else None
             assert o.end_reason is not None
@@ -767,6 +798,45 @@ class TaskService:
                 created_at=c.now,
             )
         )
+
+    async def _outbox(self, c: _Ctx, o: Outcome, unblocked: tuple[int, ...]) -> None:
+        """Notices that must not be lost are written in the same transaction as the change;
+        the reminder sweep delivers them (at least once, never twice)."""
+        task = c.task
+        assert task.id is not None
+        rows: list[dict[str, Any]] = []
+
+        def add(kind: Reminder, task_id: int, member_id: int) -> None:
+            rows.append(
+                {
+                    "guild_id": task.guild_id,
+                    "kind": kind.value,
+                    "task_id": task_id,
+                    "member_id": member_id,
+                    "due_at": c.now,
+                    "created_at": c.now,
+                }
+            )
+
+        if o.action is Action.EXPIRE:
+            for member in o.end_claims:
+                add(Reminder.CLAIM_EXPIRED, task.id, member)
+            add(Reminder.BACK_ON_BOARD, task.id, CHANNEL)
+        if o.before is Status.PROPOSED and o.after is Status.OPEN:
+            add(Reminder.PROPOSAL_OPENED, task.id, CHANNEL)
+        for number in unblocked:
+            waiting = await c.repo.task_by_number(task.guild_id, number)
+            if waiting is None or waiting.id is None:
+                continue
+            add(Reminder.UNBLOCKED, waiting.id, CHANNEL)
+            for claim in await c.repo.active_claims(waiting.id):
+                add(Reminder.UNBLOCKED, waiting.id, claim.member_id)
+        await c.repo.enqueue(rows)
+
+    @staticmethod
+    def _warn_at(c: _Ctx, expires_at: datetime) -> datetime:
+        """The claim warning falls at `claim_warning_fraction` of the window that starts now."""
+        return c.now + (expires_at - c.now) * c.rules.claim_warning_fraction
 
     async def _credit(self, c: _Ctx, o: Outcome) -> None:
         """Done: each claimant gets the task's points; each review not yet paid gets review points."""

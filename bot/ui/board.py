@@ -25,10 +25,12 @@ log = logging.getLogger("peerboard.board")
 Call = Callable[[Services, Actor], Awaitable[ActionResult]]
 
 
-async def run_action(interaction: discord.Interaction, call: Call) -> None:
+async def run_action(
+    interaction: discord.Interaction, call: Call, guild_id: int | None = None
+) -> None:
     """Run one service call for the member behind `interaction` and show the result."""
     try:
-        actor, config = await actor_of(interaction)
+        actor, config = await actor_of(interaction, guild_id)
         result = await call(services_of(interaction), actor)
     except DomainError as err:
         await report(interaction, err)
@@ -36,12 +38,14 @@ async def run_action(interaction: discord.Interaction, call: Call) -> None:
     await publish(interaction, result, config)
 
 
-async def on_button(interaction: discord.Interaction, number: int, action: str) -> None:
+async def on_button(
+    interaction: discord.Interaction, guild_id: int, number: int, action: str
+) -> None:
     from bot.ui.components import ReasonModal, SubmitModal
 
     if action in ("submit", "release", "changes", "object"):
         # A pre-check so nobody fills a form they can't send; the service decides again on submit.
-        actor, _config = await actor_of(interaction)
+        actor, _config = await actor_of(interaction, guild_id)
         task = await services_of(interaction).tasks.show(actor.guild_id, number)
         if action in ("submit", "release") and actor.member_id not in task.claimant_ids:
             raise PermissionDenied(f"You haven't claimed #{number}.")
@@ -49,7 +53,11 @@ async def on_button(interaction: discord.Interaction, number: int, action: str) 
             raise InvalidState(f"#{number} is not waiting for review any more.")
         if action == "changes" and actor.member_id in task.claimant_ids:
             raise PermissionDenied(f"You worked on #{number}, so someone else needs to review it.")
-        modal = SubmitModal(number) if action == "submit" else ReasonModal(number, action)
+        modal = (
+            SubmitModal(guild_id, number)
+            if action == "submit"
+            else ReasonModal(guild_id, number, action)
+        )
         await interaction.response.send_modal(modal)
         return
     calls: dict[str, Call] = {
@@ -58,7 +66,7 @@ async def on_button(interaction: discord.Interaction, number: int, action: str) 
         "endorse": lambda s, a: s.tasks.endorse(a, number),
         "extend": lambda s, a: s.tasks.extend(a, number),
     }
-    await run_action(interaction, calls[action])
+    await run_action(interaction, calls[action], guild_id)
 
 
 # -- what the actor is told ---------------------------------------------------------------
@@ -261,17 +269,11 @@ async def _announce(client: discord.Client, result: ActionResult, config: GuildC
                 "of changes. Could a maintainer step in and help it land?",
                 allowed_mentions=ping,
             )
-    if config.tasks_channel_id and (result.unblocked or result.opened):
-        channel = await _channel(client, config.tasks_channel_id)
-        if channel is not None:
-            if result.opened:
-                await _send(
-                    channel, f"💡 Proposal **{task_title(task)}** is now open on the board."
-                )
-            for number in result.unblocked:
-                await _send(
-                    channel, f"🔓 #{number} can be claimed now: **{task_title(task)}** is done."
-                )
+    # Unblocked tasks and opened proposals are announced by the reminder sweep, from the
+    # outbox written with the change; nudge it so members hear about them right away.
+    kick = getattr(client, "kick_deliveries", None)
+    if kick is not None:
+        kick()
 
 
 async def post_card(

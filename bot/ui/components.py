@@ -57,9 +57,9 @@ class TaskButton(
         from bot.ui.errors import report
 
         try:
-            if interaction.guild_id != self.guild_id:
+            if interaction.guild_id not in (None, self.guild_id):
                 raise DomainError("This button belongs to another server.")
-            await board.on_button(interaction, self.number, self.action)
+            await board.on_button(interaction, self.guild_id, self.number, self.action)
         except DomainError as err:
             await report(interaction, err)
         except (
@@ -69,8 +69,9 @@ class TaskButton(
 
 
 class _TaskModal(discord.ui.Modal):
-    def __init__(self, number: int, title: str) -> None:
+    def __init__(self, guild_id: int, number: int, title: str) -> None:
         super().__init__(title=title[:45], timeout=900)
+        self.guild_id = guild_id
         self.number = number
 
     async def on_error(  # type: ignore[override]  # discord.py's Modal.on_error has no item
@@ -82,8 +83,8 @@ class _TaskModal(discord.ui.Modal):
 
 
 class SubmitModal(_TaskModal):
-    def __init__(self, number: int) -> None:
-        super().__init__(number, f"Submit #{number} for review")
+    def __init__(self, guild_id: int, number: int) -> None:
+        super().__init__(guild_id, number, f"Submit #{number} for review")
         self.link: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label="Link to your work",
             custom_id="link",
@@ -121,9 +122,9 @@ class ReasonModal(_TaskModal):
         "release": ("Release #{n}", "A note for the next person (optional)", False),
     }
 
-    def __init__(self, number: int, kind: str) -> None:
+    def __init__(self, guild_id: int, number: int, kind: str) -> None:
         title, label, required = self.PROMPTS[kind]
-        super().__init__(number, title.format(n=number))
+        super().__init__(guild_id, number, title.format(n=number))
         self.kind = kind
         limit = NOTE_MAX if kind == "release" else REASON_MAX
         self.reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -141,8 +142,14 @@ class ReasonModal(_TaskModal):
         text = self.reason.value
         n = self.number
         if self.kind == "changes":
-            await board.run_action(interaction, lambda s, a: s.tasks.request_changes(a, n, text))
+            await board.run_action(
+                interaction, lambda s, a: s.tasks.request_changes(a, n, text), self.guild_id
+            )
         elif self.kind == "object":
-            await board.run_action(interaction, lambda s, a: s.tasks.object(a, n, text))
+            await board.run_action(
+                interaction, lambda s, a: s.tasks.object(a, n, text), self.guild_id
+            )
         else:
-            await board.run_action(interaction, lambda s, a: s.tasks.release(a, n, text or None))
+            await board.run_action(
+                interaction, lambda s, a: s.tasks.release(a, n, text or None), self.guild_id
+            )

@@ -26,7 +26,17 @@ def is_maintainer(
     )
 
 
-async def actor_of(interaction: discord.Interaction) -> tuple[Actor, GuildConfig]:
+async def actor_of(
+    interaction: discord.Interaction, guild_id: int | None = None
+) -> tuple[Actor, GuildConfig]:
+    """The member behind an interaction. A button in a DM (a reminder's Still on it) names
+    its guild in its custom_id; there the actor has no roles, which is all those buttons
+    need: the service lets only the claimant use them."""
+    if interaction.guild_id is None and guild_id is not None:
+        config = await services_of(interaction).config.get(guild_id)
+        return Actor(
+            guild_id=guild_id, member_id=interaction.user.id, is_bot=interaction.user.bot
+        ), config
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         raise PermissionDenied("Peerboard works inside a server, not in direct messages.")
     config = await services_of(interaction).config.get(interaction.guild_id)

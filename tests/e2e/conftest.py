@@ -35,7 +35,7 @@ async def runtime(sqlite_url: str) -> AsyncIterator[Runtime]:
 
 @pytest.fixture
 async def simcord_bot(runtime: Runtime) -> AsyncIterator[PeerBot]:
-    bot = build_bot(runtime.services)
+    bot = build_bot(runtime.services, scheduler=False)
     yield bot
     await bot.close()
 

@@ -1,0 +1,90 @@
+"""The reminder sweep: enqueue what is due, then deliver pending notices."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot.domain.model import Reminder, Status
+from bot.services.notify import DeliveryFailed, Notice, Notifier
+from bot.services.registry import Services
+from bot.services.reminders import Due
+from bot.services.views import TaskView
+
+log = logging.getLogger("peerboard.sweep")
+
+
+@dataclass
+class SweepReport:
+    sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    deferred: int = 0  # DMs left for the next sweep by the pacing budget
+    via: dict[str, int] = field(default_factory=dict)
+
+
+def still_relevant(due: Due, task: TaskView | None) -> str | None:
+    """A notice that no longer fits the task is skipped, not sent (why, or None)."""
+    if task is None:
+        return "task deleted"
+    kind = due.kind
+    holding = due.member_id in task.claimant_ids and task.status in (Status.OPEN, Status.CLAIMED)
+    if kind in (Reminder.CLAIM_WARNING, Reminder.DUE_SOON, Reminder.OVERDUE) and not holding:
+        return "no longer holding the task"
+    if (
+        kind in (Reminder.REVIEW_NUDGE, Reminder.REVIEW_ESCALATION)
+        and task.status is not Status.IN_REVIEW
+    ):
+        return "no longer in review"
+    if kind is Reminder.PROPOSAL_OPENED and task.status is Status.CANCELLED:
+        return "cancelled"
+    return None
+
+
+async def deliver_pending(
+    services: Services,
+    notifier: Notifier,
+    *,
+    dm_budget: int,
+    guild_ids: frozenset[int] | None = None,
+) -> SweepReport:
+    """Send what is pending. DMs are paced: at most `dm_budget` per sweep; the rest wait."""
+    report = SweepReport()
+    for due in await services.reminders.pending(guild_ids=guild_ids):
+        if due.to_member and report.via.get("dm", 0) + report.via.get("thread", 0) >= dm_budget:
+            report.deferred += 1
+            continue
+        if not await services.reminders.lease(due):
+            continue  # another sweep has it
+        task = await services.tasks.show_by_id(due.task_id)
+        why = still_relevant(due, task)
+        if why is None and due.to_member:
+            why = await services.reminders.paused(due.guild_id, due.member_id)
+        if why is not None or task is None:
+            await services.reminders.mark_skipped(due, why or "gone")
+            report.skipped += 1
+            continue
+        config = await services.config.get(due.guild_id)
+        try:
+            via = await notifier.deliver(Notice(due.kind, task, due.member_id, due.due_at), config)
+        except DeliveryFailed as err:
+            log.warning("%s for #%s failed (%s)", due.kind, task.number, err)
+            await services.reminders.retry_later(due, str(err))
+            report.retried += 1
+            continue
+        await services.reminders.mark_sent(due, via)
+        report.sent += 1
+        report.via[via] = report.via.get(via, 0) + 1
+    return report
+
+
+async def sweep(
+    services: Services,
+    notifier: Notifier,
+    *,
+    bot_id: int,
+    dm_budget: int,
+    guild_ids: frozenset[int] | None = None,
+) -> SweepReport:
+    await services.reminders.enqueue_due(bot_id, guild_ids)
+    return await deliver_pending(services, notifier, dm_budget=dm_budget, guild_ids=guild_ids)

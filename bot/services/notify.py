@@ -1,0 +1,34 @@
+"""The Notifier port: how a sweep reaches people. Implemented with Discord in bot/ui."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain.model import Reminder
+from bot.services.config import GuildConfig
+from bot.services.views import TaskView
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    kind: Reminder
+    task: TaskView
+    member_id: int  # 0 for a channel post
+    due_at: datetime
+
+
+class DeliveryFailed(Exception):
+    """Sending failed. `transient` (429, 5xx, network): try again later."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class Notifier(Protocol):
+    async def deliver(self, notice: Notice, config: GuildConfig) -> str:
+        """Send it; return how it went out ("dm", "thread", "channel", or "nowhere" when
+        the guild has no channel for it). Raise DeliveryFailed when it could not be sent."""
+        ...

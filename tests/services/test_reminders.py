@@ -1,0 +1,256 @@
+"""Reminders on a real database with a controlled clock: every SPEC §6 boundary, and
+at-least-once / never-twice delivery across double runs, crashes and restarts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from bot.app import Runtime, build_services
+from bot.domain.model import Reminder, Status
+from bot.jobs.sweep import deliver_pending, sweep
+from bot.services.clock import ManualClock
+from bot.services.config import GuildConfig
+from bot.services.notify import DeliveryFailed, Notice
+from bot.services.registry import Services
+from tests.services.helpers import GUILD, maint, member
+
+BOT = 999
+ALICE, BOB, CAROL = 11, 12, 13
+
+
+@dataclass
+class FakeNotifier:
+    """Stands in for Discord at the Notifier port; records what would be sent."""
+
+    sent: list[tuple[Reminder, int, int]] = field(default_factory=list)  # kind, task number, member
+    fail_with: list[DeliveryFailed] = field(default_factory=list)
+
+    async def deliver(self, notice: Notice, config: GuildConfig) -> str:
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+        self.sent.append((notice.kind, notice.task.number, notice.member_id))
+        return "dm" if notice.member_id else "channel"
+
+    def kinds(self) -> list[Reminder]:
+        return [k for k, _n, _m in self.sent]
+
+
+@pytest.fixture
+async def rt(db_url: str, clock: ManualClock) -> Runtime:
+    runtime = build_services(db_url, clock=clock)
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+def services(rt: Runtime) -> Services:
+    return rt.services
+
+
+@pytest.fixture
+def notifier() -> FakeNotifier:
+    return FakeNotifier()
+
+
+async def run(services: Services, notifier: FakeNotifier, budget: int = 100):
+    return await sweep(services, notifier, bot_id=BOT, dm_budget=budget)
+
+
+async def test_claim_warning_at_half_the_window_once(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Small", points=1)  # 3-day window, warning at 36 h
+    await services.tasks.claim(member(ALICE), 1)
+    clock.advance(hours=36, seconds=-1)
+    await run(services, notifier)
+    assert notifier.sent == []
+    clock.advance(seconds=1)
+    await run(services, notifier)
+    assert notifier.sent == [(Reminder.CLAIM_WARNING, 1, ALICE)]
+    await run(services, notifier)  # sweep twice -> still one delivery
+    assert len(notifier.sent) == 1
+
+
+async def test_extension_moves_the_warning(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Small")
+    await services.tasks.claim(member(ALICE), 1)
+    clock.advance(hours=36)
+    await run(services, notifier)
+    await services.tasks.extend(member(ALICE), 1)  # new window from now: warning in 36 h again
+    clock.advance(hours=35)
+    await run(services, notifier)
+    assert notifier.kinds() == [Reminder.CLAIM_WARNING]
+    clock.advance(hours=1)
+    await run(services, notifier)
+    assert notifier.kinds() == [Reminder.CLAIM_WARNING, Reminder.CLAIM_WARNING]
+
+
+async def test_expiry_releases_and_tells_everyone_once(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Stale")
+    await services.tasks.claim(member(ALICE), 1)
+    clock.advance(days=3, seconds=-1)
+    await run(services, notifier)
+    assert (await services.tasks.show(GUILD, 1)).status is Status.CLAIMED
+    clock.advance(seconds=1)
+    await run(services, notifier)
+    view = await services.tasks.show(GUILD, 1)
+    assert view.status is Status.OPEN and view.claims == ()
+    assert sorted(notifier.sent[1:]) == sorted([(Reminder.CLAIM_EXPIRED, 1, ALICE), (Reminder.BACK_ON_BOARD, 1, 0)])
+    await run(services, notifier)
+    assert len(notifier.sent) == 3  # warning, expired, back on board
+
+
+async def test_work_in_review_does_not_expire(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Submitted in time")
+    await services.tasks.claim(member(ALICE), 1)
+    await services.tasks.submit(member(ALICE), 1, notes="done")
+    clock.advance(days=4)
+    await run(services, notifier)
+    assert (await services.tasks.show(GUILD, 1)).status is Status.IN_REVIEW
+    assert Reminder.CLAIM_EXPIRED not in notifier.kinds()
+
+
+async def test_due_soon_and_overdue(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Dated", points=8, due_at=clock.now() + timedelta(days=5))
+    await services.tasks.claim(member(ALICE), 1)
+    clock.advance(days=3, seconds=-1)
+    await run(services, notifier)
+    assert Reminder.DUE_SOON not in notifier.kinds()
+    clock.advance(seconds=1)  # 48 h before due
+    await run(services, notifier)
+    assert notifier.kinds().count(Reminder.DUE_SOON) == 1
+    clock.advance(days=2)  # at due
+    await run(services, notifier)
+    await run(services, notifier)
+    assert notifier.kinds().count(Reminder.OVERDUE) == 1 and notifier.kinds().count(Reminder.DUE_SOON) == 1
+
+
+async def test_review_nudges_then_escalates(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Waiting")
+    await services.tasks.claim(member(ALICE), 1)
+    await services.tasks.submit(member(ALICE), 1, notes="please look")
+    clock.advance(hours=48, seconds=-1)
+    await run(services, notifier)
+    assert notifier.sent == []
+    clock.advance(seconds=1)
+    await run(services, notifier)
+    assert notifier.sent == [(Reminder.REVIEW_NUDGE, 1, 0)]
+    clock.advance(hours=48)  # 96 h: nudged again
+    await run(services, notifier)
+    assert notifier.kinds() == [Reminder.REVIEW_NUDGE, Reminder.REVIEW_NUDGE]
+    clock.advance(hours=24)  # 120 h = 5 days: escalated to maintainers
+    await run(services, notifier)
+    await run(services, notifier)
+    assert notifier.kinds()[-1] is Reminder.REVIEW_ESCALATION and len(notifier.sent) == 3
+    await services.tasks.approve(maint(), 1)
+    clock.advance(days=10)
+    await run(services, notifier)
+    assert len(notifier.sent) == 3  # done work is never nudged
+
+
+async def test_unblocked_notice_when_blocker_is_done(services, notifier) -> None:
+    await services.tasks.create(maint(), "First")
+    await services.tasks.create(maint(), "Second", blocked_by=1)
+    await services.tasks.claim(member(ALICE), 1)
+    await services.tasks.submit(member(ALICE), 1, notes="x")
+    await services.tasks.approve(maint(), 1)
+    await run(services, notifier)
+    assert notifier.sent == [(Reminder.UNBLOCKED, 2, 0)]
+
+
+async def test_proposal_opens_by_lazy_consensus(services, notifier, clock) -> None:
+    await services.tasks.propose(member(ALICE), "Quiet")
+    await services.tasks.propose(member(ALICE), "Contested")
+    await services.tasks.object(member(BOB), 2, "Not now")
+    clock.advance(hours=72, seconds=-1)
+    await run(services, notifier)
+    assert (await services.tasks.show(GUILD, 1)).status is Status.PROPOSED
+    clock.advance(seconds=1)
+    await run(services, notifier)
+    assert (await services.tasks.show(GUILD, 1)).status is Status.OPEN
+    assert (await services.tasks.show(GUILD, 2)).status is Status.PROPOSED
+    assert notifier.sent == [(Reminder.PROPOSAL_OPENED, 1, 0)]
+
+
+async def test_crash_after_send_delivers_at_most_once_more(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Fragile")
+    await services.tasks.claim(member(ALICE), 1)
+    clock.advance(hours=36)
+    await services.reminders.enqueue_due(BOT)
+    [due] = await services.reminders.pending()
+    assert await services.reminders.lease(due)
+    notifier.sent.append((due.kind, 1, due.member_id))  # sent... and the process dies before recording
+    await run(services, notifier)  # the lease still holds: nothing is sent twice right away
+    assert len(notifier.sent) == 1
+    clock.advance(minutes=5)
+    await run(services, notifier)  # the lease ran out: sent once more, then recorded
+    await run(services, notifier)
+    clock.advance(minutes=30)
+    await run(services, notifier)
+    assert notifier.sent == [(Reminder.CLAIM_WARNING, 1, ALICE)] * 2
+
+
+async def test_a_new_bot_on_the_same_database_sends_nothing_again(db_url, services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Restart")
+    await services.tasks.claim(member(ALICE), 1)
+    clock.advance(hours=36)
+    await run(services, notifier)
+    restarted = build_services(db_url, clock=clock)
+    try:
+        fresh = FakeNotifier()
+        await run(restarted.services, fresh)
+        assert fresh.sent == []
+    finally:
+        await restarted.close()
+
+
+async def test_transient_failures_retry_with_backoff(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Flaky")
+    await services.tasks.claim(member(ALICE), 1)
+    clock.advance(hours=36)
+    notifier.fail_with = [DeliveryFailed("429 rate limited", transient=True)] * 2
+    report = await run(services, notifier)
+    assert report.retried == 1 and notifier.sent == []
+    await run(services, notifier)  # the backoff has not passed
+    assert notifier.fail_with and notifier.sent == []
+    clock.advance(minutes=1)
+    await run(services, notifier)  # second failure: waits 2 minutes
+    clock.advance(minutes=2)
+    await run(services, notifier)
+    assert notifier.sent == [(Reminder.CLAIM_WARNING, 1, ALICE)]
+
+
+async def test_away_or_muted_members_get_nothing_but_claims_still_expire(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "A")
+    await services.tasks.create(maint(), "B")
+    await services.tasks.claim(member(ALICE), 1)
+    await services.tasks.claim(member(BOB), 2)
+    await services.reminders.set_away(member(ALICE), clock.now() + timedelta(days=10))
+    await services.reminders.set_reminders(member(BOB), False)
+    clock.advance(days=3)
+    await run(services, notifier)
+    assert all(m == 0 for _k, _n, m in notifier.sent)  # only channel posts
+    assert (await services.tasks.show(GUILD, 1)).claims == () and (await services.tasks.show(GUILD, 2)).claims == ()
+
+
+async def test_dm_fan_out_is_paced(services, notifier, clock) -> None:
+    for i in range(5):
+        await services.tasks.create(maint(), f"T{i}")
+        await services.tasks.claim(member(100 + i, reviewer=True), i + 1)
+    clock.advance(hours=36)
+    first = await run(services, notifier, budget=2)
+    assert (first.sent, first.deferred) == (2, 3)
+    await deliver_pending(services, notifier, dm_budget=2)
+    await deliver_pending(services, notifier, dm_budget=2)
+    assert len(notifier.sent) == 5 and len(set(notifier.sent)) == 5
+
+
+async def test_stale_notices_are_skipped(services, notifier, clock) -> None:
+    await services.tasks.create(maint(), "Gone")
+    await services.tasks.claim(member(ALICE), 1)
+    clock.advance(hours=36)
+    await services.reminders.enqueue_due(BOT)
+    await services.tasks.release(member(ALICE), 1)  # released before the warning went out
+    report = await deliver_pending(services, notifier, dm_budget=10)
+    assert report.skipped == 1 and notifier.sent == []
