@@ -96,7 +96,9 @@ async def test_expiry_releases_and_tells_everyone_once(services, notifier, clock
     await run(services, notifier)
     view = await services.tasks.show(GUILD, 1)
     assert view.status is Status.OPEN and view.claims == ()
-    assert sorted(notifier.sent[1:]) == sorted([(Reminder.CLAIM_EXPIRED, 1, ALICE), (Reminder.BACK_ON_BOARD, 1, 0)])
+    assert sorted(notifier.sent[1:]) == sorted(
+        [(Reminder.CLAIM_EXPIRED, 1, ALICE), (Reminder.BACK_ON_BOARD, 1, 0)]
+    )
     await run(services, notifier)
     assert len(notifier.sent) == 3  # warning, expired, back on board
 
@@ -123,7 +125,10 @@ async def test_due_soon_and_overdue(services, notifier, clock) -> None:
     clock.advance(days=2)  # at due
     await run(services, notifier)
     await run(services, notifier)
-    assert notifier.kinds().count(Reminder.OVERDUE) == 1 and notifier.kinds().count(Reminder.DUE_SOON) == 1
+    assert (
+        notifier.kinds().count(Reminder.OVERDUE) == 1
+        and notifier.kinds().count(Reminder.DUE_SOON) == 1
+    )
 
 
 async def test_review_nudges_then_escalates(services, notifier, clock) -> None:
@@ -180,7 +185,9 @@ async def test_crash_after_send_delivers_at_most_once_more(services, notifier, c
     await services.reminders.enqueue_due(BOT)
     [due] = await services.reminders.pending()
     assert await services.reminders.lease(due)
-    notifier.sent.append((due.kind, 1, due.member_id))  # sent... and the process dies before recording
+    notifier.sent.append(
+        (due.kind, 1, due.member_id)
+    )  # sent... and the process dies before recording
     await run(services, notifier)  # the lease still holds: nothing is sent twice right away
     assert len(notifier.sent) == 1
     clock.advance(minutes=5)
@@ -191,7 +198,9 @@ async def test_crash_after_send_delivers_at_most_once_more(services, notifier, c
     assert notifier.sent == [(Reminder.CLAIM_WARNING, 1, ALICE)] * 2
 
 
-async def test_a_new_bot_on_the_same_database_sends_nothing_again(db_url, services, notifier, clock) -> None:
+async def test_a_new_bot_on_the_same_database_sends_nothing_again(
+    db_url, services, notifier, clock
+) -> None:
     await services.tasks.create(maint(), "Restart")
     await services.tasks.claim(member(ALICE), 1)
     clock.advance(hours=36)
@@ -221,7 +230,9 @@ async def test_transient_failures_retry_with_backoff(services, notifier, clock) 
     assert notifier.sent == [(Reminder.CLAIM_WARNING, 1, ALICE)]
 
 
-async def test_away_or_muted_members_get_nothing_but_claims_still_expire(services, notifier, clock) -> None:
+async def test_away_or_muted_members_get_nothing_but_claims_still_expire(
+    services, notifier, clock
+) -> None:
     await services.tasks.create(maint(), "A")
     await services.tasks.create(maint(), "B")
     await services.tasks.claim(member(ALICE), 1)
@@ -231,7 +242,9 @@ async def test_away_or_muted_members_get_nothing_but_claims_still_expire(service
     clock.advance(days=3)
     await run(services, notifier)
     assert all(m == 0 for _k, _n, m in notifier.sent)  # only channel posts
-    assert (await services.tasks.show(GUILD, 1)).claims == () and (await services.tasks.show(GUILD, 2)).claims == ()
+    assert (await services.tasks.show(GUILD, 1)).claims == () and (
+        await services.tasks.show(GUILD, 2)
+    ).claims == ()
 
 
 async def test_dm_fan_out_is_paced(services, notifier, clock) -> None:
