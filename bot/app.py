@@ -14,7 +14,9 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cogs.config import ConfigCog
+from bot.cogs.digest import DigestCog
 from bot.cogs.me import MeCog
+from bot.cogs.recognition import RecognitionCog
 from bot.cogs.tasks import TasksCog
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.uow import Database
@@ -22,6 +24,8 @@ from bot.jobs.scheduler import build_scheduler
 from bot.jobs.sweep import SweepReport, deliver_pending, sweep
 from bot.services.clock import Clock, SystemClock
 from bot.services.config import ConfigService
+from bot.services.digest import DigestService
+from bot.services.recognition import RecognitionService
 from bot.services.registry import Services
 from bot.services.reminders import ReminderService
 from bot.services.tasks import TaskService
@@ -30,7 +34,7 @@ from bot.ui.errors import PeerTree
 
 log = logging.getLogger("peerboard")
 
-COGS = (TasksCog, ConfigCog, MeCog)
+COGS = (TasksCog, ConfigCog, MeCog, RecognitionCog, DigestCog)
 
 
 @dataclass
@@ -51,6 +55,8 @@ def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
         tasks=tasks,
         config=ConfigService(db, clock),
         reminders=ReminderService(db, clock, tasks),
+        recognition=RecognitionService(db, clock),
+        digest=DigestService(db, clock),
         clock=clock,
     )
     return Runtime(engine, services)

@@ -73,6 +73,23 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
             )
         await interaction.response.send_message(text, ephemeral=True)
 
+    @app_commands.command(
+        name="ranking", description="Show or hide me in public rankings and top lists"
+    )
+    async def ranking(self, interaction: discord.Interaction, visible: bool) -> None:
+        try:
+            actor, _config = await actor_of(interaction)
+            await services_of(interaction).recognition.set_ranking_visible(actor, visible)
+        except DomainError as err:
+            await report(interaction, err)
+            return
+        text = (
+            "You're shown in leaderboards and the digest's top lists again."
+            if visible
+            else "You're hidden from leaderboards and top lists. Your credit on tasks stays, and so do your points."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
 
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(MeCog(bot))

@@ -68,6 +68,9 @@ class Milestone(SQLModel, table=True):
     guild_id: int = _id(foreign_key="guild_settings.guild_id", ondelete="CASCADE")
     points: int
     role_id: int = _id()
+    problem_noticed_at: datetime | None = _when(
+        default=None, nullable=True
+    )  # told maintainers once
 
 
 class Task(SQLModel, table=True):
@@ -227,6 +230,7 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_ledger_member", "guild_id", "member_id", "kind"),
         sa.Index("ix_ledger_guild_time", "guild_id", "created_at"),
+        sa.Index("ix_ledger_giver", "guild_id", "giver_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -284,3 +288,38 @@ class Delivery(SQLModel, table=True):
     via: str = Field(default="", max_length=16)  # dm | thread | channel
     created_at: datetime = _when()
     sent_at: datetime | None = _when(default=None, nullable=True)
+
+
+class MilestoneGrant(SQLModel, table=True):
+    """A milestone role given (or refused by Discord) once per member: the bot never
+    grants it again on its own, and never removes it."""
+
+    __tablename__ = "milestone_grants"
+    __table_args__ = (
+        sa.UniqueConstraint("guild_id", "member_id", "points", name="uq_milestone_grants_member"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id()
+    member_id: int = _id()
+    points: int
+    role_id: int = _id()
+    status: str = Field(default="granted", max_length=16)  # granted | refused
+    created_at: datetime = _when()
+
+
+class DigestPost(SQLModel, table=True):
+    """One weekly digest per guild and week: the row is claimed before posting."""
+
+    __tablename__ = "digest_posts"
+    __table_args__ = (sa.UniqueConstraint("guild_id", "week_start", name="uq_digest_posts_week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id()
+    week_start: datetime = _when()  # the covered week's start, in UTC
+    status: str = Field(default="pending", max_length=16)  # pending | posted
+    channel_id: int | None = _id(default=None, nullable=True)
+    message_id: int | None = _id(default=None, nullable=True)
+    lease_until: datetime | None = _when(default=None, nullable=True)
+    created_at: datetime = _when()
+    posted_at: datetime | None = _when(default=None, nullable=True)

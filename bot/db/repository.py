@@ -18,6 +18,7 @@ from bot.db.models import (
     GuildSettings,
     LedgerEntry,
     Milestone,
+    MilestoneGrant,
     ProposalVote,
     Review,
     Submission,
@@ -474,3 +475,81 @@ class Repository:
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(stmt)
+
+    # -- recognition ---------------------------------------------------------------------------
+
+    async def member_totals(self, guild_id: int, member_id: int) -> tuple[int, int, int, int]:
+        """(points, tasks done, reviews given, kudos received), from the ledger only."""
+        kind = col(LedgerEntry.kind)
+        stmt = sa.select(
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case((kind.in_(("task", "review")), col(LedgerEntry.points)), else_=0)
+                ),
+                0,
+            ),
+            sa.func.count(
+                sa.distinct(sa.case((kind == "task", col(LedgerEntry.task_id)), else_=None))
+            ),
+            sa.func.coalesce(sa.func.sum(sa.case((kind == "review", 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((kind == "kudos", 1), else_=0)), 0),
+        ).where(col(LedgerEntry.guild_id) == guild_id, col(LedgerEntry.member_id) == member_id)
+        row = (await self.session.execute(stmt)).one()
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+    async def credit_times(
+        self, guild_id: int, member_id: int, since: datetime
+    ) -> Sequence[datetime]:
+        stmt = sa.select(col(LedgerEntry.created_at)).where(
+            col(LedgerEntry.guild_id) == guild_id,
+            col(LedgerEntry.member_id) == member_id,
+            col(LedgerEntry.kind).in_(("task", "review")),
+            col(LedgerEntry.created_at) >= since,
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def leaderboard(
+        self, guild_id: int, since: datetime | None, by: str, limit: int
+    ) -> Sequence[tuple[int, int]]:
+        """(member, score) best first; members who hid themselves are left out."""
+        kind = col(LedgerEntry.kind)
+        score = {
+            "points": sa.func.sum(
+                sa.case((kind.in_(("task", "review")), col(LedgerEntry.points)), else_=0)
+            ),
+            "tasks": sa.func.count(
+                sa.distinct(sa.case((kind == "task", col(LedgerEntry.task_id)), else_=None))
+            ),
+            "reviews": sa.func.sum(sa.case((kind == "review", 1), else_=0)),
+            "kudos": sa.func.sum(sa.case((kind == "kudos", 1), else_=0)),
+        }[by]
+        hidden = sa.select(col(GuildMember.member_id)).where(
+            col(GuildMember.guild_id) == guild_id, col(GuildMember.ranking_visible).is_(False)
+        )
+        stmt = sa.select(col(LedgerEntry.member_id), score.label("score")).where(
+            col(LedgerEntry.guild_id) == guild_id, col(LedgerEntry.member_id).not_in(hidden)
+        )
+        if since is not None:
+            stmt = stmt.where(col(LedgerEntry.created_at) >= since)
+        stmt = (
+            stmt.group_by(col(LedgerEntry.member_id))
+            .having(score > 0)
+            .order_by(sa.desc("score"), col(LedgerEntry.member_id))
+            .limit(limit)
+        )
+        return [(int(m), int(s)) for m, s in (await self.session.execute(stmt)).all()]
+
+    async def kudos_given_since(self, guild_id: int, giver_id: int, since: datetime) -> int:
+        stmt = sa.select(sa.func.count()).where(
+            col(LedgerEntry.guild_id) == guild_id,
+            col(LedgerEntry.giver_id) == giver_id,
+            col(LedgerEntry.kind) == "kudos",
+            col(LedgerEntry.created_at) >= since,
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def milestone_grants(self, guild_id: int, member_id: int) -> set[int]:
+        stmt = sa.select(col(MilestoneGrant.points)).where(
+            col(MilestoneGrant.guild_id) == guild_id, col(MilestoneGrant.member_id) == member_id
+        )
+        return set((await self.session.execute(stmt)).scalars().all())

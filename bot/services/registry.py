@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from bot.services.clock import Clock
 from bot.services.config import ConfigService
+from bot.services.digest import DigestService
+from bot.services.recognition import RecognitionService
 from bot.services.reminders import ReminderService
 from bot.services.tasks import TaskService
 
@@ -15,4 +17,6 @@ class Services:
     tasks: TaskService
     config: ConfigService
     reminders: ReminderService
+    recognition: RecognitionService
+    digest: DigestService
     clock: Clock

@@ -729,9 +729,10 @@ class TaskService:
             if after is not None:
                 await after(ctx, outcome)
             unblocked: tuple[int, ...] = ()
+            credited: tuple[int, ...] = ()
             if outcome.done:
                 await repo.flush()
-                await self._credit(ctx, outcome)
+                credited = await self._credit(ctx, outcome)
                 unblocked = await self._unblocked(repo, task)
             await self._outbox(ctx, outcome, unblocked)
             handoff = None
@@ -753,6 +754,7 @@ class TaskService:
             handoff_note=handoff,
             unblocked=unblocked,
             opened=outcome.before is Status.PROPOSED and outcome.after is Status.OPEN,
+            credited=credited,
         )
 
     async def _write(self, c: _Ctx, o: Outcome, actor: Actor, note: str | None) -> None:
@@ -838,7 +840,7 @@ class TaskService:
         """The claim warning falls at `claim_warning_fraction` of the window that starts now."""
         return c.now + (expires_at - c.now) * c.rules.claim_warning_fraction
 
-    async def _credit(self, c: _Ctx, o: Outcome) -> None:
+    async def _credit(self, c: _Ctx, o: Outcome) -> tuple[int, ...]:
         """Done: each claimant gets the task's points; each review not yet paid gets review points."""
         task = c.task
         assert task.id is not None
@@ -867,6 +869,7 @@ class TaskService:
                 )
             )
         await c.repo.mark_reviews_credited([rv.id for rv in reviews if rv.id is not None])
+        return tuple(dict.fromkeys([*o.credit_claimants, *(rv.reviewer_id for rv in reviews)]))
 
     async def _unblocked(self, repo: Repository, task: Task) -> tuple[int, ...]:
         assert task.id is not None

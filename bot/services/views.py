@@ -76,6 +76,7 @@ class ActionResult:
     handoff_note: str | None = None  # the previous holder's note, shown on claim
     unblocked: tuple[int, ...] = ()  # numbers of tasks this one no longer blocks
     opened: bool = False  # a proposal opened
+    credited: tuple[int, ...] = ()  # members who just got credit (claimants and reviewers)
 
 
 @dataclass(frozen=True, slots=True)

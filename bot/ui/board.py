@@ -176,6 +176,10 @@ async def publish(
         await refresh_card(client, task)
     await _post_activity(client, result)
     await _announce(client, result, config)
+    if result.credited:
+        from bot.ui.recognition import grant_milestones
+
+        await grant_milestones(client, services_of(interaction), config, result.credited)
 
 
 def _is_card_of(message: discord.Message, task: TaskView) -> bool:

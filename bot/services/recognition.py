@@ -1,0 +1,201 @@
+"""Recognition tied to verified work (SPEC §3): every number comes from the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from bot.db.models import LedgerEntry, MilestoneGrant
+from bot.db.uow import Database
+from bot.domain import rules as r
+from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
+from bot.domain.model import Actor, LedgerKind, Rules, TrustLevel
+from bot.domain.scoring import KUDOS_REASON_MAX, next_level, weekly_streak
+from bot.services.clock import Clock
+from bot.services.tasks import rules_of
+
+PERIODS: Final = {"week": timedelta(days=7), "month": timedelta(days=30), "all": None}
+BOARD_BY: Final = ("points", "tasks", "reviews", "kudos")
+KUDOS_WINDOW: Final = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    member_id: int
+    points: int
+    tasks_done: int
+    reviews_given: int
+    kudos_received: int
+    streak_weeks: int
+    level: TrustLevel
+    next_level: str | None
+    held_claims: int
+    claim_limit: int | None
+    ranking_visible: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KudosResult:
+    giver_id: int
+    receiver_id: int
+    reason: str
+    left_this_week: int
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneDue:
+    points: int
+    role_id: int
+
+
+class RecognitionService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def profile(
+        self, actor_or_guild: int, member_id: int, *, is_maintainer: bool = False
+    ) -> Profile:
+        guild_id = actor_or_guild
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            repo = uow.repo
+            settings = await repo.get_guild(guild_id)
+            rules = rules_of(settings) if settings else Rules()
+            tz = ZoneInfo(settings.digest_timezone) if settings else ZoneInfo("UTC")
+            points, done, reviews, kudos = await repo.member_totals(guild_id, member_id)
+            times = await repo.credit_times(guild_id, member_id, now - timedelta(days=400))
+            held = await repo.count_held_claims(guild_id, member_id)
+            member = await repo.get_member(guild_id, member_id)
+        level = r.trust_level(done, rules)
+        return Profile(
+            member_id=member_id,
+            points=points,
+            tasks_done=done,
+            reviews_given=reviews,
+            kudos_received=kudos,
+            streak_weeks=weekly_streak(times, now, tz),
+            level=level,
+            next_level=next_level(level, done, rules),
+            held_claims=held,
+            claim_limit=None if is_maintainer else r.claim_limit(level, rules),
+            ranking_visible=member.ranking_visible if member else True,
+        )
+
+    async def leaderboard(
+        self, guild_id: int, period: str = "week", by: str = "points", limit: int = 10
+    ) -> list[tuple[int, int]]:
+        if period not in PERIODS or by not in BOARD_BY:
+            raise InvalidInput(
+                "Pick a period (week, month, all) and a ranking (points, tasks, reviews, kudos)."
+            )
+        span = PERIODS[period]
+        since = self._clock.now() - span if span is not None else None
+        async with self._db.unit() as uow:
+            return list(await uow.repo.leaderboard(guild_id, since, by, limit))
+
+    async def give_kudos(
+        self, actor: Actor, receiver_id: int, receiver_is_bot: bool, reason: str
+    ) -> KudosResult:
+        if receiver_id == actor.member_id:
+            raise PermissionDenied(
+                "Kudos are for thanking others — you can't give them to yourself."
+            )
+        if receiver_is_bot:
+            raise InvalidInput("Kudos are for people, not bots.")
+        text = " ".join((reason or "").split())
+        if not text:
+            raise InvalidInput("Say what you're thanking them for (1–200 characters).")
+        if len(text) > KUDOS_REASON_MAX:
+            raise InvalidInput(
+                f"Keep the reason to {KUDOS_REASON_MAX} characters (it has {len(text)})."
+            )
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            repo = uow.repo
+            settings = await repo.ensure_guild(actor.guild_id, now)
+            # Writing the giver's row first serialises one giver's kudos (PostgreSQL row lock).
+            await repo.touch_member(actor.guild_id, actor.member_id, now)
+            given = await repo.kudos_given_since(
+                actor.guild_id, actor.member_id, now - KUDOS_WINDOW
+            )
+            budget = settings.kudos_weekly_budget
+            if given >= budget:
+                raise LimitReached(
+                    f"You've given {given} kudos in the last 7 days, the most for a week. "
+                    "Your budget refills as those get older — thank you for noticing people's work!"
+                )
+            repo.add(
+                LedgerEntry(
+                    guild_id=actor.guild_id,
+                    member_id=receiver_id,
+                    kind=LedgerKind.KUDOS.value,
+                    points=0,  # kudos are counted apart from points
+                    giver_id=actor.member_id,
+                    reason=text,
+                    created_at=now,
+                )
+            )
+            await uow.commit()
+        return KudosResult(actor.member_id, receiver_id, text, budget - given - 1)
+
+    async def set_ranking_visible(self, actor: Actor, visible: bool) -> None:
+        async with self._db.unit() as uow:
+            await uow.repo.touch_member(actor.guild_id, actor.member_id, self._clock.now())
+            member = await uow.repo.get_member(actor.guild_id, actor.member_id)
+            assert member is not None
+            member.ranking_visible = visible
+            await uow.commit()
+
+    # -- milestone roles -------------------------------------------------------------------------
+
+    async def milestones_due(self, guild_id: int, member_id: int) -> list[MilestoneDue]:
+        """Milestones whose threshold the member has reached and never got (or was refused)."""
+        async with self._db.unit() as uow:
+            repo = uow.repo
+            milestones = await repo.milestones(guild_id)
+            if not milestones:
+                return []
+            points, *_ = await repo.member_totals(guild_id, member_id)
+            had = await repo.milestone_grants(guild_id, member_id)
+        return [
+            MilestoneDue(m.points, m.role_id)
+            for m in milestones
+            if m.points <= points and m.points not in had
+        ]
+
+    async def record_grant(
+        self, guild_id: int, member_id: int, due: MilestoneDue, *, granted: bool
+    ) -> bool:
+        """Remember the outcome. Returns True when a refusal is the first for that milestone,
+        so maintainers are told once what to fix."""
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            repo = uow.repo
+            repo.add(
+                MilestoneGrant(
+                    guild_id=guild_id,
+                    member_id=member_id,
+                    points=due.points,
+                    role_id=due.role_id,
+                    status="granted" if granted else "refused",
+                    created_at=now,
+                )
+            )
+            first_problem = False
+            if not granted:
+                milestone = next(
+                    (m for m in await repo.milestones(guild_id) if m.points == due.points), None
+                )
+                if milestone is not None and milestone.problem_noticed_at is None:
+                    milestone.problem_noticed_at = now
+                    first_problem = True
+            await uow.commit()
+        return first_problem
+
+
+def since_for(period: str, now: datetime) -> datetime | None:
+    span = PERIODS.get(period)
+    return now - span if span is not None else None
