@@ -58,6 +58,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     # and Discord accepts them; the spec types every snowflake as a string.
     ("create_message", "/allowed_mentions/roles/*"): _INT_SNOWFLAKE,
     ("create_message", "/allowed_mentions/users/*"): _INT_SNOWFLAKE,
+    ("create_interaction_response", "/data/allowed_mentions/users/*"): _INT_SNOWFLAKE,
+    ("create_interaction_response", "/data/allowed_mentions/roles/*"): _INT_SNOWFLAKE,
+    ("execute_webhook", "/allowed_mentions/users/*"): _INT_SNOWFLAKE,
+    # Reminders DM a member: User.create_dm -> HTTPClient.start_private_message sends
+    # {"recipient_id": user_id} with the integer id, as discord.py always has.
+    ("create_dm", "/recipient_id"): "integer snowflake in discord.py's create_dm body",
 }
 
 
