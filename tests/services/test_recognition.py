@@ -163,7 +163,7 @@ async def _scores_equal_ledger_sums(
                 await finish(services, number, a, b, guild)
             elif kind == "kudos" and a != b:
                 await services.recognition.give_kudos(Actor(guild, b), a, False, "thanks")
-        rows = await ledger(services.tasks._db, guild)  # noqa: SLF001 - the test reads the raw ledger
+        rows = await ledger(services.tasks._db, guild)
         for m in range(1, 5):
             p = await services.recognition.profile(guild, m)
             mine = [(k, pts) for who, k, pts in rows if who == m]
