@@ -115,7 +115,9 @@ def test_allow_list_excuses_only_the_listed_location(monkeypatch: pytest.MonkeyP
     body = {"content": 5, "message_reference": {"message_id": 42}}  # discord.py sends int ids
     entry = Entry("POST", "/channels/1/messages", body)
     assert len(check_requests([entry]).problems) == 2
-    monkeypatch.setitem(openapi.ALLOWED, ("create_message", "/message_reference/message_id"), "test")
+    monkeypatch.setitem(
+        openapi.ALLOWED, ("create_message", "/message_reference/message_id"), "test"
+    )
     (problem,) = check_requests([entry]).problems
     assert " at /content: " in problem
 
