@@ -29,9 +29,30 @@ def due(raw: str | None, config: GuildConfig, now: datetime) -> datetime | None:
 async def task_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
+    """Tasks still in play: what claim, submit, review and the rest can act on."""
+    return await _suggest(interaction, current, "unfinished")
+
+
+async def finished_task_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Done and cancelled tasks: what /task reopen can act on."""
+    return await _suggest(interaction, current, "finished")
+
+
+async def any_task_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Every task, finished or not: for /task show and /task history."""
+    return await _suggest(interaction, current, "any")
+
+
+async def _suggest(
+    interaction: discord.Interaction, current: str, which: str
+) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    found = await services_of(interaction).tasks.suggest(interaction.guild_id, current)
+    found = await services_of(interaction).tasks.suggest(interaction.guild_id, current, which=which)
     return [
         app_commands.Choice(
             name=clip(f"#{t.number} · {t.title} ({STYLE[t.status][1].split(' ', 1)[1]})", 100),

@@ -20,6 +20,7 @@ class RecognitionCog(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
+    @app_commands.guild_only()
     @app_commands.command(name="kudos", description="Thank someone for their work, in public")
     @app_commands.describe(member="Who to thank", reason="What for (up to 200 characters)")
     async def kudos(
@@ -48,6 +49,7 @@ class RecognitionCog(commands.Cog):
             f"Thanks for noticing! You can give {left} this week.", ephemeral=True
         )
 
+    @app_commands.guild_only()
     @app_commands.command(
         name="profile", description="Points, level and streak, from accepted work"
     )
@@ -77,6 +79,7 @@ class RecognitionCog(commands.Cog):
             embed=profile_embed(data, safe(target.display_name, 80)), ephemeral=True
         )
 
+    @app_commands.guild_only()
     @app_commands.command(name="leaderboard", description="Who moved things forward")
     async def leaderboard(
         self,

@@ -8,11 +8,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.common import NONE_WORDS, POINT_CHOICES, due, number, task_autocomplete
+from bot.cogs.common import (
+    NONE_WORDS,
+    POINT_CHOICES,
+    any_task_autocomplete,
+    due,
+    finished_task_autocomplete,
+    number,
+    task_autocomplete,
+)
 from bot.domain.errors import DomainError, InvalidInput
 from bot.ui import board, listing
 from bot.ui.cards import card_view, task_embed
-from bot.ui.components import SubmitModal
 from bot.ui.context import actor_of, services_of
 from bot.ui.errors import report, tell
 
@@ -93,7 +100,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     # -- reading ---------------------------------------------------------------------------
 
     @app_commands.command(name="show", description="Show a task's card")
-    @app_commands.autocomplete(task=task_autocomplete)
+    @app_commands.autocomplete(task=any_task_autocomplete)
     async def show(self, interaction: discord.Interaction, task: str) -> None:
         try:
             view = await services_of(interaction).tasks.show(_guild(interaction), number(task))
@@ -118,7 +125,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         await listing.show_list(interaction, status=status, tag=tag, member=who)
 
     @app_commands.command(name="history", description="Everything that happened to a task")
-    @app_commands.autocomplete(task=task_autocomplete)
+    @app_commands.autocomplete(task=any_task_autocomplete)
     async def history(self, interaction: discord.Interaction, task: str) -> None:
         try:
             view, rows = await services_of(interaction).tasks.history(
@@ -163,10 +170,8 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         notes: app_commands.Range[str, 0, 1000] | None = None,
     ) -> None:
         if link is None and notes is None:
-            try:  # no evidence given: ask for it in a form
-                await interaction.response.send_modal(
-                    SubmitModal(_guild(interaction), number(task))
-                )
+            try:  # no evidence given: ask for it in a form (checked first, as the button is)
+                await board.on_button(interaction, _guild(interaction), number(task), "submit")
             except DomainError as err:
                 await report(interaction, err)
             return
@@ -275,7 +280,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     @app_commands.command(
         name="reopen", description="Put a done or cancelled task back on the board"
     )
-    @app_commands.autocomplete(task=task_autocomplete)
+    @app_commands.autocomplete(task=finished_task_autocomplete)
     async def reopen(self, interaction: discord.Interaction, task: str) -> None:
         await _act(interaction, task, lambda s, a, n: s.tasks.reopen(a, n))
 

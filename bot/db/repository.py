@@ -292,13 +292,18 @@ class Repository:
 
     # -- adapters' lookups -------------------------------------------------------------------
 
-    async def suggest_tasks(self, guild_id: int, query: str, limit: int) -> Sequence[Task]:
-        """Autocomplete: unfinished tasks by number or title; open ones first."""
-        unfinished = ("open", "proposed", "claimed", "in_review")
-        stmt = sa.select(Task).where(
-            col(Task.guild_id) == guild_id, col(Task.status).in_(unfinished)
-        )
+    async def suggest_tasks(
+        self,
+        guild_id: int,
+        query: str,
+        limit: int,
+        statuses: Sequence[str] = ("open", "proposed", "claimed", "in_review"),
+    ) -> Sequence[Task]:
+        """Autocomplete: tasks by number or title (unfinished ones unless told otherwise);
+        the exact number typed first, then open ones, then the newest."""
+        stmt = sa.select(Task).where(col(Task.guild_id) == guild_id, col(Task.status).in_(statuses))
         text = query.strip().lstrip("#")
+        order: list[Any] = []
         if text.isdigit():
             stmt = stmt.where(
                 sa.or_(
@@ -306,10 +311,11 @@ class Repository:
                     sa.cast(col(Task.number), sa.String).startswith(text),
                 )
             )
+            order.append(sa.case((col(Task.number) == int(text), 0), else_=1))
         elif text:
             stmt = stmt.where(col(Task.title).icontains(text, autoescape=True))
-        open_first = sa.case((col(Task.status) == "open", 0), else_=1)
-        stmt = stmt.order_by(open_first, col(Task.number).desc()).limit(limit)
+        order.append(sa.case((col(Task.status) == "open", 0), else_=1))
+        stmt = stmt.order_by(*order, col(Task.number).desc()).limit(limit)
         return (await self.session.scalars(stmt)).all()
 
     async def tasks_in_review_for(
@@ -352,19 +358,11 @@ class Repository:
         return (await self.session.execute(stmt)).scalars().all()
 
     # -- reminders: due work and the delivery log --------------------------------------------
+    # The statements are built by the module-level functions below, so a test can EXPLAIN
+    # exactly what the sweep runs.
 
     async def claims_to_warn(self, now: datetime, limit: int) -> Sequence[ClaimRow]:
-        stmt = (
-            sa.select(ClaimRow)
-            .where(
-                col(ClaimRow.warn_at).is_not(None),
-                col(ClaimRow.ended_at).is_(None),
-                col(ClaimRow.warn_at) <= now,
-            )
-            .order_by(col(ClaimRow.warn_at))
-            .limit(limit)
-        )
-        return (await self.session.scalars(stmt)).all()
+        return (await self.session.scalars(claims_to_warn_query(now, limit))).all()
 
     async def clear_warning(self, claim_id: int, warn_at: datetime) -> bool:
         stmt = (
@@ -380,55 +378,17 @@ class Repository:
     ) -> Sequence[tuple[int, int, int, datetime]]:
         """(guild, task number, member, expires_at) of active claims past their window,
         on tasks still being worked on (work in review does not expire)."""
-        stmt = (
-            sa.select(
-                col(ClaimRow.guild_id),
-                col(Task.number),
-                col(ClaimRow.member_id),
-                col(ClaimRow.expires_at),
-            )
-            .join(Task, col(Task.id) == col(ClaimRow.task_id))
-            .where(
-                col(ClaimRow.ended_at).is_(None),
-                col(ClaimRow.expires_at) <= now,
-                col(Task.status).in_(ACTIVE),
-            )
-            .order_by(col(ClaimRow.expires_at))
-            .limit(limit)
-        )
-        return [(g, n, m, e) for g, n, m, e in (await self.session.execute(stmt)).all()]
+        rows = (await self.session.execute(expired_claims_query(now, limit))).all()
+        return [(g, n, m, e) for g, n, m, e in rows]
 
     async def tasks_due_between(self, start: datetime, end: datetime, limit: int) -> Sequence[Task]:
-        stmt = (
-            sa.select(Task)
-            .where(
-                col(Task.due_at).is_not(None),
-                col(Task.due_at) > start,
-                col(Task.due_at) <= end,
-                col(Task.status).in_(ACTIVE),
-            )
-            .order_by(col(Task.due_at))
-            .limit(limit)
-        )
-        return (await self.session.scalars(stmt)).all()
+        return (await self.session.scalars(tasks_due_between_query(start, end, limit))).all()
 
     async def tasks_to_nudge(self, now: datetime, limit: int) -> Sequence[Task]:
-        stmt = (
-            sa.select(Task)
-            .where(col(Task.next_nudge_at).is_not(None), col(Task.next_nudge_at) <= now)
-            .order_by(col(Task.next_nudge_at))
-            .limit(limit)
-        )
-        return (await self.session.scalars(stmt)).all()
+        return (await self.session.scalars(tasks_to_nudge_query(now, limit))).all()
 
     async def stale_proposals(self, older_than: datetime, limit: int) -> Sequence[Task]:
-        stmt = (
-            sa.select(Task)
-            .where(col(Task.status) == "proposed", col(Task.status_changed_at) <= older_than)
-            .order_by(col(Task.status_changed_at))
-            .limit(limit)
-        )
-        return (await self.session.scalars(stmt)).all()
+        return (await self.session.scalars(stale_proposals_query(older_than, limit))).all()
 
     async def enqueue(self, rows: Sequence[dict[str, Any]]) -> None:
         """Add deliveries to the log; a key already there is left as it is."""
@@ -441,18 +401,7 @@ class Repository:
             )
 
     async def pending_deliveries(self, now: datetime, limit: int) -> Sequence[Delivery]:
-        stmt = (
-            sa.select(Delivery)
-            .where(
-                col(Delivery.status) == "pending",
-                sa.or_(
-                    col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now
-                ),
-            )
-            .order_by(col(Delivery.due_at), col(Delivery.id))
-            .limit(limit)
-        )
-        return (await self.session.scalars(stmt)).all()
+        return (await self.session.scalars(pending_deliveries_query(now, limit))).all()
 
     async def lease_delivery(self, delivery_id: int, now: datetime, until: datetime) -> bool:
         stmt = (
@@ -553,3 +502,93 @@ class Repository:
             col(MilestoneGrant.guild_id) == guild_id, col(MilestoneGrant.member_id) == member_id
         )
         return set((await self.session.execute(stmt)).scalars().all())
+
+
+# -- the reminder sweep's reads (SPEC §6) ------------------------------------------------------
+# Each runs every sweep and must stay an index range read however large the tables grow:
+# tests/services/test_sweep_plan.py EXPLAINs them on SQLite and PostgreSQL.
+
+
+def claims_to_warn_query(now: datetime, limit: int) -> sa.Select[ClaimRow]:
+    return (
+        sa.select(ClaimRow)
+        .where(
+            col(ClaimRow.warn_at).is_not(None),
+            col(ClaimRow.ended_at).is_(None),
+            col(ClaimRow.warn_at) <= now,
+        )
+        .order_by(col(ClaimRow.warn_at))
+        .limit(limit)
+    )
+
+
+def expired_claims_query(now: datetime, limit: int) -> sa.Select[int, int, int, datetime]:
+    return (
+        sa.select(
+            col(ClaimRow.guild_id),
+            col(Task.number),
+            col(ClaimRow.member_id),
+            col(ClaimRow.expires_at),
+        )
+        .join(Task, col(Task.id) == col(ClaimRow.task_id))
+        .where(
+            col(ClaimRow.ended_at).is_(None),
+            col(ClaimRow.expires_at) <= now,
+            col(Task.status).in_(ACTIVE),
+        )
+        .order_by(col(ClaimRow.expires_at))
+        .limit(limit)
+    )
+
+
+def tasks_due_between_query(start: datetime, end: datetime, limit: int) -> sa.Select[Task]:
+    return (
+        sa.select(Task)
+        .where(
+            col(Task.due_at).is_not(None),
+            col(Task.due_at) > start,
+            col(Task.due_at) <= end,
+            col(Task.status).in_(ACTIVE),
+        )
+        .order_by(col(Task.due_at))
+        .limit(limit)
+    )
+
+
+def tasks_to_nudge_query(now: datetime, limit: int) -> sa.Select[Task]:
+    return (
+        sa.select(Task)
+        .where(col(Task.next_nudge_at).is_not(None), col(Task.next_nudge_at) <= now)
+        .order_by(col(Task.next_nudge_at))
+        .limit(limit)
+    )
+
+
+def stale_proposals_query(older_than: datetime, limit: int) -> sa.Select[Task]:
+    """Proposals old enough for lazy consensus. An objected one waits for a maintainer:
+    left in, the oldest of them would fill every batch and no other proposal would open."""
+    objected = sa.select(col(ProposalVote.id)).where(
+        col(ProposalVote.task_id) == col(Task.id), col(ProposalVote.kind) == "object"
+    )
+    return (
+        sa.select(Task)
+        .where(
+            col(Task.status) == "proposed",
+            col(Task.status_changed_at) <= older_than,
+            ~sa.exists(objected),
+        )
+        .order_by(col(Task.status_changed_at))
+        .limit(limit)
+    )
+
+
+def pending_deliveries_query(now: datetime, limit: int) -> sa.Select[Delivery]:
+    return (
+        sa.select(Delivery)
+        .where(
+            col(Delivery.status) == "pending",
+            sa.or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+        )
+        .order_by(col(Delivery.due_at), col(Delivery.id))
+        .limit(limit)
+    )

@@ -81,8 +81,15 @@ _VERB: dict[Action, str] = {
 
 
 def require_status(action: Action, status: Status, number: int) -> None:
-    if status not in ALLOWED[action]:
-        raise InvalidState(f"You can't {_VERB[action]} #{number}: {_WHY_NOT[status]}.")
+    if status in ALLOWED[action]:
+        return
+    if action in (A.APPROVE, A.REQUEST_CHANGES) and status in (S.OPEN, S.CLAIMED):
+        raise InvalidState(f"#{number} isn't waiting for review: nothing has been submitted yet.")
+    if action is A.REOPEN:
+        raise InvalidState(
+            f"#{number} is still on the board; only done or cancelled tasks can be reopened."
+        )
+    raise InvalidState(f"You can't {_VERB[action]} #{number}: {_WHY_NOT[status]}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,9 +289,13 @@ def extend(task: TaskState, actor: Actor, rules: Rules, now: datetime) -> Outcom
     current = _require_claimant(task, actor)
     require_status(A.EXTEND, task.status, task.number)
     if current.extensions >= rules.max_extensions:
+        done_so_far = (
+            "Claims here can't be extended"
+            if rules.max_extensions == 0
+            else f"You've extended #{task.number} {current.extensions} times, the most allowed"
+        )
         raise LimitReached(
-            f"You've extended #{task.number} {current.extensions} times, the most allowed. "
-            "If you need more time, ask a maintainer, or release it with a hand-off note."
+            f"{done_so_far}. If you need more time, ask a maintainer, or release it with a hand-off note."
         )
     window = r.claim_window(task.points, rules, task.claim_days)
     renewed = replace(current, expires_at=now + window, extensions=current.extensions + 1)

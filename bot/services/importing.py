@@ -13,10 +13,14 @@ from bot.domain.errors import DomainError, InvalidInput
 COLUMNS = ("title", "description", "points", "tags", "due", "capacity")
 MAX_ROWS = 200
 MAX_BYTES = 256 * 1024
+ROW = "_row"  # the row's number in the file (1 is the header), blank rows counted
+PROBLEM = "_problem"  # what is wrong with the row, reported with all the others
 
 
 def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
-    """Rows ready for TaskService.import_tasks; every problem is reported with its row number."""
+    """Rows for TaskService.import_tasks, each with its number in the file. A problem with the
+    file as a whole raises here; a problem with one row travels with it, so that
+    import_tasks can report every bad row at once."""
     if len(data) > MAX_BYTES:
         raise InvalidInput(
             f"The file is larger than {MAX_BYTES // 1024} KB; split it into smaller files."
@@ -31,41 +35,40 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as err:
         raise InvalidInput(f"The file is not valid CSV: {err}.") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(cell.strip() for cell in r)]
+    if not numbered:
         raise InvalidInput("The file is empty. The first line should be: " + ",".join(COLUMNS))
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in numbered[0][1]]
     unknown = [h for h in header if h not in COLUMNS]
     if "title" not in header or unknown:
         extra = f" Unknown columns: {', '.join(unknown)}." if unknown else ""
         raise InvalidInput(
             "The first line must name the columns: " + ",".join(COLUMNS) + "." + extra
         )
-    body = rows[1:]
+    body = numbered[1:]
     if not body:
         raise InvalidInput("The file has a header but no tasks.")
     if len(body) > MAX_ROWS:
         raise InvalidInput(f"The file has {len(body)} tasks; import at most {MAX_ROWS} at a time.")
     parsed: list[dict[str, Any]] = []
-    problems: list[str] = []
-    for number, cells in enumerate(body, start=2):
+    for number, cells in body:
         if len(cells) > len(header):
-            problems.append(
-                f"row {number}: {len(cells)} cells but {len(header)} columns (quote cells with commas)"
+            parsed.append(
+                {
+                    ROW: number,
+                    PROBLEM: f"{len(cells)} cells but {len(header)} columns "
+                    "(quote cells that contain commas).",
+                }
             )
             continue
         row: dict[str, Any] = {
             name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)
         }
+        row[ROW] = number
         due_text = row.pop("due", "")
         try:
             row["due_at"] = parse_due(due_text, now, tz) if due_text else None
         except DomainError as err:
-            problems.append(f"row {number}: {err.message}")
-            continue
+            row[PROBLEM] = err.message
         parsed.append(row)
-    if problems:
-        raise InvalidInput(
-            "Nothing was imported. Fix these rows and try again:\n" + "\n".join(problems[:10])
-        )
     return parsed

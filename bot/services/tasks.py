@@ -43,7 +43,7 @@ from bot.domain.model import (
     Verdict,
 )
 from bot.services.clock import Clock
-from bot.services.importing import parse_csv
+from bot.services.importing import PROBLEM, ROW, parse_csv
 from bot.services.views import (
     ActionResult,
     ClaimView,
@@ -201,10 +201,19 @@ class TaskService:
             await uow.commit()
             return settings
 
-    async def suggest(self, guild_id: int, query: str, limit: int = 25) -> tuple[TaskView, ...]:
+    async def suggest(
+        self, guild_id: int, query: str, limit: int = 25, *, which: str = "unfinished"
+    ) -> tuple[TaskView, ...]:
+        """Autocomplete. `which`: "unfinished" (what members work on), "finished" (what a
+        maintainer may reopen), or "any" (show, history)."""
+        statuses = {
+            "unfinished": (*ACTIVE_STATUSES, Status.PROPOSED.value),
+            "finished": FINISHED,
+            "any": tuple(s.value for s in Status),
+        }[which]
         async with self._db.unit() as uow:
             settings = await self._settings(uow.repo, guild_id)
-            rows = await uow.repo.suggest_tasks(guild_id, query, min(limit, 25))
+            rows = await uow.repo.suggest_tasks(guild_id, query, min(limit, 25), statuses)
             return tuple(await self._views(uow.repo, rows, settings))
 
     async def reviews_waiting(self, actor: Actor, limit: int = 10) -> tuple[TaskView, ...]:
@@ -280,6 +289,8 @@ class TaskService:
         now = self._clock.now()
         for index, row in enumerate(rows, start=2):  # row 1 is the header
             try:
+                if row.get(PROBLEM):  # found while reading the file
+                    raise InvalidInput(str(row[PROBLEM]))
                 fields = self._clean_fields(
                     row.get("title") or "",
                     row.get("description"),
@@ -291,7 +302,7 @@ class TaskService:
                 self._check_due(due, now)
                 cleaned.append((fields, due))
             except InvalidInput as err:
-                problems.append(f"row {index}: {err.message}")
+                problems.append(f"row {row.get(ROW, index)}: {err.message}")
         if problems:
             shown = problems[:10]
             more = f"\n…and {len(problems) - 10} more." if len(problems) > 10 else ""
@@ -755,6 +766,7 @@ class TaskService:
             unblocked=unblocked,
             opened=outcome.before is Status.PROPOSED and outcome.after is Status.OPEN,
             credited=credited,
+            note=outcome.note,
         )
 
     async def _write(self, c: _Ctx, o: Outcome, actor: Actor, note: str | None) -> None:

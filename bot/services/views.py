@@ -77,6 +77,7 @@ class ActionResult:
     unblocked: tuple[int, ...] = ()  # numbers of tasks this one no longer blocks
     opened: bool = False  # a proposal opened
     credited: tuple[int, ...] = ()  # members who just got credit (claimants and reviewers)
+    note: str = ""  # the member's own words: a reason, a comment, a hand-off note
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,7 +140,9 @@ def activity(result: ActionResult) -> str | None:
         )
     if a is Action.REQUEST_CHANGES:
         claimants = " ".join(user(m) for m in result.task.claimant_ids)
-        return f"{claimants} — {who} asked for changes. See the card for the reason."
+        # The card goes back to "claimed" and no longer shows the review: say why here.
+        reason = safe(result.note, 1500).replace("\n", "\n> ")
+        return f"{claimants} — {who} asked for changes:\n> {reason}"
     return lines.get(a)
 
 
@@ -174,6 +176,12 @@ async def publish(
         and not (edited_source and source_id == task.card_message_id)
     ):
         await refresh_card(client, task)
+    for number in result.unblocked:  # their cards still say "waiting"
+        try:
+            waiting = await services_of(interaction).tasks.show(task.guild_id, number)
+        except DomainError:
+            continue
+        await refresh_card(client, waiting)
     await _post_activity(client, result)
     await _announce(client, result, config)
     if result.credited:
@@ -183,12 +191,10 @@ async def publish(
 
 
 def _is_card_of(message: discord.Message, task: TaskView) -> bool:
-    return any(
-        isinstance(getattr(child, "custom_id", None), str)
-        and str(getattr(child, "custom_id", "")).startswith(f"pb:t:{task.guild_id}:{task.number}:")
-        for row in message.components
-        for child in getattr(row, "children", [])
-    ) or bool(
+    """The message shows this task's card (the board's, a /task show copy, a review post).
+    A reminder carrying the task's buttons (the claim warning's Still on it / Release, in a
+    DM or as a thread mention) is not: edited into a card, its text would contradict it."""
+    return bool(
         message.embeds and message.embeds[0].footer.text == f"Peerboard · task #{task.number}"
     )
 
@@ -237,6 +243,9 @@ async def _post_activity(client: discord.Client, result: ActionResult) -> None:
     if result.action is Action.REQUEST_CHANGES:
         # The claimants need to hear about requested changes: ping them, and only them.
         ping = discord.AllowedMentions(users=[discord.Object(m) for m in result.task.claimant_ids])
+    elif result.action is Action.ASSIGN and result.member_id:
+        # Someone was handed work: they need to hear about it.
+        ping = discord.AllowedMentions(users=[discord.Object(result.member_id)])
     await _send(thread, line, allowed_mentions=ping)
 
 
@@ -295,7 +304,9 @@ async def post_card(
     thread_id = None
     try:
         thread = await message.create_thread(
-            name=f"#{task.number} {task.title}"[:100], auto_archive_duration=10080
+            # Mentions defused: the "thread started" notice shows the name as message text.
+            name=f"#{task.number} {safe(task.title, 100, markdown=False)}"[:100],
+            auto_archive_duration=10080,
         )
         thread_id = thread.id
     except discord.HTTPException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import discord
@@ -124,6 +125,14 @@ async def show_list(
     await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
 
+def _note(h: HistoryView) -> str:
+    # Assign and expire rows name the member as a bare mention the bot wrote itself; show it
+    # as one (embeds never ping). Everything else is member text, shown defused.
+    if h.action in ("assign", "expire") and re.fullmatch(r"<@\d{1,20}>", h.note):
+        return h.note
+    return safe(h.note, 200)
+
+
 def history_embed(task: TaskView, rows: tuple[HistoryView, ...]) -> discord.Embed:
     lines = []
     for h in rows:
@@ -132,7 +141,8 @@ def history_embed(task: TaskView, rows: tuple[HistoryView, ...]) -> discord.Embe
             if h.from_status and h.from_status != h.to_status
             else ""
         )
-        note = f" — {safe(h.note, 200)}" if h.note and h.action not in ("create",) else ""
+        # The first row's note is the title, already in the embed's title.
+        note = f" — {_note(h)}" if h.note and h.action not in ("create", "propose") else ""
         lines.append(
             f"{stamp(h.created_at)} {user(h.actor_id)} {ACTION_WORDS.get(h.action, h.action)}{change}{note}"
         )
