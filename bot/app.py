@@ -20,6 +20,7 @@ from bot.cogs.recognition import RecognitionCog
 from bot.cogs.tasks import TasksCog
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.uow import Database
+from bot.jobs.digest import DigestReport, post_due_digests, reschedule, schedule_all
 from bot.jobs.scheduler import build_scheduler
 from bot.jobs.sweep import SweepReport, deliver_pending, sweep
 from bot.services.clock import Clock, SystemClock
@@ -89,6 +90,9 @@ class PeerBot(commands.Bot):
         self.scheduler: Any = None
         self._delivering = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
+        # -- weekly digest (bot/jobs/digest.py) --
+        self._digesting = asyncio.Lock()
+        self.digest_publisher: Any = None
 
     async def setup_hook(self) -> None:
         for cog in COGS:
@@ -98,9 +102,16 @@ class PeerBot(commands.Bot):
         from bot.ui.notifier import DiscordNotifier
 
         self.notifier = DiscordNotifier(self)
+        # -- weekly digest: the publisher, and its check on every sweep --
+        from bot.ui.digest import DiscordDigestPublisher
+
+        self.digest_publisher = DiscordDigestPublisher(self)
         if self.use_scheduler:
-            self.scheduler = build_scheduler(self.run_sweep, self.sweep_interval)
+            self.scheduler = build_scheduler(self._scheduled_sweep, self.sweep_interval)
             self.scheduler.start()
+            # -- weekly digest: one cron job per guild, and a late digest posted at start-up --
+            await schedule_all(self.scheduler, self.services, self._run_guild_digest)
+            self._spawn(self._digests_quietly())
 
     async def close(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
@@ -116,6 +127,48 @@ class PeerBot(commands.Bot):
             return await sweep(
                 self.services, self.notifier, bot_id=self.user.id, dm_budget=self.dm_budget
             )
+
+    # -- weekly digest ---------------------------------------------------------------------------
+
+    async def run_digests(self, guild_ids: frozenset[int] | None = None) -> DigestReport:
+        """Post every digest that is due now (at most a day late), each once."""
+        async with self._digesting:
+            return await post_due_digests(self.services, self.digest_publisher, guild_ids=guild_ids)
+
+    async def reschedule_digest(self, guild_id: int) -> None:
+        """Rebuild the guild's digest job after /config digest. Without a scheduler (tests,
+        the demo) the check on every sweep reads the new settings anyway."""
+        if self.scheduler is None:
+            return
+        try:
+            await reschedule(self.scheduler, self.services, guild_id, self._run_guild_digest)
+        except Exception:  # the settings are saved; the sweep's check still covers the digest
+            log.exception("could not reschedule the digest of guild %s", guild_id)
+
+    async def _run_guild_digest(self, guild_id: int) -> DigestReport:
+        return await self.run_digests(frozenset({guild_id}))
+
+    async def _digests_quietly(self) -> None:
+        try:
+            await self.run_digests()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed check must not stop the sweep; the next one retries
+            log.exception("digest check failed")
+
+    async def _scheduled_sweep(self) -> SweepReport:
+        """What APScheduler runs every interval: reminders, then the digest check."""
+        try:
+            return await self.run_sweep()
+        finally:
+            await self._digests_quietly()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- end weekly digest -----------------------------------------------------------------------
 
     def kick_deliveries(self) -> None:
         """Deliver what an interaction just enqueued, without waiting for the next sweep."""

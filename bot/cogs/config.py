@@ -6,7 +6,7 @@ because server admins can change who sees a command.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
@@ -158,6 +158,9 @@ class ConfigCog(
             "digest_enabled": enabled,
         }
         await self._update(interaction, **{k: v for k, v in values.items() if v is not None})
+        # Weekly digest: rebuild this guild's scheduled job for the new day, time and timezone.
+        if interaction.guild_id is not None:
+            await cast(Any, interaction.client).reschedule_digest(interaction.guild_id)
 
     @digest.autocomplete("timezone")
     async def _timezones(

@@ -1,14 +1,127 @@
-"""/digest preview and /digest post (maintainers)."""
+"""/digest preview and /digest post (maintainers).
+
+Hidden from members by default (Manage Server) and checked again in the service,
+because server admins can change who sees a command.
+"""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.digest import Digest
+from bot.domain.errors import DomainError
+from bot.jobs.digest import Published, PublishResult, publish
+from bot.services.config import WEEKDAY_NAMES, GuildConfig
+from bot.services.digest import DigestPublisher
+from bot.ui.context import actor_of, services_of
+from bot.ui.digest import render, week_label
+from bot.ui.errors import report
+from bot.ui.text import safe, stamp
+
+
+def schedule_line(config: GuildConfig) -> str:
+    if not config.digest_enabled:
+        return (
+            "The weekly digest is off (`/config digest enabled:True` turns it on); "
+            "`/digest post` posts it anyway."
+        )
+    when = (
+        f"{WEEKDAY_NAMES[config.digest_day].capitalize()}s at {config.digest_time} "
+        f"({safe(config.digest_timezone, 64)})"
+    )
+    if config.digest_channel_id is None:
+        return (
+            f"It's due {when}, but no digest channel is set, so it won't be posted: "
+            "pick one with `/config channels digest:`."
+        )
+    return f"It goes out {when} in <#{config.digest_channel_id}>."
+
+
+def preview_intro(digest: Digest, config: GuildConfig) -> str:
+    return (
+        f"👀 Preview of the digest for **{week_label(digest.week)}** — only you can see this. "
+        f"{schedule_line(config)}"
+    )
+
+
+def post_reply(result: PublishResult, label: str, channel_id: int) -> str:
+    record = result.record
+    link = record.url if record is not None and record.url else None
+    if result.outcome is Published.POSTED:
+        return f"📬 Posted the digest for **{label}** in <#{channel_id}>: {link}"
+    if result.outcome is Published.ALREADY:
+        when = f" {stamp(record.posted_at)}" if record and record.posted_at else ""
+        where = f": {link}" if link else "."
+        return (
+            f"Good news — the digest for **{label}** was already posted{when}{where} "
+            "I won't post it twice, so nothing new went out."
+        )
+    if result.outcome is Published.BUSY:
+        return (
+            f"The digest for **{label}** is being posted right now (or waits for a retry "
+            "after Discord refused it). Give it a few minutes."
+        )
+    return (
+        f"I couldn't post the digest in <#{channel_id}> — Discord said: {safe(result.error, 200)}. "
+        "Check that I can send messages and embed links there, then try again."
+    )
+
 
 @app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
 class DigestCog(
     commands.GroupCog, group_name="digest", group_description="The weekly recognition digest"
 ):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+
+    @app_commands.command(
+        name="preview", description="See the weekly digest as it stands now (only you)"
+    )
+    async def preview(self, interaction: discord.Interaction) -> None:
+        try:
+            actor, config = await actor_of(interaction)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            digest = await services_of(interaction).digest.preview(actor)
+        except DomainError as err:
+            await report(interaction, err)
+            return
+        messages = render(digest)
+        await interaction.followup.send(
+            preview_intro(digest, config), embeds=messages[0], ephemeral=True
+        )
+        for embeds in messages[1:]:
+            await interaction.followup.send(embeds=embeds, ephemeral=True)
+
+    @app_commands.command(
+        name="post", description="Post last week's digest now (once per week, never twice)"
+    )
+    async def post(self, interaction: discord.Interaction) -> None:
+        try:
+            actor, config = await actor_of(interaction)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            services = services_of(interaction)
+            week = await services.digest.start_post(actor)
+            # Without a digest channel, the maintainer asked here: post it here.
+            channel_id = config.digest_channel_id or interaction.channel_id
+            assert channel_id is not None
+            publisher = cast(DigestPublisher, cast(Any, interaction.client).digest_publisher)
+            result = await publish(
+                services, publisher, actor.guild_id, week, channel_id, manual=True
+            )
+        except DomainError as err:
+            await report(interaction, err)
+            return
+        label = week_label(week)
+        where = (
+            result.record.channel_id if result.record and result.record.channel_id else channel_id
+        )
+        await interaction.followup.send(post_reply(result, label, where), ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(DigestCog(bot))

@@ -1,0 +1,456 @@
+"""The weekly recognition digest (SPEC §3), composed from plain facts.
+
+Pure: the moment and the guild's timezone are passed in. Weeks are local calendar weeks,
+Monday 00:00 to the next Monday 00:00 in the guild's timezone, carried as UTC instants
+for queries (so a week with a daylight-saving change lasts 167 or 169 hours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from typing import Final
+
+from bot.domain.scoring import week_of, weekly_streak
+
+LATE_LIMIT: Final = timedelta(hours=24)  # a digest more than a day late is not posted
+STALE_AFTER: Final = timedelta(days=30)  # maintainer hygiene: open this long with no claim
+TOP_LIMIT: Final = 5
+STREAK_MIN: Final = 2  # one week is not a streak yet
+STREAK_LIMIT: Final = 10
+HELP_LIMIT: Final = 5
+WAITING_LIMIT: Final = 15
+HYGIENE_LIMIT: Final = 15
+
+# Tags that mark a task as a good first one, as parse_tags stores them (lower case).
+GOOD_FIRST_TAGS: Final = (
+    "good first",
+    "good first issue",
+    "good first task",
+    "good-first",
+    "good-first-issue",
+    "good_first_issue",
+    "beginner",
+    "beginner friendly",
+    "beginner-friendly",
+    "first timers only",
+    "first-timers-only",
+)
+
+
+# -- weeks and the posting moment ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """A local calendar week: [start, end) as UTC instants, and its local Monday."""
+
+    start: datetime
+    end: datetime
+    first_day: date
+
+    @property
+    def last_day(self) -> date:
+        return self.first_day + timedelta(days=6)
+
+
+def local_moment(day: date, at: time, tz: tzinfo) -> datetime:
+    """The UTC instant of a local wall-clock time. A time that a daylight-saving change
+    skips is read with the offset from before the change (zoneinfo's fold=0)."""
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def week_starting(monday: date, tz: tzinfo) -> Week:
+    midnight = time(0, 0)
+    return Week(
+        start=local_moment(monday, midnight, tz),
+        end=local_moment(monday + timedelta(days=7), midnight, tz),
+        first_day=monday,
+    )
+
+
+def last_full_week(moment: datetime, tz: tzinfo) -> Week:
+    """The local Monday-to-Monday week before the one that contains `moment`."""
+    return week_starting(week_of(moment, tz) - timedelta(days=7), tz)
+
+
+def previous_week(week: Week, tz: tzinfo) -> Week:
+    return week_starting(week.first_day - timedelta(days=7), tz)
+
+
+def parse_hhmm(text: str) -> time:
+    hh, _, mm = text.strip().partition(":")
+    return time(int(hh), int(mm or 0))
+
+
+def latest_slot(now: datetime, tz: tzinfo, day: int, at: time) -> datetime:
+    """The most recent scheduled posting moment at or before `now` (day: 0 = Monday)."""
+    monday = week_of(now, tz)
+    slot = local_moment(monday + timedelta(days=day), at, tz)
+    if slot > now:
+        slot = local_moment(monday + timedelta(days=day - 7), at, tz)
+    return slot
+
+
+def due_slot(now: datetime, tz: tzinfo, day: int, at: time) -> datetime | None:
+    """The posting moment a digest is due for now: the latest one, unless it is a day or
+    more ago (a bot that was down longer than that skips the week)."""
+    slot = latest_slot(now, tz, day, at)
+    return slot if now - slot < LATE_LIMIT else None
+
+
+# -- facts in --------------------------------------------------------------------------------------
+
+
+class CreditKind(StrEnum):
+    TASK = "task"
+    REVIEW = "review"
+    KUDOS = "kudos"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFact:
+    id: int
+    number: int
+    title: str
+    points: int
+    status: str
+    tags: tuple[str, ...]
+    url: str | None  # the task card, when there is one
+    since: datetime  # when it entered its current status
+
+
+@dataclass(frozen=True, slots=True)
+class CreditFact:
+    """One ledger row."""
+
+    member_id: int
+    kind: CreditKind
+    points: int
+    task_id: int | None
+    created_at: datetime
+    giver_id: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DoneFact:
+    """A history row that moved a task to done."""
+
+    task_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WeekFacts:
+    guild_id: int
+    tz: tzinfo
+    now: datetime
+    week: Week
+    previous: Week
+    tasks: Mapping[int, TaskFact]  # by id: every task the credits and done rows name
+    done: Sequence[DoneFact] = ()  # both weeks
+    credits: Sequence[CreditFact] = ()  # both weeks
+    first_credit: Mapping[int, datetime] = field(default_factory=dict)  # first accepted task
+    credit_times: Mapping[int, Sequence[datetime]] = field(default_factory=dict)  # for streaks
+    hidden: frozenset[int] = frozenset()  # chose /me ranking visible:false
+    oldest_open: Sequence[TaskFact] = ()
+    open_total: int = 0
+    good_first: Sequence[TaskFact] = ()
+    in_review: Sequence[TaskFact] = ()
+    in_review_total: int = 0
+    stale: Sequence[TaskFact] = ()
+    stale_total: int = 0
+
+
+# -- the digest out --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    number: int
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DoneItem:
+    task: TaskRef
+    points: int
+    contributors: tuple[int, ...]
+    reviewers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewerThanks:
+    member_id: int
+    reviews: int
+    tasks: tuple[TaskRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    member_id: int
+    task: TaskRef | None  # their first accepted task
+
+
+@dataclass(frozen=True, slots=True)
+class KudosQuote:
+    giver_id: int
+    receiver_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopContributor:
+    member_id: int
+    points: int
+    tasks: int
+    reviews: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreakItem:
+    member_id: int
+    weeks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    task: TaskRef
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    label: str
+    current: int
+    previous: int
+
+    @property
+    def delta(self) -> int:
+        return self.current - self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    done: int = 0
+    points: int = 0
+    reviews: int = 0
+    kudos: int = 0
+    new_contributors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    guild_id: int
+    week: Week
+    timezone: str
+    generated_at: datetime
+    done: tuple[DoneItem, ...]
+    reviewers: tuple[ReviewerThanks, ...]
+    newcomers: tuple[Welcome, ...]
+    kudos: tuple[KudosQuote, ...]
+    top: tuple[TopContributor, ...]
+    streaks: tuple[StreakItem, ...]
+    oldest_open: tuple[TaskRef, ...]
+    good_first: tuple[TaskRef, ...]
+    open_total: int
+    waiting: tuple[Waiting, ...]
+    waiting_total: int
+    numbers: tuple[Change, ...]
+    hygiene: tuple[Waiting, ...]  # open tasks with no claim for 30 days (never auto-closed)
+    hygiene_total: int
+    this_week: Numbers
+    last_week: Numbers
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing was finished, reviewed or thanked."""
+        return not (self.done or self.reviewers or self.kudos)
+
+    @property
+    def people(self) -> int:
+        """How many members got credit for work or reviews."""
+        members = {m for d in self.done for m in d.contributors}
+        members |= {r.member_id for r in self.reviewers}
+        return len(members)
+
+
+def card_url(guild_id: int, channel_id: int | None, message_id: int | None) -> str | None:
+    if not channel_id or not message_id:
+        return None
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def is_good_first(tags: Iterable[str]) -> bool:
+    return any(t in GOOD_FIRST_TAGS for t in tags)
+
+
+def _ref(task: TaskFact) -> TaskRef:
+    return TaskRef(task.number, task.title, task.url)
+
+
+def _within(moment: datetime, week: Week) -> bool:
+    return week.start <= moment < week.end
+
+
+def _numbers(facts: WeekFacts, week: Week) -> Numbers:
+    credits = [c for c in facts.credits if _within(c.created_at, week)]
+    done_ids = {d.task_id for d in facts.done if _within(d.at, week)}
+    done_ids |= {c.task_id for c in credits if c.kind is CreditKind.TASK and c.task_id}
+    return Numbers(
+        done=len(done_ids),
+        points=sum(c.points for c in credits if c.kind is not CreditKind.KUDOS),
+        reviews=sum(c.kind is CreditKind.REVIEW for c in credits),
+        kudos=sum(c.kind is CreditKind.KUDOS for c in credits),
+        new_contributors=sum(_within(t, week) for t in facts.first_credit.values()),
+    )
+
+
+def _done_items(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[DoneItem, ...]:
+    # Each task once, in the order it was first finished this week; credit comes from the
+    # ledger, so a task reopened and done again lists everyone it credited this week.
+    order: dict[int, datetime] = {}
+    for d in sorted(facts.done, key=lambda d: d.at):
+        if _within(d.at, facts.week):
+            order.setdefault(d.task_id, d.at)
+    for c in credits:
+        if c.kind is CreditKind.TASK and c.task_id is not None:
+            order.setdefault(c.task_id, c.created_at)
+    items = []
+    for task_id, _at in sorted(order.items(), key=lambda kv: (kv[1], kv[0])):
+        task = facts.tasks.get(task_id)
+        if task is None:
+            continue
+        mine = [c for c in credits if c.task_id == task_id]
+        items.append(
+            DoneItem(
+                task=_ref(task),
+                points=task.points,
+                contributors=tuple(
+                    dict.fromkeys(c.member_id for c in mine if c.kind is CreditKind.TASK)
+                ),
+                reviewers=tuple(
+                    dict.fromkeys(c.member_id for c in mine if c.kind is CreditKind.REVIEW)
+                ),
+            )
+        )
+    return tuple(items)
+
+
+def _reviewers(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[ReviewerThanks, ...]:
+    counts: dict[int, int] = {}
+    tasks: dict[int, dict[int, TaskRef]] = {}
+    first: dict[int, datetime] = {}
+    for c in credits:
+        if c.kind is not CreditKind.REVIEW:
+            continue
+        counts[c.member_id] = counts.get(c.member_id, 0) + 1
+        first.setdefault(c.member_id, c.created_at)
+        task = facts.tasks.get(c.task_id) if c.task_id is not None else None
+        if task is not None:
+            tasks.setdefault(c.member_id, {})[task.id] = _ref(task)
+    ordered = sorted(counts, key=lambda m: (-counts[m], first[m], m))
+    return tuple(ReviewerThanks(m, counts[m], tuple(tasks.get(m, {}).values())) for m in ordered)
+
+
+def _newcomers(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[Welcome, ...]:
+    firsts = sorted(
+        ((t, m) for m, t in facts.first_credit.items() if _within(t, facts.week)),
+    )
+    welcomes = []
+    for _t, member in firsts:
+        theirs = [
+            c
+            for c in credits
+            if c.member_id == member and c.kind is CreditKind.TASK and c.task_id is not None
+        ]
+        task = facts.tasks.get(theirs[0].task_id) if theirs and theirs[0].task_id else None
+        welcomes.append(Welcome(member, _ref(task) if task else None))
+    return tuple(welcomes)
+
+
+def _top(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[TopContributor, ...]:
+    points: dict[int, int] = {}
+    done: dict[int, set[int]] = {}
+    reviews: dict[int, int] = {}
+    for c in credits:
+        if c.kind is CreditKind.KUDOS or c.member_id in facts.hidden:
+            continue
+        points[c.member_id] = points.get(c.member_id, 0) + c.points
+        if c.kind is CreditKind.TASK and c.task_id is not None:
+            done.setdefault(c.member_id, set()).add(c.task_id)
+        if c.kind is CreditKind.REVIEW:
+            reviews[c.member_id] = reviews.get(c.member_id, 0) + 1
+    ranked = sorted(
+        (m for m in points if points[m] > 0),
+        key=lambda m: (-points[m], -len(done.get(m, ())), m),
+    )
+    return tuple(
+        TopContributor(m, points[m], len(done.get(m, ())), reviews.get(m, 0))
+        for m in ranked[:TOP_LIMIT]
+    )
+
+
+def _streaks(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[StreakItem, ...]:
+    active = {
+        c.member_id
+        for c in credits
+        if c.kind is not CreditKind.KUDOS and c.member_id not in facts.hidden
+    }
+    items = []
+    for member in active:
+        times = [*facts.credit_times.get(member, ()), facts.week.start]
+        weeks = weekly_streak(times, facts.week.start, facts.tz)
+        if weeks >= STREAK_MIN:
+            items.append(StreakItem(member, weeks))
+    items.sort(key=lambda s: (-s.weeks, s.member_id))
+    return tuple(items[:STREAK_LIMIT])
+
+
+def compose(facts: WeekFacts, timezone: str) -> Digest:
+    """The digest of `facts.week`; help wanted and review queues as of `facts.now`."""
+    credits = sorted(
+        (c for c in facts.credits if _within(c.created_at, facts.week)),
+        key=lambda c: c.created_at,
+    )
+    this_week = _numbers(facts, facts.week)
+    last_week = _numbers(facts, facts.previous)
+    oldest = tuple(_ref(t) for t in facts.oldest_open[:HELP_LIMIT])
+    shown = {t.number for t in oldest}
+    good_first = tuple(_ref(t) for t in facts.good_first if t.number not in shown)[:HELP_LIMIT]
+    return Digest(
+        guild_id=facts.guild_id,
+        week=facts.week,
+        timezone=timezone,
+        generated_at=facts.now,
+        done=_done_items(facts, credits),
+        reviewers=_reviewers(facts, credits),
+        newcomers=_newcomers(facts, credits),
+        kudos=tuple(
+            KudosQuote(c.giver_id or 0, c.member_id, c.reason)
+            for c in credits
+            if c.kind is CreditKind.KUDOS
+        ),
+        top=_top(facts, credits),
+        streaks=_streaks(facts, credits),
+        oldest_open=oldest,
+        good_first=good_first,
+        open_total=facts.open_total,
+        waiting=tuple(Waiting(_ref(t), t.since) for t in facts.in_review[:WAITING_LIMIT]),
+        waiting_total=max(facts.in_review_total, len(facts.in_review)),
+        numbers=(
+            Change("Tasks done", this_week.done, last_week.done),
+            Change("Points", this_week.points, last_week.points),
+            Change("Reviews", this_week.reviews, last_week.reviews),
+            Change("Kudos", this_week.kudos, last_week.kudos),
+            Change("New contributors", this_week.new_contributors, last_week.new_contributors),
+        ),
+        hygiene=tuple(Waiting(_ref(t), t.since) for t in facts.stale[:HYGIENE_LIMIT]),
+        hygiene_total=max(facts.stale_total, len(facts.stale)),
+        this_week=this_week,
+        last_week=last_week,
+    )
