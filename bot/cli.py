@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -77,7 +79,20 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
     async def run() -> None:
         runtime = build_services(settings.database_url)
-        bot = build_bot(runtime.services, dev_guild_id=settings.dev_guild_id)
+        bot = build_bot(
+            runtime.services,
+            dev_guild_id=settings.dev_guild_id,
+            sweep_interval=settings.sweep_interval_seconds,
+            dm_per_minute=settings.dm_per_minute,
+        )
+        # `docker stop` and systemd send SIGTERM: close the gateway and the database cleanly
+        # instead of dying mid-write. (Ctrl-C is handled by asyncio.run.)
+        loop = asyncio.get_running_loop()
+        stopping: list[asyncio.Task[None]] = []
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(
+                signal.SIGTERM, lambda: stopping.append(loop.create_task(bot.close()))
+            )
         try:
             async with bot:
                 await bot.start(token)
@@ -118,6 +133,15 @@ def cmd_invite_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    try:
+        return run_demo(args.seed, preview=args.preview)
+    except KeyboardInterrupt:
+        return 130
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerboard", description="Peerboard, the volunteer task board bot."
@@ -133,6 +157,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--client-id", type=int, default=None, help="application ID (default: from the token)"
     )
     invite.set_defaults(func=cmd_invite_url)
+    demo = sub.add_parser(
+        "demo",
+        help="play a community week against a simulated Discord (no token, no network)",
+        description="Runs the real bot against SimCord's simulated Discord on this machine and "
+        "prints what members see during a scripted week. Needs the demo extra: "
+        'pip install -e ".[demo]".',
+    )
+    demo.add_argument(
+        "--seed", type=int, default=1, help="which community: names, parts and tasks (default 1)"
+    )
+    demo.add_argument(
+        "--preview",
+        action="store_true",
+        help="afterwards, serve SimCord's page of #tasks on 127.0.0.1 until Ctrl-C",
+    )
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 
