@@ -262,11 +262,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
                 changes["blocked_by"] = (
                     None if blocked_by.strip().lower() in NONE_WORDS else number(blocked_by)
                 )
-            return (
-                await services.tasks.edit(actor, n, **changes)
-                if changes
-                else await services.tasks.edit(actor, n)
-            )
+            return await services.tasks.edit(actor, n, **changes)
 
         await _act(interaction, task, call)
 
