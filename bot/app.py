@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -115,9 +116,18 @@ class PeerBot(commands.Bot):
 
     async def close(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        for task in list(self._background):
+            self.scheduler.shutdown(wait=False)  # also cancels a sweep in flight
+        background = [t for t in self._background if t is not asyncio.current_task()]
+        for task in background:
             task.cancel()
+        # Let cancelled work unwind (roll back, give its connection back) before the caller
+        # disposes the engine: a task cancelled mid-query after that waits forever, and the
+        # process never exits.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await asyncio.gather(*background, return_exceptions=True)
+                async with self._delivering, self._digesting:
+                    pass
         await super().close()
 
     async def run_sweep(self) -> SweepReport:

@@ -174,11 +174,11 @@ async def test_approving_an_open_task_explains_its_state(world: World) -> None:
     await create(w, "Fix the footer")
     refused(
         await w.carol.slash(w.general, "task approve", task="1"),
-        "You can't approve #1: it is open and waiting for someone to claim it.",
+        "#1 isn't waiting for review: nothing has been submitted yet.",
     )
     refused(
         await w.carol.slash(w.general, "task request-changes", task="1", reason="x"),
-        "You can't request changes on #1: it is open and waiting for someone to claim it.",
+        "#1 isn't waiting for review: nothing has been submitted yet.",
     )
 
 
@@ -205,7 +205,7 @@ async def test_other_wrong_states(world: World) -> None:
     await create(w, "Fix the footer")
     refused(
         await w.maint.slash(w.general, "task reopen", task="1"),
-        "You can't reopen #1: it is open and waiting for someone to claim it.",
+        "#1 is still on the board; only done or cancelled tasks can be reopened.",
     )
     refused(
         await w.bob.slash(w.general, "task endorse", task="1"),
