@@ -13,6 +13,9 @@ ACTIVE_CLAIM = sa.text("ended_at IS NULL")
 PENDING_WARNING = sa.text("warn_at IS NOT NULL AND ended_at IS NULL")
 HAS_DUE = sa.text("due_at IS NOT NULL")
 HAS_NUDGE = sa.text("next_nudge_at IS NOT NULL")
+# Spelled as each dialect renders `ranking_visible == sa.false()`, so the planners match it.
+HIDDEN_SQLITE = sa.text("ranking_visible = 0")
+HIDDEN_PG = sa.text("ranking_visible = false")
 
 
 def _id(**kw: object) -> int:
@@ -78,6 +81,9 @@ class Task(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("guild_id", "number", name="uq_tasks_guild_number"),
         sa.Index("ix_tasks_board", "guild_id", "status", "number"),
+        # Autocomplete by title walks this newest first and tests each title in the index,
+        # fetching only the rows that match (a title can match anywhere: no index finds it).
+        sa.Index("ix_tasks_titles", "guild_id", "status", "number", "title", "id"),
         sa.Index("ix_tasks_blocked_by", "blocked_by_id"),
         # Reminder sweeps: each reads only what is pending, so finished work leaves the index.
         sa.Index("ix_tasks_due", "due_at", sqlite_where=HAS_DUE, postgresql_where=HAS_DUE),
@@ -177,6 +183,8 @@ class Review(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("task_id", "round", "reviewer_id", name="uq_reviews_round_reviewer"),
         sa.Index("ix_reviews_guild_time", "guild_id", "created_at"),
+        # What a member reviewed: /me tasks leaves those out of "waiting for your review".
+        sa.Index("ix_reviews_reviewer", "guild_id", "reviewer_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -249,8 +257,42 @@ class LedgerEntry(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class MemberScore(SQLModel, table=True):
+    """Each member's all-time totals, the ledger's sums kept beside it: rewritten from the
+    member's ledger rows in the transaction that adds one, so the all-time leaderboard
+    reads the top of an index instead of summing the whole ledger."""
+
+    __tablename__ = "member_scores"
+    __table_args__ = (
+        sa.Index("ix_member_scores_points", "guild_id", "points"),
+        sa.Index("ix_member_scores_tasks", "guild_id", "tasks"),
+        sa.Index("ix_member_scores_reviews", "guild_id", "reviews"),
+        sa.Index("ix_member_scores_kudos", "guild_id", "kudos"),
+    )
+
+    guild_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    member_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    points: int = 0  # task and review points
+    tasks: int = 0  # distinct tasks credited
+    reviews: int = 0
+    kudos: int = 0  # received
+
+
 class GuildMember(SQLModel, table=True):
     __tablename__ = "guild_members"
+    __table_args__ = (
+        # Rankings leave out the few members who hid themselves: read them from an index.
+        sa.Index(
+            "ix_guild_members_hidden",
+            "guild_id",
+            sqlite_where=HIDDEN_SQLITE,
+            postgresql_where=HIDDEN_PG,
+        ),
+    )
 
     guild_id: int = Field(
         sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from bot.db.models import (
@@ -17,6 +19,7 @@ from bot.db.models import (
     GuildMember,
     GuildSettings,
     LedgerEntry,
+    MemberScore,
     Milestone,
     MilestoneGrant,
     ProposalVote,
@@ -38,6 +41,298 @@ def tags_from_column(value: str) -> tuple[str, ...]:
     return tuple(t for t in value.split(",") if t)
 
 
+# -- the interactions' reads (hot paths) ------------------------------------------------------
+# Built by these functions so tests/services/test_query_plans.py can EXPLAIN exactly what
+# runs, on SQLite and PostgreSQL: each must read through an index, never a whole big table.
+
+UNFINISHED = ("open", "proposed", "claimed", "in_review")
+MAX_NUMBER = 999_999_999  # task numbers in custom ids have at most 9 digits
+SCORE_COLUMNS = ("points", "tasks", "reviews", "kudos")
+MAX_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def task_by_number_query(guild_id: int, number: int) -> sa.Select[Task]:
+    return sa.select(Task).where(col(Task.guild_id) == guild_id, col(Task.number) == number)
+
+
+def numbers_for_ids_query(ids: Sequence[int]) -> sa.Select[int | None, int, str]:
+    return sa.select(col(Task.id), col(Task.number), col(Task.status)).where(col(Task.id).in_(ids))
+
+
+def list_tasks_query(
+    guild_id: int,
+    statuses: Sequence[str] | None,
+    tag: str | None,
+    member_id: int | None,
+    after_number: int,
+    limit: int,
+) -> sa.Select[Task]:
+    stmt = sa.select(Task).where(col(Task.guild_id) == guild_id, col(Task.number) > after_number)
+    if member_id is not None:
+        # Driven from the member's few active claims (one per task, a unique index says so),
+        # not from every task of the board.
+        stmt = stmt.join(ClaimRow, col(ClaimRow.task_id) == col(Task.id)).where(
+            col(ClaimRow.guild_id) == guild_id,
+            col(ClaimRow.member_id) == member_id,
+            col(ClaimRow.ended_at).is_(None),
+        )
+    if statuses:
+        stmt = stmt.where(col(Task.status).in_(statuses))
+    if tag:
+        stmt = stmt.where(col(Task.tags).contains(f",{tag},", autoescape=True))
+    return stmt.order_by(col(Task.number)).limit(limit)
+
+
+def active_claims_query(task_id: int) -> sa.Select[ClaimRow]:
+    return (
+        sa.select(ClaimRow)
+        .where(col(ClaimRow.task_id) == task_id, col(ClaimRow.ended_at).is_(None))
+        .order_by(col(ClaimRow.claimed_at), col(ClaimRow.id))
+    )
+
+
+def active_claims_for_tasks_query(task_ids: Sequence[int]) -> sa.Select[ClaimRow]:
+    return (
+        sa.select(ClaimRow)
+        .where(col(ClaimRow.task_id).in_(task_ids), col(ClaimRow.ended_at).is_(None))
+        .order_by(col(ClaimRow.claimed_at), col(ClaimRow.id))
+        # Rows changed by bulk UPDATEs in this transaction must be re-read.
+        .execution_options(populate_existing=True)
+    )
+
+
+def count_held_claims_query(guild_id: int, member_id: int) -> sa.Select[int]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(ClaimRow)
+        .join(Task, col(Task.id) == col(ClaimRow.task_id))
+        .where(
+            col(ClaimRow.guild_id) == guild_id,
+            col(ClaimRow.member_id) == member_id,
+            col(ClaimRow.ended_at).is_(None),
+            col(Task.status).in_(ACTIVE),
+        )
+    )
+
+
+def last_handoff_note_query(task_id: int) -> sa.Select[str | None]:
+    return (
+        sa.select(col(ClaimRow.handoff_note))
+        .where(col(ClaimRow.task_id) == task_id, col(ClaimRow.end_reason) == "released")
+        .order_by(col(ClaimRow.ended_at).desc(), col(ClaimRow.id).desc())
+        .limit(1)
+    )
+
+
+def latest_submission_query(task_id: int) -> sa.Select[Submission]:
+    return (
+        sa.select(Submission)
+        .where(col(Submission.task_id) == task_id)
+        .order_by(col(Submission.id).desc())
+        .limit(1)
+    )
+
+
+def history_query(task_id: int, limit: int) -> sa.Select[TaskHistory]:
+    return (
+        sa.select(TaskHistory)
+        .where(col(TaskHistory.task_id) == task_id)
+        .order_by(col(TaskHistory.id))
+        .limit(limit)
+    )
+
+
+def done_task_count_query(guild_id: int, member_id: int) -> sa.Select[int]:
+    return sa.select(sa.func.count(sa.distinct(col(LedgerEntry.task_id)))).where(
+        col(LedgerEntry.guild_id) == guild_id,
+        col(LedgerEntry.member_id) == member_id,
+        col(LedgerEntry.kind) == "task",
+    )
+
+
+def number_prefix_ranges(text: str) -> list[tuple[int, int]]:
+    """The numbers whose decimal form starts with `text`, as ranges: 12 → 12, 120–129,
+    1200–1299, … (up to 9 digits). "012" starts no number; it still names #12."""
+    value = int(text)
+    if value < 1 or value > MAX_NUMBER:
+        return []
+    if text.startswith("0"):
+        return [(value, value)]
+    ranges, low, high = [], value, value
+    while low <= MAX_NUMBER:
+        ranges.append((low, min(high, MAX_NUMBER)))
+        low, high = low * 10, high * 10 + 9
+    return ranges
+
+
+def suggest_tasks_query(
+    guild_id: int, query: str, limit: int, statuses: Sequence[str] = UNFINISHED
+) -> sa.Select[Task]:
+    """Autocomplete: tasks by number or title (unfinished ones unless told otherwise); the
+    exact number typed first, then open ones, then the newest.
+
+    Bounded however large the board: for each status (and, for a number, each range of
+    numbers starting with what was typed) only the newest `limit` matches are read,
+    walking the board index backwards, and the best `limit` of those are kept. That is
+    exactly the best `limit` overall: within one status and range every row ranks the
+    same but for its number. A title is matched anywhere in it (no index can find that),
+    so a rare word reads that status's tasks until `limit` match, never finished ones."""
+    text = query.strip().lstrip("#")
+    number = col(Task.number)
+    if text and not text.isdigit():
+        # ILIKE on PostgreSQL (lower() LIKE lower() elsewhere), tested on the titles in
+        # ix_tasks_titles while walking it newest first: only matching rows are fetched.
+        escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        title = col(Task.title).ilike(f"%{escaped}%", escape="/")
+        ids = [_newest(sa.select(col(Task.id)), guild_id, s, limit, title) for s in statuses]
+        return (
+            sa.select(Task)
+            .where(col(Task.id).in_(_union(ids)))
+            .order_by(sa.case((col(Task.status) == "open", 0), else_=1), number.desc())
+            .limit(limit)
+        )
+    groups: list[list[Any]] = [[]]
+    if text:
+        ranges = number_prefix_ranges(text)
+        if not ranges:  # a number no task can have
+            return sa.select(Task).where(sa.false()).limit(limit)
+        groups = [[number.between(low, high)] for low, high in ranges]
+    # Whole rows straight from each status's (and range's) newest `limit`: index ranges.
+    rows = sa.select(*Task.__table__.columns)  # type: ignore[attr-defined]
+    parts = [_newest(rows, guild_id, s, limit, *where) for s in statuses for where in groups]
+    found = aliased(Task, _union(parts).subquery())
+    order: list[Any] = []
+    if text:
+        order.append(sa.case((col(found.number) == int(text), 0), else_=1))
+    order.append(sa.case((col(found.status) == "open", 0), else_=1))
+    return sa.select(found).order_by(*order, col(found.number).desc()).limit(limit)
+
+
+def _newest(columns: Any, guild_id: int, status: str, limit: int, *where: Any) -> Any:
+    """The newest `limit` tasks of one status matching `where`, as a subquery to union."""
+    top = (
+        columns.where(col(Task.guild_id) == guild_id, col(Task.status) == status, *where)
+        .order_by(col(Task.number).desc())
+        .limit(limit)
+        .subquery()
+    )
+    return sa.select(*top.columns)
+
+
+def _union(parts: list[Any]) -> Any:
+    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
+
+
+def tasks_in_review_for_query(guild_id: int, member_id: int, limit: int) -> sa.Select[Task]:
+    mine = sa.select(col(ClaimRow.task_id)).where(
+        col(ClaimRow.guild_id) == guild_id,
+        col(ClaimRow.member_id) == member_id,
+        col(ClaimRow.ended_at).is_(None),
+    )
+    reviewed = sa.select(col(Review.task_id)).where(
+        col(Review.guild_id) == guild_id,
+        col(Review.reviewer_id) == member_id,
+        col(Review.round) == col(Task.review_round),
+        col(Review.task_id) == col(Task.id),
+    )
+    return (
+        sa.select(Task)
+        .where(
+            col(Task.guild_id) == guild_id,
+            col(Task.status) == "in_review",
+            col(Task.id).not_in(mine),
+            ~sa.exists(reviewed),
+        )
+        .order_by(col(Task.status_changed_at))
+        .limit(limit)
+    )
+
+
+def member_totals_query(guild_id: int, member_id: int) -> sa.Select[int, int, int, int]:
+    """(points, tasks done, reviews given, kudos received), from the member's ledger rows."""
+    kind = col(LedgerEntry.kind)
+    return sa.select(
+        sa.func.coalesce(
+            sa.func.sum(sa.case((kind.in_(("task", "review")), col(LedgerEntry.points)), else_=0)),
+            0,
+        ),
+        sa.func.count(sa.distinct(sa.case((kind == "task", col(LedgerEntry.task_id)), else_=None))),
+        sa.func.coalesce(sa.func.sum(sa.case((kind == "review", 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((kind == "kudos", 1), else_=0)), 0),
+    ).where(col(LedgerEntry.guild_id) == guild_id, col(LedgerEntry.member_id) == member_id)
+
+
+def credit_times_query(guild_id: int, member_id: int, since: datetime) -> sa.Select[datetime]:
+    return sa.select(col(LedgerEntry.created_at)).where(
+        col(LedgerEntry.guild_id) == guild_id,
+        col(LedgerEntry.member_id) == member_id,
+        col(LedgerEntry.kind).in_(("task", "review")),
+        col(LedgerEntry.created_at) >= since,
+    )
+
+
+def hidden_members_query(guild_id: int) -> sa.Select[int]:
+    return sa.select(col(GuildMember.member_id)).where(
+        col(GuildMember.guild_id) == guild_id, col(GuildMember.ranking_visible) == sa.false()
+    )
+
+
+def leaderboard_query(
+    guild_id: int, since: datetime | None, by: str, limit: int, until: datetime | None = None
+) -> sa.Select[int, int]:
+    """(member, score) best first, members who hid themselves left out. A period sums the
+    ledger rows of that period (an index range on time: `until`, now, bounds it on both
+    sides, so SQLite's planner, which has no histograms, sees a narrow range rather than
+    a quarter of the ledger); all time reads member_scores, the ledger's sums kept per
+    member, from the top of its index for that score."""
+    hidden = hidden_members_query(guild_id)
+    if since is None:
+        score_col = getattr(MemberScore, by)
+        return (
+            sa.select(col(MemberScore.member_id), score_col.label("score"))
+            .where(
+                col(MemberScore.guild_id) == guild_id,
+                score_col > 0,
+                col(MemberScore.member_id).not_in(hidden),
+            )
+            .order_by(score_col.desc(), col(MemberScore.member_id))
+            .limit(limit)
+        )
+    kind = col(LedgerEntry.kind)
+    score = {
+        "points": sa.func.sum(
+            sa.case((kind.in_(("task", "review")), col(LedgerEntry.points)), else_=0)
+        ),
+        "tasks": sa.func.count(
+            sa.distinct(sa.case((kind == "task", col(LedgerEntry.task_id)), else_=None))
+        ),
+        "reviews": sa.func.sum(sa.case((kind == "review", 1), else_=0)),
+        "kudos": sa.func.sum(sa.case((kind == "kudos", 1), else_=0)),
+    }[by]
+    return (
+        sa.select(col(LedgerEntry.member_id), score.label("score"))
+        .where(
+            col(LedgerEntry.guild_id) == guild_id,
+            col(LedgerEntry.created_at) >= since,
+            col(LedgerEntry.created_at) <= (until or MAX_TIME),
+            col(LedgerEntry.member_id).not_in(hidden),
+        )
+        .group_by(col(LedgerEntry.member_id))
+        .having(score > 0)
+        .order_by(sa.desc("score"), col(LedgerEntry.member_id))
+        .limit(limit)
+    )
+
+
+def kudos_given_since_query(guild_id: int, giver_id: int, since: datetime) -> sa.Select[int]:
+    return sa.select(sa.func.count()).where(
+        col(LedgerEntry.guild_id) == guild_id,
+        col(LedgerEntry.giver_id) == giver_id,
+        col(LedgerEntry.kind) == "kudos",
+        col(LedgerEntry.created_at) >= since,
+    )
+
+
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -53,6 +348,9 @@ class Repository:
     # -- guild settings ----------------------------------------------------------------
 
     async def ensure_guild(self, guild_id: int, now: datetime) -> GuildSettings:
+        found = await self.session.get(GuildSettings, guild_id)
+        if found is not None:  # nearly always: one read, no write
+            return found
         stmt = self._insert(GuildSettings).values(guild_id=guild_id, created_at=now, updated_at=now)
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["guild_id"]))
         settings = await self.session.get(GuildSettings, guild_id)
@@ -99,8 +397,7 @@ class Repository:
     # -- tasks ---------------------------------------------------------------------------
 
     async def task_by_number(self, guild_id: int, number: int) -> Task | None:
-        stmt = sa.select(Task).where(col(Task.guild_id) == guild_id, col(Task.number) == number)
-        return (await self.session.scalars(stmt)).first()
+        return (await self.session.scalars(task_by_number_query(guild_id, number))).first()
 
     async def task_by_id(self, task_id: int) -> Task | None:
         return await self.session.get(Task, task_id)
@@ -108,18 +405,23 @@ class Repository:
     async def numbers_for_ids(self, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
         if not ids:
             return {}
-        stmt = sa.select(col(Task.id), col(Task.number), col(Task.status)).where(
-            col(Task.id).in_(ids)
-        )
-        return {
-            int(row[0] or 0): (row[1], row[2]) for row in (await self.session.execute(stmt)).all()
-        }
+        rows = (await self.session.execute(numbers_for_ids_query(ids))).all()
+        return {int(row[0] or 0): (row[1], row[2]) for row in rows}
 
     def add(self, row: Any) -> None:
         self.session.add(row)
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    @staticmethod
+    def mark_written(row: Any, values: dict[str, Any]) -> None:
+        """After an UPDATE through SQL (compare_and_set): the loaded row holds `values` now,
+        as a read would return them, without marking it changed."""
+        for key, value in values.items():
+            if isinstance(value, datetime):
+                value = value.astimezone(UTC)
+            set_committed_value(row, key, value)
 
     async def compare_and_set(self, task_id: int, version: int, values: dict[str, Any]) -> bool:
         """Write the task only if nobody changed it since we read `version`."""
@@ -141,68 +443,26 @@ class Repository:
         after_number: int,
         limit: int,
     ) -> Sequence[Task]:
-        stmt = sa.select(Task).where(
-            col(Task.guild_id) == guild_id, col(Task.number) > after_number
-        )
-        if statuses:
-            stmt = stmt.where(col(Task.status).in_(statuses))
-        if tag:
-            stmt = stmt.where(col(Task.tags).contains(f",{tag},", autoescape=True))
-        if member_id is not None:
-            held = sa.select(col(ClaimRow.task_id)).where(
-                col(ClaimRow.guild_id) == guild_id,
-                col(ClaimRow.member_id) == member_id,
-                col(ClaimRow.ended_at).is_(None),
-            )
-            stmt = stmt.where(col(Task.id).in_(held))
-        stmt = stmt.order_by(col(Task.number)).limit(limit)
+        stmt = list_tasks_query(guild_id, statuses, tag, member_id, after_number, limit)
         return (await self.session.scalars(stmt)).all()
 
     # -- claims --------------------------------------------------------------------------
 
     async def active_claims(self, task_id: int) -> Sequence[ClaimRow]:
-        stmt = (
-            sa.select(ClaimRow)
-            .where(col(ClaimRow.task_id) == task_id, col(ClaimRow.ended_at).is_(None))
-            .order_by(col(ClaimRow.claimed_at), col(ClaimRow.id))
-        )
-        return (await self.session.scalars(stmt)).all()
+        return (await self.session.scalars(active_claims_query(task_id))).all()
 
     async def active_claims_for_tasks(self, task_ids: Sequence[int]) -> Sequence[ClaimRow]:
         if not task_ids:
             return []
-        stmt = (
-            sa.select(ClaimRow)
-            .where(col(ClaimRow.task_id).in_(task_ids), col(ClaimRow.ended_at).is_(None))
-            .order_by(col(ClaimRow.claimed_at), col(ClaimRow.id))
-            # Rows changed by bulk UPDATEs in this transaction must be re-read.
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.scalars(stmt)).all()
+        return (await self.session.scalars(active_claims_for_tasks_query(task_ids))).all()
 
     async def count_held_claims(self, guild_id: int, member_id: int) -> int:
         """Claims that count against the limit: work in hand, not work waiting for review."""
-        stmt = (
-            sa.select(sa.func.count())
-            .select_from(ClaimRow)
-            .join(Task, col(Task.id) == col(ClaimRow.task_id))
-            .where(
-                col(ClaimRow.guild_id) == guild_id,
-                col(ClaimRow.member_id) == member_id,
-                col(ClaimRow.ended_at).is_(None),
-                col(Task.status).in_(ACTIVE),
-            )
-        )
+        stmt = count_held_claims_query(guild_id, member_id)
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def last_handoff_note(self, task_id: int) -> str | None:
-        stmt = (
-            sa.select(col(ClaimRow.handoff_note))
-            .where(col(ClaimRow.task_id) == task_id, col(ClaimRow.end_reason) == "released")
-            .order_by(col(ClaimRow.ended_at).desc(), col(ClaimRow.id).desc())
-            .limit(1)
-        )
-        note = (await self.session.execute(stmt)).scalar_one_or_none()
+        note = (await self.session.execute(last_handoff_note_query(task_id))).scalar_one_or_none()
         return note or None
 
     async def end_claims(
@@ -259,13 +519,7 @@ class Repository:
             )
 
     async def latest_submission(self, task_id: int) -> Submission | None:
-        stmt = (
-            sa.select(Submission)
-            .where(col(Submission.task_id) == task_id)
-            .order_by(col(Submission.id).desc())
-            .limit(1)
-        )
-        return (await self.session.scalars(stmt)).first()
+        return (await self.session.scalars(latest_submission_query(task_id))).first()
 
     async def votes(self, task_id: int) -> Sequence[ProposalVote]:
         stmt = sa.select(ProposalVote).where(col(ProposalVote.task_id) == task_id)
@@ -274,20 +528,10 @@ class Repository:
     # -- history and ledger ----------------------------------------------------------------
 
     async def history(self, task_id: int, limit: int) -> Sequence[TaskHistory]:
-        stmt = (
-            sa.select(TaskHistory)
-            .where(col(TaskHistory.task_id) == task_id)
-            .order_by(col(TaskHistory.id))
-            .limit(limit)
-        )
-        return (await self.session.scalars(stmt)).all()
+        return (await self.session.scalars(history_query(task_id, limit))).all()
 
     async def done_task_count(self, guild_id: int, member_id: int) -> int:
-        stmt = sa.select(sa.func.count(sa.distinct(col(LedgerEntry.task_id)))).where(
-            col(LedgerEntry.guild_id) == guild_id,
-            col(LedgerEntry.member_id) == member_id,
-            col(LedgerEntry.kind) == "task",
-        )
+        stmt = done_task_count_query(guild_id, member_id)
         return int((await self.session.execute(stmt)).scalar_one())
 
     # -- adapters' lookups -------------------------------------------------------------------
@@ -297,53 +541,18 @@ class Repository:
         guild_id: int,
         query: str,
         limit: int,
-        statuses: Sequence[str] = ("open", "proposed", "claimed", "in_review"),
+        statuses: Sequence[str] = UNFINISHED,
     ) -> Sequence[Task]:
         """Autocomplete: tasks by number or title (unfinished ones unless told otherwise);
         the exact number typed first, then open ones, then the newest."""
-        stmt = sa.select(Task).where(col(Task.guild_id) == guild_id, col(Task.status).in_(statuses))
-        text = query.strip().lstrip("#")
-        order: list[Any] = []
-        if text.isdigit():
-            stmt = stmt.where(
-                sa.or_(
-                    col(Task.number) == int(text),
-                    sa.cast(col(Task.number), sa.String).startswith(text),
-                )
-            )
-            order.append(sa.case((col(Task.number) == int(text), 0), else_=1))
-        elif text:
-            stmt = stmt.where(col(Task.title).icontains(text, autoescape=True))
-        order.append(sa.case((col(Task.status) == "open", 0), else_=1))
-        stmt = stmt.order_by(*order, col(Task.number).desc()).limit(limit)
+        stmt = suggest_tasks_query(guild_id, query, limit, statuses)
         return (await self.session.scalars(stmt)).all()
 
     async def tasks_in_review_for(
         self, guild_id: int, member_id: int, limit: int
     ) -> Sequence[Task]:
         """In-review tasks this member did not work on and has not reviewed this round."""
-        mine = sa.select(col(ClaimRow.task_id)).where(
-            col(ClaimRow.guild_id) == guild_id,
-            col(ClaimRow.member_id) == member_id,
-            col(ClaimRow.ended_at).is_(None),
-        )
-        reviewed = sa.select(col(Review.task_id)).where(
-            col(Review.guild_id) == guild_id,
-            col(Review.reviewer_id) == member_id,
-            col(Review.round) == col(Task.review_round),
-            col(Review.task_id) == col(Task.id),
-        )
-        stmt = (
-            sa.select(Task)
-            .where(
-                col(Task.guild_id) == guild_id,
-                col(Task.status) == "in_review",
-                col(Task.id).not_in(mine),
-                ~sa.exists(reviewed),
-            )
-            .order_by(col(Task.status_changed_at))
-            .limit(limit)
-        )
+        stmt = tasks_in_review_for_query(guild_id, member_id, limit)
         return (await self.session.scalars(stmt)).all()
 
     async def waiting_on(self, task_id: int) -> Sequence[int]:
@@ -400,6 +609,12 @@ class Repository:
                 )
             )
 
+    async def sweep_has_work(
+        self, now: datetime, due_after: datetime, due_until: datetime, proposed_before: datetime
+    ) -> bool:
+        stmt = sweep_has_work_query(now, due_after, due_until, proposed_before)
+        return (await self.session.execute(stmt)).first() is not None
+
     async def pending_deliveries(self, now: datetime, limit: int) -> Sequence[Delivery]:
         return (await self.session.scalars(pending_deliveries_query(now, limit))).all()
 
@@ -429,73 +644,56 @@ class Repository:
 
     async def member_totals(self, guild_id: int, member_id: int) -> tuple[int, int, int, int]:
         """(points, tasks done, reviews given, kudos received), from the ledger only."""
-        kind = col(LedgerEntry.kind)
-        stmt = sa.select(
-            sa.func.coalesce(
-                sa.func.sum(
-                    sa.case((kind.in_(("task", "review")), col(LedgerEntry.points)), else_=0)
-                ),
-                0,
-            ),
-            sa.func.count(
-                sa.distinct(sa.case((kind == "task", col(LedgerEntry.task_id)), else_=None))
-            ),
-            sa.func.coalesce(sa.func.sum(sa.case((kind == "review", 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((kind == "kudos", 1), else_=0)), 0),
-        ).where(col(LedgerEntry.guild_id) == guild_id, col(LedgerEntry.member_id) == member_id)
-        row = (await self.session.execute(stmt)).one()
+        row = (await self.session.execute(member_totals_query(guild_id, member_id))).one()
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
     async def credit_times(
         self, guild_id: int, member_id: int, since: datetime
     ) -> Sequence[datetime]:
-        stmt = sa.select(col(LedgerEntry.created_at)).where(
-            col(LedgerEntry.guild_id) == guild_id,
-            col(LedgerEntry.member_id) == member_id,
-            col(LedgerEntry.kind).in_(("task", "review")),
-            col(LedgerEntry.created_at) >= since,
-        )
+        stmt = credit_times_query(guild_id, member_id, since)
         return (await self.session.execute(stmt)).scalars().all()
 
     async def leaderboard(
-        self, guild_id: int, since: datetime | None, by: str, limit: int
+        self,
+        guild_id: int,
+        since: datetime | None,
+        by: str,
+        limit: int,
+        until: datetime | None = None,
     ) -> Sequence[tuple[int, int]]:
         """(member, score) best first; members who hid themselves are left out."""
-        kind = col(LedgerEntry.kind)
-        score = {
-            "points": sa.func.sum(
-                sa.case((kind.in_(("task", "review")), col(LedgerEntry.points)), else_=0)
-            ),
-            "tasks": sa.func.count(
-                sa.distinct(sa.case((kind == "task", col(LedgerEntry.task_id)), else_=None))
-            ),
-            "reviews": sa.func.sum(sa.case((kind == "review", 1), else_=0)),
-            "kudos": sa.func.sum(sa.case((kind == "kudos", 1), else_=0)),
-        }[by]
-        hidden = sa.select(col(GuildMember.member_id)).where(
-            col(GuildMember.guild_id) == guild_id, col(GuildMember.ranking_visible).is_(False)
-        )
-        stmt = sa.select(col(LedgerEntry.member_id), score.label("score")).where(
-            col(LedgerEntry.guild_id) == guild_id, col(LedgerEntry.member_id).not_in(hidden)
-        )
-        if since is not None:
-            stmt = stmt.where(col(LedgerEntry.created_at) >= since)
-        stmt = (
-            stmt.group_by(col(LedgerEntry.member_id))
-            .having(score > 0)
-            .order_by(sa.desc("score"), col(LedgerEntry.member_id))
-            .limit(limit)
-        )
-        return [(int(m), int(s)) for m, s in (await self.session.execute(stmt)).all()]
+        stmt = leaderboard_query(guild_id, since, by, limit, until)
+        return [(int(m), int(sc)) for m, sc in (await self.session.execute(stmt)).all()]
 
     async def kudos_given_since(self, guild_id: int, giver_id: int, since: datetime) -> int:
-        stmt = sa.select(sa.func.count()).where(
-            col(LedgerEntry.guild_id) == guild_id,
-            col(LedgerEntry.giver_id) == giver_id,
-            col(LedgerEntry.kind) == "kudos",
-            col(LedgerEntry.created_at) >= since,
-        )
+        stmt = kudos_given_since_query(guild_id, giver_id, since)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def add_credits(self, entries: Sequence[LedgerEntry]) -> None:
+        """Append ledger rows and bring the credited members' all-time totals (member_scores)
+        up to date from their ledger rows, in the same transaction."""
+        if not entries:
+            return
+        for entry in entries:
+            self.session.add(entry)
+        await self.session.flush()
+        for guild_id, member_id in dict.fromkeys((e.guild_id, e.member_id) for e in entries):
+            await self._refresh_score(guild_id, member_id)
+
+    async def _refresh_score(self, guild_id: int, member_id: int) -> None:
+        totals = member_totals_query(guild_id, member_id).add_columns(
+            sa.literal(guild_id, sa.BigInteger), sa.literal(member_id, sa.BigInteger)
+        )
+        stmt = self._insert(MemberScore).from_select(
+            ["points", "tasks", "reviews", "kudos", "guild_id", "member_id"], totals
+        )
+        excluded = stmt.excluded
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["guild_id", "member_id"],
+                set_={name: getattr(excluded, name) for name in SCORE_COLUMNS},
+            )
+        )
 
     async def milestone_grants(self, guild_id: int, member_id: int) -> set[int]:
         stmt = sa.select(col(MilestoneGrant.points)).where(
@@ -592,3 +790,26 @@ def pending_deliveries_query(now: datetime, limit: int) -> sa.Select[Delivery]:
         .order_by(col(Delivery.due_at), col(Delivery.id))
         .limit(limit)
     )
+
+
+def sweep_has_work_query(
+    now: datetime, due_after: datetime, due_until: datetime, proposed_before: datetime
+) -> sa.CompoundSelect[int]:
+    """One statement answering "would a sweep do anything?": a row if any of the reads
+    above finds one. Each is run as it is (its first row), so it reads what it reads."""
+    pending = sa.select(col(Delivery.id)).where(
+        # pending_deliveries_query's condition, with 'pending' written into the SQL: a plan
+        # made for any parameters (PostgreSQL's generic plan) then still knows how few
+        # rows it names, and reads them from ix_deliveries_retry.
+        col(Delivery.status) == sa.literal_column("'pending'"),
+        sa.or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+    )
+    reads = (
+        claims_to_warn_query(now, 1),
+        expired_claims_query(now, 1),
+        tasks_due_between_query(due_after, due_until, 1),
+        tasks_to_nudge_query(now, 1),
+        stale_proposals_query(proposed_before, 1),
+        pending.limit(1),
+    )
+    return sa.union_all(*(sa.select(sa.literal(1)).select_from(r.subquery()) for r in reads))

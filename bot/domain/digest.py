@@ -320,12 +320,16 @@ def _done_items(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[DoneIt
     for c in credits:
         if c.kind is CreditKind.TASK and c.task_id is not None:
             order.setdefault(c.task_id, c.created_at)
+    by_task: dict[int, list[CreditFact]] = {}  # grouped once: the week can hold thousands
+    for c in credits:
+        if c.task_id is not None:
+            by_task.setdefault(c.task_id, []).append(c)
     items = []
     for task_id, _at in sorted(order.items(), key=lambda kv: (kv[1], kv[0])):
         task = facts.tasks.get(task_id)
         if task is None:
             continue
-        mine = [c for c in credits if c.task_id == task_id]
+        mine = by_task.get(task_id, [])
         items.append(
             DoneItem(
                 task=_ref(task),
@@ -361,13 +365,13 @@ def _newcomers(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[Welcome
     firsts = sorted(
         ((t, m) for m, t in facts.first_credit.items() if _within(t, facts.week)),
     )
+    task_credits: dict[int, list[CreditFact]] = {}  # grouped once, in order, per member
+    for c in credits:
+        if c.kind is CreditKind.TASK and c.task_id is not None:
+            task_credits.setdefault(c.member_id, []).append(c)
     welcomes = []
     for _t, member in firsts:
-        theirs = [
-            c
-            for c in credits
-            if c.member_id == member and c.kind is CreditKind.TASK and c.task_id is not None
-        ]
+        theirs = task_credits.get(member, [])
         task = facts.tasks.get(theirs[0].task_id) if theirs and theirs[0].task_id else None
         welcomes.append(Welcome(member, _ref(task) if task else None))
     return tuple(welcomes)

@@ -86,5 +86,7 @@ async def sweep(
     dm_budget: int,
     guild_ids: frozenset[int] | None = None,
 ) -> SweepReport:
+    if not await services.reminders.has_work():
+        return SweepReport()  # nothing due, nothing waiting to be sent
     await services.reminders.enqueue_due(bot_id, guild_ids)
     return await deliver_pending(services, notifier, dm_budget=dm_budget, guild_ids=guild_ids)

@@ -92,9 +92,10 @@ class RecognitionService:
                 "Pick a period (week, month, all) and a ranking (points, tasks, reviews, kudos)."
             )
         span = PERIODS[period]
-        since = self._clock.now() - span if span is not None else None
+        now = self._clock.now()
+        since = now - span if span is not None else None
         async with self._db.unit() as uow:
-            return list(await uow.repo.leaderboard(guild_id, since, by, limit))
+            return list(await uow.repo.leaderboard(guild_id, since, by, limit, until=now))
 
     async def give_kudos(
         self, actor: Actor, receiver_id: int, receiver_is_bot: bool, reason: str
@@ -127,16 +128,18 @@ class RecognitionService:
                     f"You've given {given} kudos in the last 7 days, the most for a week. "
                     "Your budget refills as those get older — thank you for noticing people's work!"
                 )
-            repo.add(
-                LedgerEntry(
-                    guild_id=actor.guild_id,
-                    member_id=receiver_id,
-                    kind=LedgerKind.KUDOS.value,
-                    points=0,  # kudos are counted apart from points
-                    giver_id=actor.member_id,
-                    reason=text,
-                    created_at=now,
-                )
+            await repo.add_credits(
+                [
+                    LedgerEntry(
+                        guild_id=actor.guild_id,
+                        member_id=receiver_id,
+                        kind=LedgerKind.KUDOS.value,
+                        points=0,  # kudos are counted apart from points
+                        giver_id=actor.member_id,
+                        reason=text,
+                        created_at=now,
+                    )
+                ]
             )
             await uow.commit()
         return KudosResult(actor.member_id, receiver_id, text, budget - given - 1)

@@ -25,6 +25,7 @@ from bot.domain.model import (
     REVIEW_REPEAT_HOURS,
     Actor,
     Reminder,
+    Rules,
 )
 from bot.services.clock import Clock
 from bot.services.tasks import TaskService
@@ -32,6 +33,7 @@ from bot.services.tasks import TaskService
 log = logging.getLogger("peerboard.reminders")
 
 BATCH: Final = 500
+DEFAULT_WINDOW_HOURS: Final = Rules().proposal_window_hours
 LEASE: Final = timedelta(minutes=5)
 MAX_ATTEMPTS: Final = 8
 
@@ -74,6 +76,19 @@ class ReminderService:
         self._tasks = tasks
 
     # -- phase 1: what is due becomes rows in the log ---------------------------------------
+
+    async def has_work(self) -> bool:
+        """Whether a sweep would find anything to enqueue or deliver: one read, so a sweep
+        with nothing due (most of them) costs one short transaction, not six. It looks at
+        exactly what the phases below read, over every guild."""
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            return await uow.repo.sweep_has_work(
+                now,
+                due_after=now - timedelta(days=1),  # the overdue look-back of _due_dates
+                due_until=now + timedelta(hours=DUE_SOON_HOURS),
+                proposed_before=now - timedelta(hours=1),  # as _proposals asks
+            )
 
     async def enqueue_due(
         self, bot_id: int, guild_ids: frozenset[int] | None = None
@@ -151,17 +166,22 @@ class ReminderService:
             )
             # Overdue notices look back a day: a bot that was down longer than that skips them.
             late = await uow.repo.tasks_due_between(now - timedelta(days=1), now, BATCH)
+            mine = [t for t in (*soon, *late) if guilds is None or t.guild_id in guilds]
+            # One read for every claimant (not one per task: up to 2 x BATCH reads a sweep).
+            claimants: dict[int, list[int]] = {}
+            for claim in await uow.repo.active_claims_for_tasks(
+                [t.id for t in mine if t.id is not None]
+            ):
+                claimants.setdefault(claim.task_id, []).append(claim.member_id)
             rows = []
             for kind, tasks in ((Reminder.DUE_SOON, soon), (Reminder.OVERDUE, late)):
                 for task in tasks:
                     if guilds is not None and task.guild_id not in guilds:
                         continue
                     assert task.id is not None and task.due_at is not None
-                    for claim in await uow.repo.active_claims(task.id):
+                    for member_id in claimants.get(task.id, []):
                         rows.append(
-                            self._row(
-                                task.guild_id, kind, task.id, claim.member_id, task.due_at, now
-                            )
+                            self._row(task.guild_id, kind, task.id, member_id, task.due_at, now)
                         )
             await uow.repo.enqueue(rows)
             count = len(rows)
@@ -198,11 +218,23 @@ class ReminderService:
 
     async def _proposals(self, now: datetime, bot_id: int, guilds: frozenset[int] | None) -> int:
         async with self._db.unit() as uow:
-            stale = [
-                (t.guild_id, t.number)
+            candidates = [
+                t
                 for t in await uow.repo.stale_proposals(now - timedelta(hours=1), BATCH)
                 if guilds is None or t.guild_id in guilds
             ]
+            windows: dict[int, timedelta] = {}
+            for guild_id in {t.guild_id for t in candidates}:
+                settings = await uow.repo.get_guild(guild_id)
+                hours = settings.proposal_window_hours if settings else DEFAULT_WINDOW_HOURS
+                windows[guild_id] = timedelta(hours=hours)
+        # Only those past their guild's window: trying the others (the domain refuses them)
+        # would cost a write transaction per proposal, every sweep.
+        stale = [
+            (t.guild_id, t.number)
+            for t in candidates
+            if t.status_changed_at + windows[t.guild_id] <= now
+        ]
         opened = 0
         for guild_id, number in stale:
             try:

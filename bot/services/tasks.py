@@ -745,13 +745,13 @@ class TaskService:
                 await repo.flush()
                 credited = await self._credit(ctx, outcome)
                 unblocked = await self._unblocked(repo, task)
-            await self._outbox(ctx, outcome, unblocked)
+            notices = await self._outbox(ctx, outcome, unblocked)
             handoff = None
             if outcome.action is Action.CLAIM:
                 handoff = await repo.last_handoff_note(task.id)
             await repo.flush()
-            # The CAS wrote through SQL; refresh so the view reads the new row.
-            await repo.session.refresh(task)
+            # The CAS wrote through SQL: the row now holds `values` (no need to read it back).
+            repo.mark_written(task, {**values, "version": task.version + 1})
             view = (await self._views(repo, [task], settings, detail=True))[0]
             await uow.commit()
         return ActionResult(
@@ -767,6 +767,7 @@ class TaskService:
             opened=outcome.before is Status.PROPOSED and outcome.after is Status.OPEN,
             credited=credited,
             note=outcome.note,
+            notices=notices,
         )
 
     async def _write(self, c: _Ctx, o: Outcome, actor: Actor, note: str | None) -> None:
@@ -813,7 +814,7 @@ class TaskService:
             )
         )
 
-    async def _outbox(self, c: _Ctx, o: Outcome, unblocked: tuple[int, ...]) -> None:
+    async def _outbox(self, c: _Ctx, o: Outcome, unblocked: tuple[int, ...]) -> int:
         """Notices that must not be lost are written in the same transaction as the change;
         the reminder sweep delivers them (at least once, never twice)."""
         task = c.task
@@ -846,6 +847,7 @@ class TaskService:
             for claim in await c.repo.active_claims(waiting.id):
                 add(Reminder.UNBLOCKED, waiting.id, claim.member_id)
         await c.repo.enqueue(rows)
+        return len(rows)
 
     @staticmethod
     def _warn_at(c: _Ctx, expires_at: datetime) -> datetime:
@@ -856,30 +858,31 @@ class TaskService:
         """Done: each claimant gets the task's points; each review not yet paid gets review points."""
         task = c.task
         assert task.id is not None
-        for member in o.credit_claimants:
-            c.repo.add(
-                LedgerEntry(
-                    guild_id=task.guild_id,
-                    member_id=member,
-                    kind=LedgerKind.TASK.value,
-                    points=task.points,
-                    task_id=task.id,
-                    created_at=c.now,
-                )
+        credits = [
+            LedgerEntry(
+                guild_id=task.guild_id,
+                member_id=member,
+                kind=LedgerKind.TASK.value,
+                points=task.points,
+                task_id=task.id,
+                created_at=c.now,
             )
+            for member in o.credit_claimants
+        ]
         reviews = await c.repo.uncredited_reviews(task.id)
-        for review in reviews:
-            c.repo.add(
-                LedgerEntry(
-                    guild_id=task.guild_id,
-                    member_id=review.reviewer_id,
-                    kind=LedgerKind.REVIEW.value,
-                    points=c.rules.review_points,
-                    task_id=task.id,
-                    review_id=review.id,
-                    created_at=c.now,
-                )
+        credits += [
+            LedgerEntry(
+                guild_id=task.guild_id,
+                member_id=review.reviewer_id,
+                kind=LedgerKind.REVIEW.value,
+                points=c.rules.review_points,
+                task_id=task.id,
+                review_id=review.id,
+                created_at=c.now,
             )
+            for review in reviews
+        ]
+        await c.repo.add_credits(credits)
         await c.repo.mark_reviews_credited([rv.id for rv in reviews if rv.id is not None])
         return tuple(dict.fromkeys([*o.credit_claimants, *(rv.reviewer_id for rv in reviews)]))
 
@@ -950,14 +953,15 @@ class TaskService:
                 votes = await repo.votes(t.id)
                 endorsements = sum(v.kind == "endorse" for v in votes)
                 objections = sum(v.kind == "object" for v in votes)
-            if detail:
+            # Every submission starts a review round: a task still in round 0 has none.
+            if detail and t.review_round > 0:
                 sub = await repo.latest_submission(t.id)
                 if sub is not None:
                     submission = SubmissionView(
                         sub.member_id, sub.round, sub.link, sub.notes, sub.created_at
                     )
-                if t.status == Status.OPEN:
-                    handoff = await repo.last_handoff_note(t.id)
+            if detail and t.status == Status.OPEN:
+                handoff = await repo.last_handoff_note(t.id)
             blocker = blockers.get(t.blocked_by_id) if t.blocked_by_id is not None else None
             views.append(
                 TaskView(

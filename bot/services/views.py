@@ -78,6 +78,7 @@ class ActionResult:
     opened: bool = False  # a proposal opened
     credited: tuple[int, ...] = ()  # members who just got credit (claimants and reviewers)
     note: str = ""  # the member's own words: a reason, a comment, a hand-off note
+    notices: int = 0  # deliveries the change wrote to the outbox, for the sweep to send
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,8 +284,9 @@ async def _announce(client: discord.Client, result: ActionResult, config: GuildC
             )
     # Unblocked tasks and opened proposals are announced by the reminder sweep, from the
     # outbox written with the change; nudge it so members hear about them right away.
+    # (Most actions write nothing there: a claim costs no extra trip to the database.)
     kick = getattr(client, "kick_deliveries", None)
-    if kick is not None:
+    if kick is not None and result.notices:
         kick()
 
 

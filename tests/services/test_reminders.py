@@ -267,3 +267,64 @@ async def test_stale_notices_are_skipped(services, notifier, clock) -> None:
     await services.tasks.release(member(ALICE), 1)  # released before the warning went out
     report = await deliver_pending(services, notifier, dm_budget=10)
     assert report.skipped == 1 and notifier.sent == []
+
+
+async def test_objected_proposals_do_not_hold_up_lazy_consensus(
+    services, notifier, clock, monkeypatch
+) -> None:
+    """Objected proposals wait for a maintainer, however many there are; a full batch of
+    them must not stop a quiet proposal from opening."""
+    monkeypatch.setattr("bot.services.reminders.BATCH", 2)
+    for n in (1, 2, 3):
+        await services.tasks.propose(member(ALICE), f"Contested {n}")
+        await services.tasks.object(member(BOB), n, "Not now")
+    clock.advance(minutes=1)
+    await services.tasks.propose(member(ALICE), "Quiet")
+    clock.advance(hours=72, minutes=1)
+    await run(services, notifier)
+    assert (await services.tasks.show(GUILD, 4)).status is Status.OPEN
+    assert notifier.sent == [(Reminder.PROPOSAL_OPENED, 4, 0)]
+    for n in (1, 2, 3):
+        assert (await services.tasks.show(GUILD, n)).status is Status.PROPOSED
+
+
+async def test_proposals_inside_their_window_are_not_tried(
+    services, notifier, clock, monkeypatch
+) -> None:
+    """A sweep does not try to open what its window still protects (each try would be a
+    transaction per proposal, every minute)."""
+    tried: list[int] = []
+    original = services.tasks.open_by_consensus
+
+    async def spy(guild_id: int, number: int, bot_id: int):
+        tried.append(number)
+        return await original(guild_id, number, bot_id)
+
+    monkeypatch.setattr(services.tasks, "open_by_consensus", spy)
+    await services.tasks.propose(member(ALICE), "Quiet")
+    clock.advance(hours=2)
+    await run(services, notifier)
+    clock.advance(hours=69, minutes=59, seconds=59)
+    await run(services, notifier)
+    assert tried == []
+    clock.advance(seconds=1)
+    await run(services, notifier)
+    assert tried == [1] and (await services.tasks.show(GUILD, 1)).status is Status.OPEN
+
+
+async def test_due_notices_reach_every_claimant_of_every_task(services, notifier, clock) -> None:
+    due = clock.now() + timedelta(hours=30)
+    await services.tasks.create(maint(), "Pair", points=8, capacity=2, due_at=due)
+    await services.tasks.create(maint(), "Solo", points=8, due_at=due + timedelta(hours=1))
+    await services.tasks.claim(member(ALICE), 1)
+    await services.tasks.claim(member(BOB), 1)
+    await services.tasks.claim(member(CAROL, reviewer=True), 2)
+    await run(services, notifier)
+    assert sorted(notifier.sent) == sorted(
+        [(Reminder.DUE_SOON, 1, ALICE), (Reminder.DUE_SOON, 1, BOB), (Reminder.DUE_SOON, 2, CAROL)]
+    )
+    clock.advance(hours=31)
+    await run(services, notifier)
+    assert sorted(notifier.sent[3:]) == sorted(
+        [(Reminder.OVERDUE, 1, ALICE), (Reminder.OVERDUE, 1, BOB), (Reminder.OVERDUE, 2, CAROL)]
+    )

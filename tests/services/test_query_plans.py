@@ -1,0 +1,312 @@
+"""Every read an interaction runs on a hot path goes through an index, however large the
+board grows: on a board seeded in bulk (a few thousand tasks, claims, history and ledger
+rows, beside a smaller guild) and ANALYZEd, each statement is EXPLAINed on SQLite and on
+PostgreSQL, and a full scan of a big table fails the test.
+
+SQLite: `SCAN <table>` fails; `SCAN <table> USING [COVERING] INDEX …` and `SEARCH …` pass.
+PostgreSQL: a `Seq Scan` on a big table fails, in the plan for the values given (custom)
+and in the plan for any values (generic), as asyncpg prepares each statement. The
+statements are the repository's own (bot/db/repository.py builds each with a small
+function), with the parameters the driver gets. The plans are printed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.db import repository as q
+from bot.db.engine import create_engine
+from bot.db.models import ClaimRow, LedgerEntry, Task
+from bot.services.tasks import ACTIVE_STATUSES, HISTORY_LIMIT, PAGE_SIZE
+from tests.support.bulk import BoardSpec, analyze, seed_board
+
+GUILD = 1001
+OTHER = 2002
+ACTOR = 5_000_000_000_000_001
+BIG = (
+    "tasks",
+    "claims",
+    "task_history",
+    "ledger",
+    "reviews",
+    "submissions",
+    "deliveries",
+    "guild_members",
+    "member_scores",
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Real keys from the seeded board, so each statement is EXPLAINed as it would run."""
+
+    task_id: int
+    task_number: int
+    task_ids: tuple[int, ...]
+    member: int  # holds active claims and has credit
+    giver: int  # has given kudos
+    now: Any
+
+
+@pytest.fixture
+async def board(db_url: str) -> AsyncIterator[tuple[AsyncEngine, Facts]]:
+    engine = create_engine(db_url)
+    try:
+        spec = BoardSpec(guild_id=GUILD, tasks=4_000, members=600, actors=(ACTOR,))
+        await seed_board(engine, spec)
+        await seed_board(engine, BoardSpec(guild_id=OTHER, tasks=1_000, members=200))
+        await analyze(engine)
+        async with engine.connect() as conn:
+            tasks, claims, ledger = Task.__table__, ClaimRow.__table__, LedgerEntry.__table__
+            number = 2_345
+            task_id = (
+                await conn.execute(
+                    sa.select(tasks.c.id).where(tasks.c.guild_id == GUILD, tasks.c.number == number)
+                )
+            ).scalar_one()
+            page = (
+                await conn.execute(
+                    sa.select(tasks.c.id)
+                    .where(tasks.c.guild_id == GUILD, tasks.c.status == "open")
+                    .order_by(tasks.c.number)
+                    .limit(PAGE_SIZE)
+                )
+            ).scalars()
+            member = (
+                await conn.execute(
+                    sa.select(claims.c.member_id)
+                    .where(claims.c.guild_id == GUILD, claims.c.ended_at.is_(None))
+                    .order_by(claims.c.id)
+                    .limit(1)
+                )
+            ).scalar_one()
+            giver = (
+                await conn.execute(
+                    sa.select(ledger.c.giver_id)
+                    .where(ledger.c.guild_id == GUILD, ledger.c.kind == "kudos")
+                    .limit(1)
+                )
+            ).scalar_one()
+        yield engine, Facts(task_id, number, tuple(page), member, giver, spec.now)
+    finally:
+        await engine.dispose()
+
+
+def hot_path_statements(f: Facts) -> dict[str, Callable[[], Any]]:
+    """What the interactions run, by use: /task show, /task list (and its filters), claims,
+    autocomplete, /me tasks, /profile, /leaderboard, /kudos, /task history."""
+    week = f.now - timedelta(days=7)
+    return {
+        "task by number": lambda: q.task_by_number_query(GUILD, f.task_number),
+        "board: open": lambda: q.list_tasks_query(GUILD, ("open",), None, None, 0, PAGE_SIZE + 1),
+        "board: open, page 3": lambda: q.list_tasks_query(
+            GUILD, ("open",), None, None, 900, PAGE_SIZE + 1
+        ),
+        "board: all": lambda: q.list_tasks_query(GUILD, None, None, None, 0, PAGE_SIZE + 1),
+        "board: claimed": lambda: q.list_tasks_query(
+            GUILD, ("claimed",), None, None, 0, PAGE_SIZE + 1
+        ),
+        "board: tag": lambda: q.list_tasks_query(GUILD, ("open",), "docs", None, 0, PAGE_SIZE + 1),
+        "board: member": lambda: q.list_tasks_query(GUILD, ACTIVE_STATUSES, None, f.member, 0, 26),
+        "active claims of a task": lambda: q.active_claims_query(f.task_id),
+        "active claims for tasks": lambda: q.active_claims_for_tasks_query(f.task_ids),
+        "blockers' numbers": lambda: q.numbers_for_ids_query(f.task_ids[:3]),
+        "held claims count": lambda: q.count_held_claims_query(GUILD, f.member),
+        "last handoff note": lambda: q.last_handoff_note_query(f.task_id),
+        "latest submission": lambda: q.latest_submission_query(f.task_id),
+        "suggest: number 23": lambda: q.suggest_tasks_query(GUILD, "23", 25),
+        "suggest: number 1": lambda: q.suggest_tasks_query(GUILD, "1", 25),
+        "suggest: title": lambda: q.suggest_tasks_query(GUILD, "transl", 25),
+        "suggest: nothing typed": lambda: q.suggest_tasks_query(GUILD, "", 25),
+        "reviews waiting": lambda: q.tasks_in_review_for_query(GUILD, f.member, 10),
+        "done task count": lambda: q.done_task_count_query(GUILD, f.member),
+        "member totals": lambda: q.member_totals_query(GUILD, f.member),
+        "credit times": lambda: q.credit_times_query(GUILD, f.member, f.now - timedelta(days=400)),
+        "leaderboard: week, points": lambda: q.leaderboard_query(
+            GUILD, week, "points", 10, until=f.now
+        ),
+        "leaderboard: all time, points": lambda: q.leaderboard_query(GUILD, None, "points", 10),
+        "leaderboard: all time, tasks": lambda: q.leaderboard_query(GUILD, None, "tasks", 10),
+        "leaderboard: all time, kudos": lambda: q.leaderboard_query(GUILD, None, "kudos", 10),
+        "kudos budget count": lambda: q.kudos_given_since_query(GUILD, f.giver, week),
+        "history of a task": lambda: q.history_query(f.task_id, HISTORY_LIMIT),
+        # Every idle sweep asks this first (the sweep's own reads: test_sweep_plan.py).
+        "sweep: anything to do?": lambda: q.sweep_has_work_query(
+            f.now,
+            f.now - timedelta(days=1),
+            f.now + timedelta(hours=48),
+            f.now - timedelta(hours=1),
+        ),
+    }
+
+
+def bound(stmt: Any, dialect: Any) -> tuple[str, list[Any]]:
+    """The SQL text SQLAlchemy sends for `stmt` on this dialect, and its positional
+    parameters as the driver gets them (after the column types' bind processing)."""
+    comp = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    values = []
+    for name in comp.positiontup or ():
+        value = comp.params[name]
+        bind = comp.binds.get(name)  # expanded IN (...) members have no bind of their own
+        process = None if bind is None else bind.type.dialect_impl(dialect).bind_processor(dialect)
+        values.append(process(value) if process else value)
+    return comp.string, values
+
+
+async def sqlite_plan(conn: AsyncConnection, stmt: Any) -> list[str]:
+    sql, params = bound(stmt, conn.dialect)
+    rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))).all()
+    return [str(row[-1]) for row in rows]
+
+
+def sqlite_full_scans(plan: list[str]) -> list[str]:
+    """`SCAN tasks` reads the table; `SCAN tasks USING [COVERING] INDEX i` reads an index."""
+    bad = []
+    for line in plan:
+        words = line.split()
+        if words[:1] == ["SCAN"] and len(words) > 1 and words[1] in BIG and "INDEX" not in words:
+            bad.append(line)
+    return bad
+
+
+def pg_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [node]
+    for child in node.get("Plans", []):
+        found.extend(pg_nodes(child))
+    return found
+
+
+def pg_literal(value: Any) -> str:
+    if isinstance(value, datetime):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    assert isinstance(value, int), value
+    return str(value)
+
+
+PG_PLAN_MODES = ("force_custom_plan", "force_generic_plan")
+
+
+async def pg_plan(conn: AsyncConnection, stmt: Any, mode: str) -> list[dict[str, Any]]:
+    """The plan PostgreSQL uses for the statement as asyncpg runs it, a prepared statement:
+    planned with the values first (custom plans), maybe later once for any values (a
+    generic plan). Both must read through indexes."""
+    sql, params = bound(stmt, conn.dialect)
+    await conn.exec_driver_sql(f"SET plan_cache_mode = {mode}")
+    await conn.exec_driver_sql(f"PREPARE hot_read AS {sql}")
+    try:
+        args = ", ".join(pg_literal(v) for v in params)
+        execute = f"EXECUTE hot_read({args})" if params else "EXECUTE hot_read"
+        raw = (await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {execute}")).scalar_one()
+    finally:
+        await conn.exec_driver_sql("DEALLOCATE hot_read")
+        await conn.exec_driver_sql("RESET plan_cache_mode")
+    doc = json.loads(raw) if isinstance(raw, str) else raw
+    return pg_nodes(doc[0]["Plan"])
+
+
+def describe_pg(nodes: list[dict[str, Any]]) -> list[str]:
+    return [
+        " ".join(
+            str(part)
+            for part in (
+                n["Node Type"],
+                n.get("Index Name", ""),
+                f"on {n['Relation Name']}" if "Relation Name" in n else "",
+            )
+            if part
+        )
+        for n in nodes
+    ]
+
+
+def pg_full_scans(nodes: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"Seq Scan on {n['Relation Name']}"
+        for n in nodes
+        if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in BIG
+    ]
+
+
+async def test_every_hot_path_read_uses_an_index(
+    board: tuple[AsyncEngine, Facts], capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, facts = board
+    dialect = engine.dialect
+    seen: dict[str, list[str]] = {}
+    scans: dict[str, list[str]] = {}
+    async with engine.connect() as conn:
+        for name, build in hot_path_statements(facts).items():
+            if dialect.name == "sqlite":
+                plan = await sqlite_plan(conn, build())
+                seen[name] = plan
+                if bad := sqlite_full_scans(plan):
+                    scans[name] = bad
+                continue
+            for mode in PG_PLAN_MODES:
+                nodes = await pg_plan(conn, build(), mode)
+                label = f"{name} ({mode.split('_')[1]})"
+                seen[label] = describe_pg(nodes)
+                if bad := pg_full_scans(nodes):
+                    scans[label] = bad
+    with capsys.disabled():
+        print(f"\n[hot-path plans, {dialect.name}]")
+        for name, plan in seen.items():
+            print(f"  {name:30} {' | '.join(plan)}")
+    assert not scans, "full scans of big tables:\n" + "\n".join(
+        f"  {name}: {bad} — plan: {seen[name]}" for name, bad in scans.items()
+    )
+
+
+# -- the reshaped statements answer as the simple ones did --------------------------------------
+
+
+async def test_suggest_matches_the_plain_query(board: tuple[AsyncEngine, Facts]) -> None:
+    """The bounded autocomplete returns exactly what the plain filter-and-sort returns."""
+    engine, _facts = board
+    number = sa.cast(Task.__table__.c.number, sa.String)
+
+    def plain(text: str, statuses: tuple[str, ...] = q.UNFINISHED) -> Any:
+        t = Task.__table__.c
+        stmt = sa.select(Task).where(t.guild_id == GUILD, t.status.in_(statuses))
+        order: list[Any] = []
+        if text.isdigit():
+            stmt = stmt.where(sa.or_(t.number == int(text), number.startswith(text)))
+            order.append(sa.case((t.number == int(text), 0), else_=1))
+        elif text:
+            stmt = stmt.where(t.title.icontains(text, autoescape=True))
+        order.append(sa.case((t.status == "open", 0), else_=1))
+        return stmt.order_by(*order, t.number.desc()).limit(25)
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    async with AsyncSession(engine) as session:
+        for text in ("1", "23", "234", "2345", "0", "012", "99999", "transl", "DOCS", "%", ""):
+            for statuses in (q.UNFINISHED, ("done", "cancelled")):
+                want = [t.number for t in (await session.scalars(plain(text, statuses))).all()]
+                got = [
+                    t.number
+                    for t in (
+                        await session.scalars(q.suggest_tasks_query(GUILD, text, 25, statuses))
+                    ).all()
+                ]
+                assert got == want, (text, statuses)
+
+
+def test_number_prefix_ranges() -> None:
+    assert q.number_prefix_ranges("12")[:3] == [(12, 12), (120, 129), (1200, 1299)]
+    assert q.number_prefix_ranges("12")[-1] == (120_000_000, 129_999_999)
+    assert q.number_prefix_ranges("012") == [(12, 12)]
+    assert q.number_prefix_ranges("0") == []
+    assert q.number_prefix_ranges("1234567890") == []
