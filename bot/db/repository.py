@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -150,41 +151,82 @@ def done_task_count_query(guild_id: int, member_id: int) -> sa.Select[int]:
     )
 
 
-def number_prefix_ranges(text: str) -> list[tuple[int, int]]:
-    """The numbers whose decimal form starts with `text`, as ranges: 12 → 12, 120–129,
-    1200–1299, … (up to 9 digits). "012" starts no number; it still names #12."""
+def number_prefix_ranges(text: str, max_number: int = MAX_NUMBER) -> list[tuple[int, int]]:
+    """The numbers up to `max_number` whose decimal form starts with `text`, as ranges:
+    12 → 12, 120–129, 1200–1299, … "012" starts no number; it still names #12."""
     value = int(text)
-    if value < 1 or value > MAX_NUMBER:
+    top = min(max_number, MAX_NUMBER)
+    if value < 1 or value > top:
         return []
     if text.startswith("0"):
         return [(value, value)]
     ranges, low, high = [], value, value
-    while low <= MAX_NUMBER:
-        ranges.append((low, min(high, MAX_NUMBER)))
+    while low <= top:
+        ranges.append((low, min(high, top)))
         low, high = low * 10, high * 10 + 9
     return ranges
 
 
-def suggest_tasks_query(
-    guild_id: int, query: str, limit: int, statuses: Sequence[str] = UNFINISHED
-) -> sa.Select[Task]:
+def suggest_tasks_statement(
+    guild_id: int,
+    query: str,
+    limit: int,
+    statuses: Sequence[str] = UNFINISHED,
+    max_number: int = MAX_NUMBER,
+) -> tuple[sa.Select[Task], dict[str, Any]]:
     """Autocomplete: tasks by number or title (unfinished ones unless told otherwise); the
-    exact number typed first, then open ones, then the newest.
+    exact number typed first, then open ones, then the newest. The statement (built once
+    per shape and kept) and its parameters.
 
     Bounded however large the board: for each status (and, for a number, each range of
-    numbers starting with what was typed) only the newest `limit` matches are read,
-    walking the board index backwards, and the best `limit` of those are kept. That is
-    exactly the best `limit` overall: within one status and range every row ranks the
-    same but for its number. A title is matched anywhere in it (no index can find that),
-    so a rare word reads that status's tasks until `limit` match, never finished ones."""
+    numbers starting with what was typed, up to the guild's highest number) only the
+    newest `limit` matches are read, walking an index backwards, and the best `limit` of
+    those are kept. That is exactly the best `limit` overall: within one status and range
+    every row ranks the same but for its number. A title can match anywhere in it (no
+    index finds that): its words are tested in ix_tasks_titles, newest first, until
+    `limit` match, so a rare word reads that status's index entries, never finished ones."""
     text = query.strip().lstrip("#")
-    number = col(Task.number)
+    values: dict[str, Any] = {"guild": guild_id}
     if text and not text.isdigit():
+        escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        values["title"] = f"%{escaped}%"
+        return _suggest_template("title", tuple(statuses), 1, limit), values
+    if not text:
+        return _suggest_template("newest", tuple(statuses), 1, limit), values
+    ranges = number_prefix_ranges(text, max_number)
+    if not ranges:  # a number no task has
+        return sa.select(Task).where(sa.false()).limit(limit), {}
+    for k, (low, high) in enumerate(ranges):
+        values[f"low{k}"], values[f"high{k}"] = low, high
+    values["exact"] = int(text)
+    return _suggest_template("number", tuple(statuses), len(ranges), limit), values
+
+
+def suggest_tasks_query(
+    guild_id: int,
+    query: str,
+    limit: int,
+    statuses: Sequence[str] = UNFINISHED,
+    max_number: int = MAX_NUMBER,
+) -> sa.Select[Task]:
+    """The autocomplete statement with its values bound (to EXPLAIN it)."""
+    stmt, values = suggest_tasks_statement(guild_id, query, limit, statuses, max_number)
+    return stmt.params(values) if values else stmt
+
+
+@functools.lru_cache(maxsize=256)
+def _suggest_template(
+    kind: str, statuses: tuple[str, ...], ranges: int, limit: int
+) -> sa.Select[Task]:
+    # Dozens of subqueries take SQLAlchemy milliseconds to build: each shape is built
+    # once, with bound parameters, and reused (statements are immutable).
+    number = col(Task.number)
+    guild = sa.bindparam("guild", type_=sa.BigInteger)
+    if kind == "title":
         # ILIKE on PostgreSQL (lower() LIKE lower() elsewhere), tested on the titles in
         # ix_tasks_titles while walking it newest first: only matching rows are fetched.
-        escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
-        title = col(Task.title).ilike(f"%{escaped}%", escape="/")
-        ids = [_newest(sa.select(col(Task.id)), guild_id, s, limit, title) for s in statuses]
+        title = col(Task.title).ilike(sa.bindparam("title", type_=sa.String), escape="/")
+        ids = [_newest(sa.select(col(Task.id)), guild, s, limit, title) for s in statuses]
         return (
             sa.select(Task)
             .where(col(Task.id).in_(_union(ids)))
@@ -192,26 +234,26 @@ def suggest_tasks_query(
             .limit(limit)
         )
     groups: list[list[Any]] = [[]]
-    if text:
-        ranges = number_prefix_ranges(text)
-        if not ranges:  # a number no task can have
-            return sa.select(Task).where(sa.false()).limit(limit)
-        groups = [[number.between(low, high)] for low, high in ranges]
+    if kind == "number":
+        groups = [
+            [number.between(sa.bindparam(f"low{k}"), sa.bindparam(f"high{k}"))]
+            for k in range(ranges)
+        ]
     # Whole rows straight from each status's (and range's) newest `limit`: index ranges.
     rows = sa.select(*Task.__table__.columns)  # type: ignore[attr-defined]
-    parts = [_newest(rows, guild_id, s, limit, *where) for s in statuses for where in groups]
+    parts = [_newest(rows, guild, s, limit, *where) for s in statuses for where in groups]
     found = aliased(Task, _union(parts).subquery())
     order: list[Any] = []
-    if text:
-        order.append(sa.case((col(found.number) == int(text), 0), else_=1))
+    if kind == "number":
+        order.append(sa.case((col(found.number) == sa.bindparam("exact"), 0), else_=1))
     order.append(sa.case((col(found.status) == "open", 0), else_=1))
     return sa.select(found).order_by(*order, col(found.number).desc()).limit(limit)
 
 
-def _newest(columns: Any, guild_id: int, status: str, limit: int, *where: Any) -> Any:
+def _newest(columns: Any, guild: Any, status: str, limit: int, *where: Any) -> Any:
     """The newest `limit` tasks of one status matching `where`, as a subquery to union."""
     top = (
-        columns.where(col(Task.guild_id) == guild_id, col(Task.status) == status, *where)
+        columns.where(col(Task.guild_id) == guild, col(Task.status) == status, *where)
         .order_by(col(Task.number).desc())
         .limit(limit)
         .subquery()
@@ -542,11 +584,13 @@ class Repository:
         query: str,
         limit: int,
         statuses: Sequence[str] = UNFINISHED,
+        max_number: int = MAX_NUMBER,
     ) -> Sequence[Task]:
         """Autocomplete: tasks by number or title (unfinished ones unless told otherwise);
-        the exact number typed first, then open ones, then the newest."""
-        stmt = suggest_tasks_query(guild_id, query, limit, statuses)
-        return (await self.session.scalars(stmt)).all()
+        the exact number typed first, then open ones, then the newest. `max_number`: the
+        guild's highest task number (no need to look past it)."""
+        stmt, values = suggest_tasks_statement(guild_id, query, limit, statuses, max_number)
+        return (await self.session.scalars(stmt, values)).all()
 
     async def tasks_in_review_for(
         self, guild_id: int, member_id: int, limit: int

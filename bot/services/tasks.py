@@ -213,7 +213,9 @@ class TaskService:
         }[which]
         async with self._db.unit() as uow:
             settings = await self._settings(uow.repo, guild_id)
-            rows = await uow.repo.suggest_tasks(guild_id, query, min(limit, 25), statuses)
+            rows = await uow.repo.suggest_tasks(
+                guild_id, query, min(limit, 25), statuses, settings.next_task_number - 1
+            )
             return tuple(await self._views(uow.repo, rows, settings))
 
     async def reviews_waiting(self, actor: Actor, limit: int = 10) -> tuple[TaskView, ...]:

@@ -292,16 +292,14 @@ async def test_suggest_matches_the_plain_query(board: tuple[AsyncEngine, Facts])
     from sqlalchemy.ext.asyncio import AsyncSession
 
     async with AsyncSession(engine) as session:
-        for text in ("1", "23", "234", "2345", "0", "012", "99999", "transl", "DOCS", "%", ""):
+        texts = ("1", "23", "234", "2345", "0", "012", "99999", "transl", "DOCS", "%", "_", "")
+        for text in texts:
             for statuses in (q.UNFINISHED, ("done", "cancelled")):
                 want = [t.number for t in (await session.scalars(plain(text, statuses))).all()]
-                got = [
-                    t.number
-                    for t in (
-                        await session.scalars(q.suggest_tasks_query(GUILD, text, 25, statuses))
-                    ).all()
-                ]
-                assert got == want, (text, statuses)
+                for highest in (q.MAX_NUMBER, 4_000):  # the guild's highest number, or none
+                    stmt = q.suggest_tasks_query(GUILD, text, 25, statuses, highest)
+                    got = [t.number for t in (await session.scalars(stmt)).all()]
+                    assert got == want, (text, statuses, highest)
 
 
 def test_number_prefix_ranges() -> None:

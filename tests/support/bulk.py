@@ -98,17 +98,6 @@ def status_case(mix: tuple[tuple[str, int], ...], expr: str) -> str:
     return "CASE " + " ".join(parts) + f" ELSE '{mix[-1][0]}' END"
 
 
-def status_of(i: int, mix: tuple[tuple[str, int], ...] = MIX) -> str:
-    """Python twin of status_case."""
-    total = sum(share for _s, share in mix)
-    h, upto = (i * 7919) % total, 0
-    for status, share in mix:
-        upto += share
-        if h < upto:
-            return status
-    return mix[-1][0]
-
-
 def member_sql(spec: BoardSpec, expr: str, prime: int = PRIME_A) -> str:
     return f"({SYNTH_BASE} + (CAST(({expr}) AS BIGINT) * {prime}) % {max(spec.members, 1)})"
 

@@ -1,0 +1,269 @@
+"""Peerboard benchmarks: `python -m tests.perf [--quick]`.
+
+Runs each measurement in its own process (tests/perf/worker.py), on SQLite and on a
+throwaway PostgreSQL server, and writes docs/performance.md. Not part of the test suite:
+the figures are benchmarks, compared with a baseline measured in the same run, never
+pass/fail timings.
+
+    --quick         the small sizes only (1,000 tasks, 10,000 claims), fewer rounds: < 2 min
+    --runs N        repeated runs per figure; the report gives their median (default 3)
+    --rounds N      member visits per interaction run (8 interactions each)
+    --no-postgres   SQLite only
+    --only PHASES   comma-separated: interactions,sweep,digest
+    --out PATH      where to write the report (default docs/performance.md)
+    --json PATH     also write the raw results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.perf.report import final_line, machine_info, write_report
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m tests.perf", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=None)
+    p.add_argument("--no-postgres", action="store_true")
+    p.add_argument("--only", default="interactions,sweep,digest")
+    p.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    p.add_argument("--json", default=None)
+    p.add_argument("--sizes", default=None, help="interaction board sizes, e.g. 1000,100000")
+    p.add_argument("--claims", default=None, help="sweep sizes, e.g. 10000,100000,1000000")
+    return p.parse_args(argv)
+
+
+class Databases:
+    """Fresh migrated databases for each worker: SQLite files copied from a template,
+    PostgreSQL databases created from a template database."""
+
+    def __init__(self, with_postgres: bool) -> None:
+        from bot.db.migrate import upgrade
+
+        self.tmp = Path(tempfile.mkdtemp(prefix="peerboard-perf-"))
+        self.sqlite_template = self.tmp / "template.db"
+        upgrade(f"sqlite+aiosqlite:///{self.sqlite_template}")
+        self.cluster: Any = None
+        self.pg_version = ""
+        self.pg_problem = ""
+        self.count = 0
+        if with_postgres:
+            from tests.support.postgres import PostgresCluster, available
+
+            ok, reason = available()
+            if not ok:
+                self.pg_problem = reason
+                return
+            self.cluster = PostgresCluster()
+            self.cluster.start()
+            url = self.cluster.create_database("perf_template")
+            upgrade(url)
+            self.pg_version = self.cluster.execute("SHOW server_version").strip()
+
+    @property
+    def backends(self) -> list[str]:
+        return ["sqlite", "postgresql"] if self.cluster is not None else ["sqlite"]
+
+    def create(self, backend: str) -> str:
+        self.count += 1
+        if backend == "sqlite":
+            target = self.tmp / f"db{self.count}.db"
+            shutil.copyfile(self.sqlite_template, target)
+            return f"sqlite+aiosqlite:///{target}"
+        return str(self.cluster.create_database(f"perf{self.count}", template="perf_template"))
+
+    def drop(self, url: str) -> None:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1]
+            for suffix in ("", "-wal", "-shm"):
+                Path(path + suffix).unlink(missing_ok=True)
+        else:
+            self.cluster.drop_database(url.rsplit("/", 1)[1])
+
+    def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_worker(job: dict[str, Any], timeout: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.perf.worker", json.dumps(job)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        return {"failed": f"exit {proc.returncode}: {tail}", "job": job}
+    last = proc.stdout.strip().splitlines()[-1]
+    result: dict[str, Any] = json.loads(last)
+    result["job"] = {k: v for k, v in job.items() if k != "url"}
+    result["process_seconds"] = time.perf_counter() - started
+    return result
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _stop(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)  # so the finally blocks stop PostgreSQL and clean up
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    args = parse(sys.argv[1:] if argv is None else argv)
+    quick = args.quick
+    phases = {p.strip() for p in args.only.split(",") if p.strip()}
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([1_000] if quick else [1_000, 100_000])
+    )
+    claim_sizes = (
+        [int(s) for s in args.claims.split(",")]
+        if args.claims
+        else ([10_000] if quick else [10_000, 100_000, 1_000_000])
+    )
+    rounds = args.rounds or (20 if quick else 60)
+    runs = args.runs
+    started = time.perf_counter()
+    info = machine_info()
+    say(
+        f"peerboard perf: {'quick' if quick else 'full'} run on {info['cores']} cores, "
+        f"load {info['load_start']}"
+    )
+    dbs = Databases(with_postgres=not args.no_postgres)
+    info["postgres"] = dbs.pg_version or (f"skipped: {dbs.pg_problem}" if dbs.pg_problem else "")
+    results: dict[str, Any] = {"interactions": [], "sweep": [], "digest": []}
+    try:
+        if "interactions" in phases:
+            for backend in dbs.backends:
+                for tasks in sizes:
+                    url = dbs.create(backend)
+                    say(f"- interactions, {backend}, {tasks:,} tasks, {runs}×{rounds} rounds …")
+                    job = {
+                        "kind": "interactions",
+                        "url": url,
+                        "backend": backend,
+                        "tasks": tasks,
+                        "members": 10_000,
+                        "runs": runs,
+                        "rounds": rounds,
+                        "warmup": 5,
+                    }
+                    try:
+                        result = run_worker(job, timeout=1800)
+                    finally:
+                        dbs.drop(url)
+                    results["interactions"].append(result)
+                    say(f"  {summary_interactions(result)}")
+        if "sweep" in phases:
+            for backend in dbs.backends:
+                for claims in claim_sizes:
+                    url = dbs.create(backend)
+                    say(f"- sweep, {backend}, {claims:,} active claims …")
+                    job = {
+                        "kind": "sweep",
+                        "url": url,
+                        "backend": backend,
+                        "claims": claims,
+                        "due_runs": runs if claims <= 100_000 else max(1, runs - 1),
+                    }
+                    try:
+                        result = run_worker(job, timeout=3600)
+                    finally:
+                        dbs.drop(url)
+                    results["sweep"].append(result)
+                    say(f"  {summary_sweep(result)}")
+        if "digest" in phases:
+            for backend in dbs.backends:
+                url = dbs.create(backend)
+                board = 20_000 if quick else 100_000
+                say(f"- digest, {backend}, board of {board:,} tasks …")
+                job = {
+                    "kind": "digest",
+                    "url": url,
+                    "backend": backend,
+                    "board": board,
+                    "runs": 3 if quick else 10,
+                }
+                try:
+                    result = run_worker(job, timeout=1800)
+                finally:
+                    dbs.drop(url)
+                results["digest"].append(result)
+                say(f"  {summary_digest(result)}")
+    finally:
+        dbs.close()
+    info["load_end"] = machine_info()["load_start"]
+    info["wall_seconds"] = time.perf_counter() - started
+    info["mode"] = "quick" if quick else "full"
+    info["runs"] = runs
+    info["rounds"] = rounds
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": info, **results}, indent=1, default=str))
+    write_report(Path(args.out), info, results)
+    say(f"wrote {args.out} in {info['wall_seconds']:.0f} s")
+    line = final_line(results)
+    if line:
+        say(line)
+    return 0
+
+
+def summary_interactions(r: dict[str, Any]) -> str:
+    if "failed" in r:
+        return f"FAILED {r['failed']}"
+    from tests.perf.report import interaction_rows
+
+    rows = interaction_rows(r)
+    all_row = next(x for x in rows if x["command"] == "all")
+    return (
+        f"p50 {all_row['p50'] * 1000:.1f} ms ({all_row['ratio50']:.2f}× floor "
+        f"{all_row['floor50'] * 1000:.1f} ms), p99 {all_row['p99'] * 1000:.1f} ms, "
+        f"peak RSS {r['peak_rss_mb']:.0f} MB, {r['process_seconds']:.0f} s"
+    )
+
+
+def summary_sweep(r: dict[str, Any]) -> str:
+    if "failed" in r:
+        return f"FAILED {r['failed']}"
+    idle = r["idle"]
+    due = r["due_runs"][0] if r["due_runs"] else {}
+    return (
+        f"idle {idle['median'] * 1000:.1f} ms / {idle['queries']:.0f} queries; "
+        f"1% due ({r['due']:,}): {due.get('seconds', 0):.2f} s / {due.get('queries', 0)} queries; "
+        f"{r['process_seconds']:.0f} s"
+    )
+
+
+def summary_digest(r: dict[str, Any]) -> str:
+    if "failed" in r:
+        return f"FAILED {r['failed']}"
+    if "todo" in r:
+        return f"TODO: {r['todo']}"
+    return (
+        f"{r['median'] * 1000:.0f} ms median, {r['queries']:.0f} queries, "
+        f"{r['history_in_week']:,} history rows in the week; {r['process_seconds']:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
