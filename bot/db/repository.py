@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
@@ -220,34 +219,37 @@ def _suggest_template(
 ) -> sa.Select[Task]:
     # Dozens of subqueries take SQLAlchemy milliseconds to build: each shape is built
     # once, with bound parameters, and reused (statements are immutable).
-    number = col(Task.number)
-    guild = sa.bindparam("guild", type_=sa.BigInteger)
+    number, status = col(Task.number), col(Task.status)
+    groups: list[list[Any]] = [[]]
     if kind == "title":
         # ILIKE on PostgreSQL (lower() LIKE lower() elsewhere), tested on the titles in
-        # ix_tasks_titles while walking it newest first: only matching rows are fetched.
-        title = col(Task.title).ilike(sa.bindparam("title", type_=sa.String), escape="/")
-        ids = [_newest(sa.select(col(Task.id)), guild, s, limit, title) for s in statuses]
-        return (
-            sa.select(Task)
-            .where(col(Task.id).in_(_union(ids)))
-            .order_by(sa.case((col(Task.status) == "open", 0), else_=1), number.desc())
-            .limit(limit)
-        )
-    groups: list[list[Any]] = [[]]
-    if kind == "number":
+        # ix_tasks_titles while walking it newest first.
+        groups = [[col(Task.title).ilike(sa.bindparam("title", type_=sa.String), escape="/")]]
+    elif kind == "number":
         groups = [
             [number.between(sa.bindparam(f"low{k}"), sa.bindparam(f"high{k}"))]
             for k in range(ranges)
         ]
-    # Whole rows straight from each status's (and range's) newest `limit`: index ranges.
-    rows = sa.select(*Task.__table__.columns)  # type: ignore[attr-defined]
-    parts = [_newest(rows, guild, s, limit, *where) for s in statuses for where in groups]
-    found = aliased(Task, _union(parts).subquery())
-    order: list[Any] = []
-    if kind == "number":
-        order.append(sa.case((col(found.number) == sa.bindparam("exact"), 0), else_=1))
-    order.append(sa.case((col(found.status) == "open", 0), else_=1))
-    return sa.select(found).order_by(*order, col(found.number).desc()).limit(limit)
+    # Candidates from the indexes alone (id, number, status), the newest `limit` of each
+    # status and range; the best `limit` of them; then only those rows are read.
+    guild = sa.bindparam("guild", type_=sa.BigInteger)
+    keys = sa.select(col(Task.id), number, status)
+    parts = [_newest(keys, guild, st, limit, *where) for st in statuses for where in groups]
+    found = _union(parts).subquery()
+    ranks: list[Any] = []
+    if kind == "number":  # the number typed, exactly, comes first
+        ranks.append(sa.case((found.c.number == sa.bindparam("exact"), 0), else_=1).label("exact"))
+    ranks.append(sa.case((found.c.status == "open", 0), else_=1).label("open"))
+    best = (
+        sa.select(found.c.id, found.c.number, *ranks)
+        .order_by(*ranks, found.c.number.desc())
+        .limit(limit)
+        .subquery()
+    )
+    order = [best.c[r.name] for r in ranks]
+    return (
+        sa.select(Task).join(best, col(Task.id) == best.c.id).order_by(*order, best.c.number.desc())
+    )
 
 
 def _newest(columns: Any, guild: Any, status: str, limit: int, *where: Any) -> Any:

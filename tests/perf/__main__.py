@@ -12,6 +12,7 @@ pass/fail timings.
     --only PHASES   comma-separated: interactions,sweep,digest
     --out PATH      where to write the report (default docs/performance.md)
     --json PATH     also write the raw results
+    --render PATH   only write the report again, from raw results saved with --json
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--only", default="interactions,sweep,digest")
     p.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     p.add_argument("--json", default=None)
+    p.add_argument("--render", default=None)
     p.add_argument("--sizes", default=None, help="interaction board sizes, e.g. 1000,100000")
     p.add_argument("--claims", default=None, help="sweep sizes, e.g. 10000,100000,1000000")
     return p.parse_args(argv)
@@ -130,6 +132,15 @@ def _stop(signum: int, _frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text())
+        info = saved.pop("machine")
+        write_report(Path(args.out), info, saved)
+        say(f"wrote {args.out} from {args.render}")
+        line = final_line(saved)
+        if line:
+            say(line)
+        return 0
     quick = args.quick
     phases = {p.strip() for p in args.only.split(",") if p.strip()}
     sizes = (
