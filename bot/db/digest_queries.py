@@ -143,19 +143,20 @@ class DigestQueries:
         )
         return sa.and_(col(Task.guild_id) == guild_id, col(Task.status) == "open", ~blocked)
 
-    async def oldest_open(self, guild_id: int, limit: int) -> tuple[Sequence[Task], int]:
-        where = self._claimable(guild_id)
-        stmt = (
-            sa.select(Task)
-            .where(where)
-            .order_by(col(Task.created_at), col(Task.number))
-            .limit(limit)
-        )
+    async def _first_and_total(
+        self, where: Any, order: Sequence[Any], limit: int
+    ) -> tuple[Sequence[Task], int]:
+        """The first `limit` tasks matching `where`, and how many match in all."""
+        stmt = sa.select(Task).where(where).order_by(*order).limit(limit)
         total = sa.select(sa.func.count()).select_from(Task).where(where)
         return (
             (await self.session.scalars(stmt)).all(),
             int((await self.session.execute(total)).scalar_one()),
         )
+
+    async def oldest_open(self, guild_id: int, limit: int) -> tuple[Sequence[Task], int]:
+        order = (col(Task.created_at), col(Task.number))
+        return await self._first_and_total(self._claimable(guild_id), order, limit)
 
     async def good_first(self, guild_id: int, tags: Sequence[str], limit: int) -> Sequence[Task]:
         # Tags are stored as ",a,b," (see repository.tags_to_column): one exact LIKE per tag.
@@ -170,17 +171,8 @@ class DigestQueries:
 
     async def in_review(self, guild_id: int, limit: int) -> tuple[Sequence[Task], int]:
         where = sa.and_(col(Task.guild_id) == guild_id, col(Task.status) == "in_review")
-        stmt = (
-            sa.select(Task)
-            .where(where)
-            .order_by(col(Task.status_changed_at), col(Task.number))
-            .limit(limit)
-        )
-        total = sa.select(sa.func.count()).select_from(Task).where(where)
-        return (
-            (await self.session.scalars(stmt)).all(),
-            int((await self.session.execute(total)).scalar_one()),
-        )
+        order = (col(Task.status_changed_at), col(Task.number))
+        return await self._first_and_total(where, order, limit)
 
     async def unclaimed_since(
         self, guild_id: int, cutoff: datetime, limit: int
