@@ -84,6 +84,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
             dev_guild_id=settings.dev_guild_id,
             sweep_interval=settings.sweep_interval_seconds,
             dm_per_minute=settings.dm_per_minute,
+            freeze_heap=True,
         )
         # `docker stop` and systemd send SIGTERM: close the gateway and the database cleanly
         # instead of dying mid-write. (Ctrl-C is handled by asyncio.run.)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.domain.model import Reminder, Status
+from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice, Notifier
 from bot.services.registry import Services
 from bot.services.reminders import Due
@@ -50,21 +51,25 @@ async def deliver_pending(
 ) -> SweepReport:
     """Send what is pending. DMs are paced: at most `dm_budget` per sweep; the rest wait."""
     report = SweepReport()
+    configs: dict[int, GuildConfig] = {}  # one read per guild and pass, not per notice
     for due in await services.reminders.pending(guild_ids=guild_ids):
         if due.to_member and report.via.get("dm", 0) + report.via.get("thread", 0) >= dm_budget:
             report.deferred += 1
             continue
-        if not await services.reminders.lease(due):
+        lease = await services.reminders.take(due)  # with the member's pause, if to a member
+        if lease is None:
             continue  # another sweep has it
         task = await services.tasks.show_by_id(due.task_id)
         why = still_relevant(due, task)
         if why is None and due.to_member:
-            why = await services.reminders.paused(due.guild_id, due.member_id)
+            why = lease.paused
         if why is not None or task is None:
             await services.reminders.mark_skipped(due, why or "gone")
             report.skipped += 1
             continue
-        config = await services.config.get(due.guild_id)
+        config = configs.get(due.guild_id)
+        if config is None:
+            config = configs[due.guild_id] = await services.config.get(due.guild_id)
         try:
             via = await notifier.deliver(Notice(due.kind, task, due.member_id, due.due_at), config)
         except DeliveryFailed as err:
@@ -86,7 +91,9 @@ async def sweep(
     dm_budget: int,
     guild_ids: frozenset[int] | None = None,
 ) -> SweepReport:
-    if not await services.reminders.has_work():
+    work = await services.reminders.has_work()
+    if not work:
         return SweepReport()  # nothing due, nothing waiting to be sent
-    await services.reminders.enqueue_due(bot_id, guild_ids)
+    if work.to_enqueue:  # only the phases with something to read
+        await services.reminders.enqueue_due(bot_id, guild_ids, work)
     return await deliver_pending(services, notifier, dm_budget=dm_budget, guild_ids=guild_ids)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.db.models import GuildSettings, Milestone
@@ -13,6 +15,7 @@ from bot.domain.model import Actor
 from bot.domain.rules import check_maintainer
 from bot.services.clock import Clock
 
+CACHE_SECONDS: Final = 60.0
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -39,6 +42,12 @@ class GuildConfig:
     digest_time: str
     digest_timezone: str
     digest_enabled: bool
+    # Rules with SPEC defaults that /config does not set (yet): read with the rest, so a
+    # write can decide from the cached config without reading the settings row again.
+    regulars_can_create: bool
+    claim_warning_fraction: float
+    review_points: int
+    rework_limit: int
     milestones: tuple[tuple[int, int], ...]  # (points, role id), by points
 
     @property
@@ -55,18 +64,66 @@ def _view(row: GuildSettings, milestones: list[Milestone]) -> GuildConfig:
 
 
 class ConfigService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    """Reads are served from a per-process cache: every interaction needs its guild's
+    config, and reading it was a transaction of its own (a third of a read command's time).
+
+    The cache is right as long as a guild's settings are written only through this
+    service in this process — true for one bot process, and for shards, since every
+    guild lives on exactly one shard. Each write replaces the cached entry when it
+    commits; an entry also lapses after `cache_seconds` (real time), which bounds how
+    long a change made behind the bot's back (an SQL console) goes unseen.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        cache_seconds: float = CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._ttl = cache_seconds
+        self._monotonic = monotonic
+        self._cache: dict[int, tuple[float, GuildConfig]] = {}
+        # Bumped by every write: a read that started before a write must not cache what
+        # it read, or it could put the old settings back after the write stored the new.
+        self._writes: dict[int, int] = {}
 
     async def get(self, guild_id: int) -> GuildConfig:
+        hit = self._cache.get(guild_id)
+        if hit is not None and self._monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        writes = self._writes.get(guild_id, 0)
+        read_at = self._monotonic()
         async with self._db.unit() as uow:
             row = await uow.repo.get_guild(guild_id)
             if row is None:
                 row = await uow.repo.ensure_guild(guild_id, self._clock.now())
                 await uow.commit()
             milestones = list(await uow.repo.milestones(guild_id))
-            return _view(row, milestones)
+            view = _view(row, milestones)
+        if self._writes.get(guild_id, 0) == writes:
+            self._cache[guild_id] = (read_at, view)
+        return view
+
+    def forget(self, guild_id: int | None = None) -> None:
+        """Drop cached settings (all guilds when None): for whoever changed them
+        without this service, like tests and benchmarks writing SQL directly."""
+        if guild_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(guild_id, None)
+        for key in [guild_id] if guild_id is not None else list(self._writes):
+            self._writes[key] = self._writes.get(key, 0) + 1
+
+    def _written(self, guild_id: int, view: GuildConfig | None) -> None:
+        self._writes[guild_id] = self._writes.get(guild_id, 0) + 1
+        if view is None:
+            self._cache.pop(guild_id, None)
+        else:
+            self._cache[guild_id] = (self._monotonic(), view)
 
     async def update(self, actor: Actor, **changes: Any) -> GuildConfig:
         check_maintainer(actor, "change the settings")
@@ -82,7 +139,9 @@ class ConfigService:
             await uow.repo.flush()
             milestones = list(await uow.repo.milestones(actor.guild_id))
             view = _view(row, milestones)
+            self._written(actor.guild_id, None)  # from here, no read may cache the old settings
             await uow.commit()
+        self._written(actor.guild_id, view)
         return view
 
     async def set_milestone(self, actor: Actor, points: int, role_id: int | None) -> GuildConfig:
@@ -107,7 +166,9 @@ class ConfigService:
                     raise InvalidInput("A server can have at most 25 milestone roles.")
                 repo.add(Milestone(guild_id=actor.guild_id, points=points, role_id=role_id))
             await repo.flush()
+            self._written(actor.guild_id, None)
             await uow.commit()
+        self._written(actor.guild_id, None)  # a read during the commit may have cached the old
         return await self.get(actor.guild_id)
 
 

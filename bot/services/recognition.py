@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.db.models import LedgerEntry, MilestoneGrant
+from bot.db.models import GuildSettings, LedgerEntry, MilestoneGrant
 from bot.db.uow import Database
 from bot.domain import rules as r
 from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
 from bot.domain.model import Actor, LedgerKind, Rules, TrustLevel
 from bot.domain.scoring import KUDOS_REASON_MAX, next_level, weekly_streak
 from bot.services.clock import Clock
+from bot.services.config import ConfigService, GuildConfig
 from bot.services.tasks import rules_of
 
 PERIODS: Final = {"week": timedelta(days=7), "month": timedelta(days=30), "all": None}
@@ -51,24 +52,31 @@ class MilestoneDue:
 
 
 class RecognitionService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, config: ConfigService | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._config = config  # the guild's rules and timezone, from its cache
 
     async def profile(
         self, actor_or_guild: int, member_id: int, *, is_maintainer: bool = False
     ) -> Profile:
         guild_id = actor_or_guild
         now = self._clock.now()
+        settings: GuildSettings | GuildConfig | None = None
+        if self._config is not None:
+            settings = await self._config.get(guild_id)
         async with self._db.unit() as uow:
             repo = uow.repo
-            settings = await repo.get_guild(guild_id)
-            rules = rules_of(settings) if settings else Rules()
-            tz = ZoneInfo(settings.digest_timezone) if settings else ZoneInfo("UTC")
-            points, done, reviews, kudos = await repo.member_totals(guild_id, member_id)
+            if settings is None:
+                settings = await repo.get_guild(guild_id)
+            # The totals as member_scores keeps them (the ledger's sums, written with it),
+            # the claims held and the ranking choice: one statement.
+            points, done, reviews, kudos, held, visible = await repo.profile_figures(
+                guild_id, member_id
+            )
             times = await repo.credit_times(guild_id, member_id, now - timedelta(days=400))
-            held = await repo.count_held_claims(guild_id, member_id)
-            member = await repo.get_member(guild_id, member_id)
+        rules = rules_of(settings) if settings else Rules()
+        tz = ZoneInfo(settings.digest_timezone) if settings else ZoneInfo("UTC")
         level = r.trust_level(done, rules)
         return Profile(
             member_id=member_id,
@@ -81,7 +89,7 @@ class RecognitionService:
             next_level=next_level(level, done, rules),
             held_claims=held,
             claim_limit=None if is_maintainer else r.claim_limit(level, rules),
-            ranking_visible=member.ranking_visible if member else True,
+            ranking_visible=visible,
         )
 
     async def leaderboard(

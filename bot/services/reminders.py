@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from bot.db.models import GuildMember
 from bot.db.uow import Database
 from bot.domain.errors import DomainError
 from bot.domain.model import (
@@ -36,6 +37,10 @@ BATCH: Final = 500
 DEFAULT_WINDOW_HOURS: Final = Rules().proposal_window_hours
 LEASE: Final = timedelta(minutes=5)
 MAX_ATTEMPTS: Final = 8
+
+
+def _mine(guild_id: int, guilds: frozenset[int] | None) -> bool:
+    return guilds is None or guild_id in guilds
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,36 @@ class EnqueueReport:
     proposals: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Work:
+    """What a sweep would find, one flag per read (bot.db.repository.SWEEP_WORK). All set
+    by default: enqueue_due, asked without it, looks at everything."""
+
+    warnings: bool = True
+    expiries: bool = True
+    due: bool = True
+    nudges: bool = True
+    proposals: bool = True
+    deliveries: bool = True
+
+    @property
+    def to_enqueue(self) -> bool:
+        return self.warnings or self.expiries or self.due or self.nudges or self.proposals
+
+    def __bool__(self) -> bool:
+        return self.to_enqueue or self.deliveries
+
+
+EVERYTHING: Final = Work()
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A delivery taken for sending; `paused`: why its member gets no reminders now."""
+
+    paused: str | None = None
+
+
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4 … minutes, at most an hour, between tries of a failed delivery."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
@@ -77,29 +112,30 @@ class ReminderService:
 
     # -- phase 1: what is due becomes rows in the log ---------------------------------------
 
-    async def has_work(self) -> bool:
-        """Whether a sweep would find anything to enqueue or deliver: one read, so a sweep
-        with nothing due (most of them) costs one short transaction, not six. It looks at
-        exactly what the phases below read, over every guild."""
+    async def has_work(self) -> Work:
+        """What a sweep would find to enqueue or deliver: one read, so a sweep with nothing
+        due (most of them) costs one short transaction, and a busy one only the phases
+        with work. It looks at exactly what the phases below read, over every guild."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            return await uow.repo.sweep_has_work(
+            found = await uow.repo.sweep_work(
                 now,
                 due_after=now - timedelta(days=1),  # the overdue look-back of _due_dates
                 due_until=now + timedelta(hours=DUE_SOON_HOURS),
                 proposed_before=now - timedelta(hours=1),  # as _proposals asks
             )
+        return Work(**found)
 
     async def enqueue_due(
-        self, bot_id: int, guild_ids: frozenset[int] | None = None
+        self, bot_id: int, guild_ids: frozenset[int] | None = None, work: Work = EVERYTHING
     ) -> EnqueueReport:
         now = self._clock.now()
         return EnqueueReport(
-            warnings=await self._warnings(now, guild_ids),
-            expired=await self._expire(now, bot_id, guild_ids),
-            due=await self._due_dates(now, guild_ids),
-            nudges=await self._nudges(now, guild_ids),
-            proposals=await self._proposals(now, bot_id, guild_ids),
+            warnings=await self._warnings(now, guild_ids) if work.warnings else 0,
+            expired=await self._expire(now, bot_id, guild_ids) if work.expiries else 0,
+            due=await self._due_dates(now, guild_ids) if work.due else 0,
+            nudges=await self._nudges(now, guild_ids) if work.nudges else 0,
+            proposals=await self._proposals(now, bot_id, guild_ids) if work.proposals else 0,
         )
 
     @staticmethod
@@ -116,85 +152,57 @@ class ReminderService:
         }
 
     async def _warnings(self, now: datetime, guilds: frozenset[int] | None) -> int:
+        """A batch of warnings in three statements: read (and lock) the claims, clear their
+        warnings, write their delivery rows; one transaction."""
         async with self._db.unit() as uow:
-            claims = [
-                c
-                for c in await uow.repo.claims_to_warn(now, BATCH)
-                if guilds is None or c.guild_id in guilds
-            ]
-            for claim in claims:
-                assert claim.id is not None and claim.warn_at is not None
-                await uow.repo.enqueue(
-                    [
-                        self._row(
-                            claim.guild_id,
-                            Reminder.CLAIM_WARNING,
-                            claim.task_id,
-                            claim.member_id,
-                            claim.warn_at,
-                            now,
-                        )
-                    ]
-                )
-                # Sent work leaves the warning index, so an idle sweep reads nothing.
-                await uow.repo.clear_warning(claim.id, claim.warn_at)
+            due = [w for w in await uow.repo.claims_to_warn(now, BATCH) if _mine(w[1], guilds)]
+            # Sent work leaves the warning index, so an idle sweep reads nothing.
+            await uow.repo.clear_warnings([claim_id for claim_id, *_rest in due])
+            await uow.repo.enqueue(
+                [
+                    self._row(guild_id, Reminder.CLAIM_WARNING, task_id, member_id, warn_at, now)
+                    for _claim, guild_id, task_id, member_id, warn_at in due
+                ]
+            )
             await uow.commit()
-        return len(claims)
+        return len(due)
 
     async def _expire(self, now: datetime, bot_id: int, guilds: frozenset[int] | None) -> int:
         async with self._db.unit() as uow:
             expired = [
-                e
-                for e in await uow.repo.expired_claims(now, BATCH)
-                if guilds is None or e[0] in guilds
+                (task_id, member_id)
+                for guild_id, task_id, _number, member_id, _expires in await uow.repo.expired_claims(
+                    now, BATCH
+                )
+                if _mine(guild_id, guilds)
             ]
-        count = 0
-        for guild_id, number, member_id, _expires in expired:
-            try:
-                # The expiry and its notices are one transaction (TaskService writes the outbox).
-                await self._tasks.expire(guild_id, number, member_id, bot_id)
-                count += 1
-            except DomainError:
-                continue  # someone extended, released or submitted in the meantime
-        return count
+        # Each expiry and its notices are written together (TaskService writes the outbox);
+        # a claim extended, released or submitted in the meantime is left alone.
+        return await self._tasks.expire_many(expired, bot_id)
 
     async def _due_dates(self, now: datetime, guilds: frozenset[int] | None) -> int:
-        count = 0
         async with self._db.unit() as uow:
-            soon = await uow.repo.tasks_due_between(
-                now, now + timedelta(hours=DUE_SOON_HOURS), BATCH
+            # Only notices not in the log yet: once enqueued, a due task costs a sweep an
+            # index probe per claimant, not a row offered again. Overdue notices look back
+            # a day: a bot that was down longer than that skips them.
+            notices = await uow.repo.due_notices(
+                now, now - timedelta(days=1), now + timedelta(hours=DUE_SOON_HOURS), BATCH
             )
-            # Overdue notices look back a day: a bot that was down longer than that skips them.
-            late = await uow.repo.tasks_due_between(now - timedelta(days=1), now, BATCH)
-            mine = [t for t in (*soon, *late) if guilds is None or t.guild_id in guilds]
-            # One read for every claimant (not one per task: up to 2 x BATCH reads a sweep).
-            claimants: dict[int, list[int]] = {}
-            for claim in await uow.repo.active_claims_for_tasks(
-                [t.id for t in mine if t.id is not None]
-            ):
-                claimants.setdefault(claim.task_id, []).append(claim.member_id)
-            rows = []
-            for kind, tasks in ((Reminder.DUE_SOON, soon), (Reminder.OVERDUE, late)):
-                for task in tasks:
-                    if guilds is not None and task.guild_id not in guilds:
-                        continue
-                    assert task.id is not None and task.due_at is not None
-                    for member_id in claimants.get(task.id, []):
-                        rows.append(
-                            self._row(task.guild_id, kind, task.id, member_id, task.due_at, now)
-                        )
+            rows = [
+                self._row(guild_id, Reminder(kind), task_id, member_id, due_at, now)
+                for guild_id, task_id, member_id, due_at, kind in notices
+                if _mine(guild_id, guilds)
+            ]
             await uow.repo.enqueue(rows)
-            count = len(rows)
             await uow.commit()
-        return count
+        return len(rows)
 
     async def _nudges(self, now: datetime, guilds: frozenset[int] | None) -> int:
         async with self._db.unit() as uow:
             tasks = [
-                t
-                for t in await uow.repo.tasks_to_nudge(now, BATCH)
-                if guilds is None or t.guild_id in guilds
+                t for t in await uow.repo.tasks_to_nudge(now, BATCH) if _mine(t.guild_id, guilds)
             ]
+            rows = []
             for task in tasks:
                 assert task.id is not None and task.next_nudge_at is not None
                 waited = task.next_nudge_at - task.status_changed_at
@@ -203,8 +211,8 @@ class ReminderService:
                     if waited >= timedelta(days=REVIEW_ESCALATE_AFTER_DAYS)
                     else Reminder.REVIEW_NUDGE
                 )
-                await uow.repo.enqueue(
-                    [self._row(task.guild_id, kind, task.id, CHANNEL, task.next_nudge_at, now)]
+                rows.append(
+                    self._row(task.guild_id, kind, task.id, CHANNEL, task.next_nudge_at, now)
                 )
                 following = task.next_nudge_at + timedelta(hours=REVIEW_REPEAT_HOURS)
                 escalate_at = task.status_changed_at + timedelta(days=REVIEW_ESCALATE_AFTER_DAYS)
@@ -213,6 +221,7 @@ class ReminderService:
                         escalate_at  # the escalation comes on day 5, not at the next 48 h mark
                     )
                 task.next_nudge_at = max(following, now)
+            await uow.repo.enqueue(rows)
             await uow.commit()
         return len(tasks)
 
@@ -221,7 +230,7 @@ class ReminderService:
             candidates = [
                 t
                 for t in await uow.repo.stale_proposals(now - timedelta(hours=1), BATCH)
-                if guilds is None or t.guild_id in guilds
+                if _mine(t.guild_id, guilds)
             ]
             windows: dict[int, timedelta] = {}
             for guild_id in {t.guild_id for t in candidates}:
@@ -260,11 +269,20 @@ class ReminderService:
 
     async def lease(self, due: Due) -> bool:
         """Take the row for one delivery; False when another sweep has it or it is done."""
+        return await self.take(due) is not None
+
+    async def take(self, due: Due) -> Lease | None:
+        """lease, and for a notice to a member whether they paused their reminders, in one
+        unit of work; None when another sweep has the row or it is done."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            taken = await uow.repo.lease_delivery(due.id, now, now + LEASE)
+            if not await uow.repo.lease_delivery(due.id, now, now + LEASE):
+                return None
+            paused = None
+            if due.to_member:
+                paused = self._pause(await uow.repo.get_member(due.guild_id, due.member_id), now)
             await uow.commit()
-        return taken
+        return Lease(paused)
 
     async def mark_sent(self, due: Due, via: str) -> None:
         await self._finish(due, status="sent", sent_at=self._clock.now(), via=via, lease_until=None)
@@ -300,11 +318,15 @@ class ReminderService:
         """Why this member gets no reminders now, if they don't."""
         async with self._db.unit() as uow:
             member = await uow.repo.get_member(guild_id, member_id)
+        return self._pause(member, self._clock.now())
+
+    @staticmethod
+    def _pause(member: GuildMember | None, now: datetime) -> str | None:
         if member is None:
             return None
         if not member.reminders_enabled:
             return "reminders off"
-        if member.away_until is not None and member.away_until > self._clock.now():
+        if member.away_until is not None and member.away_until > now:
             return "away"
         return None
 

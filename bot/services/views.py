@@ -92,6 +92,15 @@ class HistoryView:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskChoice:
+    """A task as autocomplete offers it."""
+
+    number: int
+    title: str
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
 class TaskPage:
     items: tuple[TaskView, ...]
     next_after: int | None  # pass back as `after` for the next page

@@ -15,6 +15,7 @@ sees the same board.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import statistics
@@ -27,6 +28,7 @@ from typing import Any
 import discord
 import simcord
 import simcord.env
+import simcord.http.router
 
 from bot.app import PeerBot, Runtime, build_bot, build_services
 from bot.domain.model import Actor
@@ -126,10 +128,31 @@ class _Counter(logging.Handler):
             self.first.append(record.getMessage())
 
 
+class _Answers:
+    """When the bot answered the interaction being timed: its first interaction callback
+    (the reply, a card edited in reply, autocomplete choices) reaching SimCord. That is
+    what the member waits for; the rest of the interaction's work (a card edited
+    elsewhere, a thread line) follows it."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+        self.original: Any = None
+
+    def dispatch(self, backend: Any, method: str, path: str, **kwargs: Any) -> Any:
+        if self.at is None and method == "POST" and path.endswith("/callback"):
+            self.at = time.perf_counter()
+        return self.original(backend, method, path, **kwargs)
+
+
+ANSWERS = _Answers()
+
+
 def fast_settle() -> None:
     if simcord.env.asyncio is _SHORT:  # type: ignore[attr-defined]
         return
     simcord.env.asyncio = _SHORT  # type: ignore[attr-defined]
+    ANSWERS.original = simcord.http.router.dispatch
+    simcord.http.router.dispatch = ANSWERS.dispatch
 
 
 @dataclass
@@ -184,10 +207,14 @@ class RunResult:
     wall: float
     interactions: int
     unexpected: list[str]
+    answers: dict[str, list[float]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             name: percentiles(values) for name, values in self.samples.items() if values
+        }
+        out["answer"] = {
+            name: percentiles(values) for name, values in self.answers.items() if values
         }
         for name, counts in self.queries.items():
             if counts and name in out:
@@ -205,6 +232,7 @@ async def run_rounds(t: Target, rounds: int, seed: int) -> RunResult:
     samples: dict[str, list[float]] = {name: [] for name in COMMANDS}
     queries: dict[str, list[int]] = {name: [] for name in COMMANDS}
     db: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    answers: dict[str, list[float]] = {name: [] for name in COMMANDS}
     unexpected: list[str] = []
     claimed: dict[int, int] = {}  # task number -> member id
     pool = list(t.targets)
@@ -216,9 +244,12 @@ async def run_rounds(t: Target, rounds: int, seed: int) -> RunResult:
         nonlocal count
         before = t.counter.count if t.counter else 0
         before_db = t.counter.seconds if t.counter else 0.0
+        ANSWERS.at = None
         t0 = time.perf_counter()
         result = await call
         samples[name].append(time.perf_counter() - t0)
+        if ANSWERS.at is not None:
+            answers[name].append(ANSWERS.at - t0)
         if t.counter:
             queries[name].append(t.counter.count - before)
             db[name].append(t.counter.seconds - before_db)
@@ -282,7 +313,7 @@ async def run_rounds(t: Target, rounds: int, seed: int) -> RunResult:
         claimed.clear()
     wall = time.perf_counter() - started
     await t.release(claimed)
-    return RunResult(samples, queries, db, wall, count, unexpected)
+    return RunResult(samples, queries, db, wall, count, unexpected, answers)
 
 
 # -- the two bots -----------------------------------------------------------------------------
@@ -307,12 +338,15 @@ async def measure_baseline(runs: int, rounds: int, warmup: int) -> dict[str, Any
             return None
 
         target = Target("baseline", w, numbers, False, release)
+        gc.collect()
+        gc.freeze()  # as Peerboard's run does after its setup (see measure_peerboard)
         if warmup:
             await run_rounds(target, warmup, seed=0)
         for k in range(runs):
             results.append((await run_rounds(target, rounds, seed=k + 1)).summary())
         errors = len(env.errors)
     await bot.close()
+    gc.unfreeze()
     return {"runs": results, "errors": errors}
 
 
@@ -352,6 +386,7 @@ async def measure_peerboard(
             step = len(open_numbers) / CARDS
             targets = [open_numbers[int(k * step)] for k in range(CARDS)]
             services = runtime.services
+            services.config.forget(GUILD_ID)  # the channels were set with SQL, just above
             config = await services.config.get(GUILD_ID)
             for n in targets:
                 view = await services.tasks.show(GUILD_ID, n)
@@ -368,6 +403,9 @@ async def measure_peerboard(
                         continue
                     await board.refresh_card(bot, result.task)
 
+            # What production does once the login caches are full (`peerboard run` freezes
+            # them on ready); here the world is built after ready, so do it now.
+            bot.freeze_startup_heap()
             target = Target("peerboard", w, targets, True, release, QueryCounter(runtime.engine))
             if warmup:
                 await run_rounds(target, warmup, seed=0)

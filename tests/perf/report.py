@@ -67,6 +67,11 @@ def _median(runs: list[dict[str, Any]], command: str, key: str) -> float:
     return statistics.median(values) if values else math.nan
 
 
+def _answer(runs: list[dict[str, Any]], command: str, key: str) -> float:
+    values = [r["answer"][command][key] for r in runs if command in r.get("answer", {})]
+    return statistics.median(values) if values else math.nan
+
+
 def interaction_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Per command: medians over the runs of p50/p95/p99, the floor's, and ratios."""
     base = result["baseline"]["runs"]
@@ -199,6 +204,29 @@ def _interactions(out: list[str], results: list[dict[str, Any]], checks: list[st
                     f"grew {growth:.2f}× from {tables[0][0]:,} to {size:,} tasks "
                     f"(target ≤ {GROWTH_MAX}×)"
                 )
+    answered = [r for r in results if "failed" not in r]
+    if answered:
+        out.append("### Time to the answer\n")
+        out.append(
+            "From the member's action to the bot's answer reaching Discord (its first "
+            "interaction callback: the reply, the card edited in reply, the autocomplete "
+            "choices). What the member waits for; the tables above also count what follows "
+            "the answer (a claim edits the card in #tasks and posts in its thread). p50 and "
+            "p99 in ms, (×) to the baseline's.\n"
+        )
+        out.append("| worker | " + " | ".join(COMMANDS) + " |")
+        out.append("|---|" + "---:|" * len(COMMANDS))
+        for r in answered:
+            peer, base = r["peerboard"]["runs"], r["baseline"]["runs"]
+            cells = []
+            for c in COMMANDS:
+                p50, p99 = _answer(peer, c, "p50"), _answer(peer, c, "p99")
+                f50 = _answer(base, c, "p50")
+                cells.append(f"{_ms(p50)} ({_x(p50 / f50)}) · {_ms(p99)}")
+            out.append(
+                f"| {r['job']['backend']}, {r['job']['tasks']:,} | " + " | ".join(cells) + " |"
+            )
+        out.append("")
     floors = [r for r in results if "failed" not in r]
     if floors:
         out.append("### The floor (baseline bot: same commands, constant replies)\n")

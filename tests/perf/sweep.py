@@ -8,6 +8,10 @@ are made due at T: half have their warning due, half have run out (an expiry, wh
 through TaskService and its outbox). The idle sweep runs at T - 2 h, when nothing is due;
 the due sweeps at T, each on a fresh copy of the seeded database.
 
+Then (JSON "idle_due" only) idle sweeps again with 400 claimed tasks due within the
+sweep's window whose notices are already in the delivery log: they must cost an idle
+sweep nothing (bot.db.repository.due_notices_query reads only what is not enqueued).
+
 The sweep is the bot's own (bot.jobs.sweep.sweep) with a notifier that returns at once
 and the bot's default DM budget (20 a minute, so 20 a sweep), as PeerBot.run_sweep calls it.
 """
@@ -26,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import build_services
 from bot.db.engine import create_engine
-from bot.db.models import ClaimRow, Task
+from bot.db.models import ClaimRow, Delivery, Task
 from bot.jobs.sweep import deliver_pending, sweep
 from bot.services.clock import ManualClock
 from bot.services.config import GuildConfig
@@ -38,6 +42,7 @@ GUILD = 77_000_000_000_000_001
 BOT = 999
 DM_BUDGET = 20  # PeerBot's default: dm_per_minute=20 with a 60 s sweep interval
 IDLE_SWEEPS = 30
+DUE_TASKS = 400  # claimed tasks due soon, their notices already enqueued
 
 
 class InstantNotifier:
@@ -167,6 +172,51 @@ async def idle_sweeps(url: str, at: Any, n: int) -> dict[str, Any]:
     }
 
 
+async def enqueued_due_dates(url: str, at: Any, n: int = DUE_TASKS) -> dict[str, Any]:
+    """Idle sweeps again, with `n` claimed tasks due within the sweep's window (30 h on)
+    whose notices are already in the delivery log, sent: the sweep must not read them
+    again and again (JSON only: "idle_due")."""
+    engine = create_engine(url)
+    tasks = Task.__table__
+    try:
+        async with engine.begin() as conn:
+            ids = (
+                await conn.execute(
+                    sa.select(tasks.c.id)
+                    .where(tasks.c.status == "claimed", tasks.c.due_at.is_(None))
+                    .order_by(tasks.c.number)
+                    .limit(n)
+                )
+            ).scalars()
+            await conn.execute(
+                sa.update(tasks)
+                .where(tasks.c.id.in_(list(ids)))
+                .values(due_at=at + timedelta(hours=30))
+            )
+    finally:
+        await engine.dispose()
+    runtime = build_services(url, clock=ManualClock(at))
+    try:
+        t0 = time.perf_counter()
+        enqueued = (await runtime.services.reminders.enqueue_due(BOT)).due
+        first = time.perf_counter() - t0
+        async with runtime.engine.begin() as conn:  # as if all of them had been delivered
+            deliveries = Delivery.__table__
+            await conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.status == "pending")
+                .values(status="sent", sent_at=at)
+            )
+    finally:
+        await runtime.close()
+    return {
+        "tasks": n,
+        "enqueued": enqueued,
+        "first_seconds": first,
+        **await idle_sweeps(url, at, IDLE_SWEEPS),
+    }
+
+
 async def copy_database(url: str, name: str) -> str:
     """A fresh copy of the seeded database (file copy; CREATE DATABASE … TEMPLATE)."""
     parsed = make_url(url)
@@ -234,6 +284,7 @@ async def measure_sweep(url: str, claims: int, due_runs: int) -> dict[str, Any]:
             runs.append(await one_sweep(copy, now))
         finally:
             await drop_database(copy)
+    idle_due = await enqueued_due_dates(url, now - timedelta(hours=2))
     return {
         "claims": claims,
         "rows": counts,
@@ -242,4 +293,5 @@ async def measure_sweep(url: str, claims: int, due_runs: int) -> dict[str, Any]:
         "idle": idle,
         "due_runs": runs,
         "uow_floor": floor,
+        "idle_due": idle_due,
     }

@@ -128,6 +128,8 @@ def hot_path_statements(f: Facts) -> dict[str, Callable[[], Any]]:
         "suggest: nothing typed": lambda: q.suggest_tasks_query(GUILD, "", 25),
         "reviews waiting": lambda: q.tasks_in_review_for_query(GUILD, f.member, 10),
         "done task count": lambda: q.done_task_count_query(GUILD, f.member),
+        "claim standing": lambda: q.claim_standing_query(GUILD, f.member),
+        "profile figures": lambda: q.profile_figures_query(GUILD, f.member),
         "member totals": lambda: q.member_totals_query(GUILD, f.member),
         "credit times": lambda: q.credit_times_query(GUILD, f.member, f.now - timedelta(days=400)),
         "leaderboard: week, points": lambda: q.leaderboard_query(
@@ -298,7 +300,7 @@ async def test_suggest_matches_the_plain_query(board: tuple[AsyncEngine, Facts])
                 want = [t.number for t in (await session.scalars(plain(text, statuses))).all()]
                 for highest in (q.MAX_NUMBER, 4_000):  # the guild's highest number, or none
                     stmt = q.suggest_tasks_query(GUILD, text, 25, statuses, highest)
-                    got = [t.number for t in (await session.scalars(stmt)).all()]
+                    got = [n for n, _title, _status in (await session.execute(stmt)).all()]
                     assert got == want, (text, statuses, highest)
 
 

@@ -4,21 +4,27 @@ at-least-once / never-twice delivery across double runs, crashes and restarts.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.app import Runtime, build_services
+from bot.db.models import ClaimRow, Delivery, Task
+from bot.db.repository import Repository
 from bot.domain.model import Reminder, Status
-from bot.jobs.sweep import deliver_pending, sweep
+from bot.jobs.sweep import SweepReport, deliver_pending, sweep
 from bot.services.clock import ManualClock
 from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice
 from bot.services.registry import Services
+from bot.services.reminders import EnqueueReport
+from tests.perf.stats import QueryCounter
 from tests.services.helpers import GUILD, maint, member
 
 BOT = 999
-ALICE, BOB, CAROL = 11, 12, 13
+ALICE, BOB, CAROL, DAVE = 11, 12, 13, 14
 
 
 @dataclass
@@ -328,3 +334,167 @@ async def test_due_notices_reach_every_claimant_of_every_task(services, notifier
     assert sorted(notifier.sent[3:]) == sorted(
         [(Reminder.OVERDUE, 1, ALICE), (Reminder.OVERDUE, 1, BOB), (Reminder.OVERDUE, 2, CAROL)]
     )
+
+
+# -- cost: what a sweep reads and writes, counted in statements --------------------------------
+
+
+async def seed_due_tasks(rt: Runtime, n: int, due_at: datetime, now: datetime) -> None:
+    """`n` claimed tasks, each with one claimant, all due at `due_at`: written in bulk."""
+    tasks, claims = Task.__table__, ClaimRow.__table__
+    async with rt.engine.begin() as conn:
+        rows = [
+            {
+                "guild_id": GUILD,
+                "number": 1000 + i,
+                "title": f"Dated {i}",
+                "description": "",
+                "points": 1,
+                "tags": "",
+                "due_at": due_at,
+                "capacity": 1,
+                "status": "claimed",
+                "creator_id": 1,
+                "rework_rounds": 0,
+                "review_round": 0,
+                "status_changed_at": now,
+                "created_at": now,
+                "updated_at": now,
+                "version": 2,
+            }
+            for i in range(n)
+        ]
+        await conn.execute(sa.insert(tasks), rows)
+        ids = (await conn.execute(sa.select(tasks.c.id).where(tasks.c.number >= 1000))).scalars()
+        await conn.execute(
+            sa.insert(claims),
+            [
+                {
+                    "task_id": task_id,
+                    "guild_id": GUILD,
+                    "member_id": 5000 + i,
+                    "claimed_at": now,
+                    "expires_at": now + timedelta(days=14),
+                    "warn_at": now + timedelta(days=7),
+                    "extensions": 0,
+                }
+                for i, task_id in enumerate(ids)
+            ],
+        )
+
+
+async def mark_all_sent(rt: Runtime) -> None:
+    """As if every notice in the log had been delivered."""
+    async with rt.engine.begin() as conn:
+        await conn.execute(sa.update(Delivery.__table__).values(status="sent"))
+
+
+async def delivery_count(rt: Runtime) -> int:
+    async with rt.engine.connect() as conn:
+        stmt = sa.select(sa.func.count()).select_from(Delivery.__table__)
+        return int((await conn.execute(stmt)).scalar_one())
+
+
+async def counted(rt: Runtime, action: Any) -> tuple[Any, int, int]:
+    """What `action()` returns, and the statements and transactions it sent."""
+    counter = QueryCounter(rt.engine)
+    try:
+        result = await action()
+        return result, counter.count, counter.transactions
+    finally:
+        counter.close()
+
+
+async def test_due_dates_already_enqueued_cost_a_sweep_nothing(
+    rt, services, notifier, clock
+) -> None:
+    """400 claimed tasks due soon: their notices are enqueued once; after that, sweeps read
+    no more and write nothing, as on a board with nothing due (statements counted, not
+    timed), and the has-work check reports no work."""
+    await services.tasks.settings(GUILD)  # the guild's row
+    idle = await counted(rt, lambda: run(services, notifier))
+    whole = await counted(rt, lambda: services.reminders.enqueue_due(BOT))  # every phase
+    assert idle[0] == SweepReport() and whole[0] == EnqueueReport()
+
+    await seed_due_tasks(rt, 400, clock.now() + timedelta(hours=30), clock.now())
+    first = await services.reminders.enqueue_due(BOT)
+    assert first.due == 400 and await delivery_count(rt) == 400
+    await mark_all_sent(rt)
+    for _ in range(2):
+        assert not await services.reminders.has_work()
+        again = await counted(rt, lambda: run(services, notifier))
+        assert again == idle  # one read in one transaction, as on the empty board
+        assert await counted(rt, lambda: services.reminders.enqueue_due(BOT)) == whole
+    assert await delivery_count(rt) == 400
+
+    clock.advance(hours=31)  # past due: the overdue notices, once
+    later = await services.reminders.enqueue_due(BOT)
+    assert later.due == 400 and await delivery_count(rt) == 800
+    await mark_all_sent(rt)
+    assert not await services.reminders.has_work()
+    assert await counted(rt, lambda: run(services, notifier)) == idle
+    assert await delivery_count(rt) == 800
+
+
+async def test_a_batch_of_expiries_writes_what_each_expiry_would(services, notifier, clock) -> None:
+    """Expiries go through TaskService in one batch: each task's version moves on, each
+    expiry has its history row and its notices; a second claim on one task, and a task
+    changed by someone else meanwhile, are expired one at a time, once."""
+    await services.tasks.create(maint(), "Solo A")
+    await services.tasks.create(maint(), "Solo B")
+    await services.tasks.create(maint(), "Pair", capacity=2)
+    await services.tasks.claim(member(ALICE), 1)
+    await services.tasks.claim(member(BOB), 2)
+    await services.tasks.claim(member(DAVE), 3)
+    await services.tasks.claim(member(CAROL, reviewer=True), 3)
+    clock.advance(days=3)
+    assert (await services.reminders.enqueue_due(BOT)).expired == 4
+    for number in (1, 2, 3):
+        view = await services.tasks.show(GUILD, number)
+        assert view.status is Status.OPEN and view.claims == ()
+    _view, history = await services.tasks.history(GUILD, 3)
+    assert [h.action for h in history].count("expire") == 2
+    report = await run(services, notifier)
+    assert report.skipped == 4  # the warnings, due too but the claims have ended
+    assert sorted(notifier.sent) == sorted(
+        [
+            (Reminder.CLAIM_EXPIRED, 1, ALICE),
+            (Reminder.CLAIM_EXPIRED, 2, BOB),
+            (Reminder.CLAIM_EXPIRED, 3, DAVE),
+            (Reminder.CLAIM_EXPIRED, 3, CAROL),
+            (Reminder.BACK_ON_BOARD, 1, 0),
+            (Reminder.BACK_ON_BOARD, 2, 0),
+            (Reminder.BACK_ON_BOARD, 3, 0),
+        ]
+    )
+
+
+async def test_an_expiry_that_lost_a_race_is_applied_once_on_its_own(
+    services, notifier, clock, monkeypatch
+) -> None:
+    """Someone else writes the task between the batch's read and its compare-and-set: the
+    batch leaves it, and it goes through TaskService.expire from a fresh read."""
+    await services.tasks.create(maint(), "Contested")
+    await services.tasks.create(maint(), "Quiet")
+    await services.tasks.claim(member(ALICE), 1)
+    await services.tasks.claim(member(BOB), 2)
+    clock.advance(days=3)
+    original = Repository.compare_and_set_many
+
+    async def racing(self, task_ids, version, values):
+        # Another writer gets to task #1 first (its version moves on).
+        await self.session.execute(
+            sa.update(Task.__table__)
+            .where(Task.__table__.c.number == 1)
+            .values(version=Task.__table__.c.version + 1)
+        )
+        monkeypatch.setattr(Repository, "compare_and_set_many", original)
+        return await original(self, task_ids, version, values)
+
+    monkeypatch.setattr(Repository, "compare_and_set_many", racing)
+    assert (await services.reminders.enqueue_due(BOT)).expired == 2
+    for number in (1, 2):
+        view = await services.tasks.show(GUILD, number)
+        assert view.status is Status.OPEN and view.claims == ()
+        _view, history = await services.tasks.history(GUILD, number)
+        assert [h.action for h in history].count("expire") == 1

@@ -371,3 +371,25 @@ async def test_peerboard_run_with_a_refused_token(
     )
     assert "Traceback" not in text
     assert TOKEN not in text
+
+
+async def test_a_bot_built_to_freeze_its_heap_does_so_once_ready(tmp_path: Path) -> None:
+    """freeze_heap (what `peerboard run` asks for): on ready, what was cached at login
+    leaves the garbage collector's full collections (short pauses on a big guild)."""
+    import gc
+
+    runtime = build_services(f"sqlite+aiosqlite:///{tmp_path / 'freeze.db'}")
+    bot = build_bot(runtime.services, scheduler=False, freeze_heap=True)
+    try:
+        gc.unfreeze()
+        await bot.on_ready()
+        assert gc.get_freeze_count() > 0
+        frozen = gc.get_freeze_count()
+        await bot.on_ready()  # a reconnect's READY does not freeze again
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        await runtime.close()
+    quiet = build_bot(runtime.services, scheduler=False)
+    await quiet.on_ready()
+    assert gc.get_freeze_count() == 0
