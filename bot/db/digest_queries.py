@@ -1,18 +1,28 @@
 """All SQL of the weekly digest: the week's ledger and history, the board as it stands,
 and the digest_posts log that makes each week's post happen once. Reads and writes
-within the caller's unit of work; never commits."""
+within the caller's unit of work; never commits.
+
+The week is counted, ranked and cut in the database: each statement returns what one
+section shows (counts and sums, a top N, the first rows and their total), as plain
+columns, never as ORM objects. The lists the digest carries whole (done, reviewers,
+newcomers, kudos: the embeds cut them to fit) come as narrow rows in their order. The
+statements are built once (by the functions below, cached), with named parameters:
+guild_id, start and end (the week), last_start and last_end, cutoff, and for streaks
+s0/e0, s1/e1, … (the weeks, latest first). tests/services/test_query_plans.py EXPLAINs
+exactly what runs: each reads through indexes, however big the board and ledger grow.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from bot.db.models import (
     ClaimRow,
@@ -23,16 +33,469 @@ from bot.db.models import (
     Task,
     TaskHistory,
 )
+from bot.db.repository import tags_from_column
+from bot.db.types import UTCDateTime
+from bot.domain import digest as d
 
 FINISHED = ("done", "cancelled")
+WORK = (d.CreditKind.TASK.value, d.CreditKind.REVIEW.value)  # credit for work, not kudos
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    table = getattr(model, "__table__", None)
+    assert isinstance(table, sa.Table)
+    return table
+
+
+TASKS = _table(Task)
+LEDGER = _table(LedgerEntry)
+HISTORY = _table(TaskHistory)
+CLAIMS = _table(ClaimRow)
+# Aliases are built once: each alias() of a Table costs milliseconds (column proxies).
+EARLIER, PROBE = LEDGER.alias("earlier"), LEDGER.alias("probe")
+BLOCKER, COUNTED = TASKS.alias("blocker"), TASKS.alias("counted")
+MEMBERS = _table(GuildMember)
+
+GUILD = sa.bindparam("guild_id", type_=sa.BigInteger())
+START = sa.bindparam("start", type_=UTCDateTime())
+END = sa.bindparam("end", type_=UTCDateTime())
+CUTOFF = sa.bindparam("cutoff", type_=UTCDateTime())
+LAST_START = sa.bindparam("last_start", type_=UTCDateTime())
+LAST_END = sa.bindparam("last_end", type_=UTCDateTime())
+
+
+def week_params(guild_id: int, week: d.Week) -> dict[str, Any]:
+    return {"guild_id": guild_id, "start": week.start, "end": week.end}
+
+
+def numbers_params(guild_id: int, week: d.Week, last: d.Week) -> dict[str, Any]:
+    return {**week_params(guild_id, week), "last_start": last.start, "last_end": last.end}
+
+
+def _during(column: Any, start: Any = START, end: Any = END) -> Any:
+    return sa.and_(column >= start, column < end)
+
+
+def _hidden() -> Any:
+    """Members who chose not to be ranked (/me ranking visible:false)."""
+    m = MEMBERS.c
+    return sa.select(m.member_id).where(m.guild_id == GUILD, m.ranking_visible == sa.false())
+
+
+# -- the week: numbers ----------------------------------------------------------------------------
+
+
+def first_timers_query(start: Any = START, end: Any = END) -> sa.Select[Any]:
+    """(member, first_at): members whose first accepted task ever is in [start, end)."""
+    ledger, earlier = LEDGER, EARLIER
+    before = (
+        sa.select(earlier.c.id)
+        .where(
+            earlier.c.guild_id == GUILD,
+            earlier.c.member_id == ledger.c.member_id,
+            earlier.c.kind == d.CreditKind.TASK.value,
+            earlier.c.created_at < start,
+        )
+        .exists()
+    )
+    return (
+        sa.select(ledger.c.member_id, sa.func.min(ledger.c.created_at).label("first_at"))
+        .where(
+            ledger.c.guild_id == GUILD,
+            ledger.c.kind == d.CreditKind.TASK.value,
+            _during(ledger.c.created_at, start, end),
+        )
+        .group_by(ledger.c.member_id)
+        .having(~before)
+    )
+
+
+def _week_numbers(start: Any, end: Any, name: str, *, newcomers: bool) -> Any:
+    """One row: tasks done, points, reviews, kudos and (`newcomers`) new contributors in
+    [start, end). A task is done in the week when it moved to done or credited someone."""
+    h, ledger = HISTORY.c, LEDGER.c
+    done_ids = sa.union(
+        sa.select(h.task_id).where(
+            h.guild_id == GUILD, h.to_status == "done", _during(h.created_at, start, end)
+        ),
+        sa.select(ledger.task_id).where(
+            ledger.guild_id == GUILD,
+            ledger.kind == d.CreditKind.TASK.value,
+            ledger.task_id.is_not(None),
+            _during(ledger.created_at, start, end),
+        ),
+    ).subquery(f"{name}_done")
+    kind = ledger.kind
+
+    def total(value: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(value), 0)
+
+    columns: list[Any] = [
+        sa.select(sa.func.count()).select_from(done_ids).scalar_subquery().label("done"),
+        total(sa.case((kind.in_(WORK), ledger.points), else_=0)).label("points"),
+        total(sa.case((kind == d.CreditKind.REVIEW.value, 1), else_=0)).label("reviews"),
+        total(sa.case((kind == d.CreditKind.KUDOS.value, 1), else_=0)).label("kudos"),
+    ]
+    if newcomers:
+        firsts = first_timers_query(start, end).subquery(f"{name}_firsts")
+        columns.append(sa.select(sa.func.count()).select_from(firsts).scalar_subquery())
+    counted = [k.value for k in d.CreditKind]  # every row that counts: read from the index
+    return (
+        sa.select(*columns)
+        .where(
+            ledger.guild_id == GUILD,
+            ledger.kind.in_(counted),
+            _during(ledger.created_at, start, end),
+        )
+        .subquery(name)
+    )
+
+
+@functools.cache
+def numbers_query() -> sa.Select[Any]:
+    """One row: this week's numbers (start, end: tasks done, points, reviews, kudos; its
+    new contributors are the newcomers listed) and last week's (last_start, last_end: the
+    same and new contributors)."""
+    this = _week_numbers(START, END, "this_week", newcomers=False)
+    last = _week_numbers(LAST_START, LAST_END, "last_week", newcomers=True)
+    return sa.select(*this.c, *last.c).select_from(this.join(last, sa.true()))  # a row each
+
+
+# -- the week: who did what -----------------------------------------------------------------------
+
+
+@functools.cache
+def week_tasks_query() -> sa.Select[Any]:
+    """(task, done): the tasks the week's done rows and task or review credits name, those
+    done in the week first (done = 1) in the order they were first finished (by their
+    first done row, else their first task credit), then the others."""
+    h, ledger = HISTORY.c, LEDGER.c
+    events = sa.union_all(
+        sa.select(
+            h.task_id.label("task_id"), h.created_at.label("at"), sa.literal(0).label("src")
+        ).where(h.guild_id == GUILD, h.to_status == "done", _during(h.created_at)),
+        sa.select(
+            ledger.task_id,
+            ledger.created_at,
+            sa.case((ledger.kind == d.CreditKind.TASK.value, 1), else_=2),
+        ).where(
+            ledger.guild_id == GUILD,
+            ledger.kind.in_(WORK),
+            ledger.task_id.is_not(None),
+            _during(ledger.created_at),
+        ),
+    ).subquery("events")
+    e = events.c
+    finished = sa.func.coalesce(
+        sa.func.min(sa.case((e.src == 0, e.at))), sa.func.min(sa.case((e.src == 1, e.at)))
+    )
+    at = finished.label("at")
+    return (
+        sa.select(e.task_id, sa.case((finished.is_(None), 0), else_=1).label("done"))
+        .group_by(e.task_id)
+        .order_by(at.nulls_last(), e.task_id)
+    )
 
 
 def _inline(ids: Sequence[int]) -> Any:
     """A long list of ids written into the SQL, not sent as thousands of parameters: with
     parameters, PostgreSQL switches a prepared statement to a generic plan after a few
-    runs, and for IN ($4, …, $2500) that plan tests every row against the whole list
-    (measured: 10 s instead of 0.1 s for 2,500 members on a 100,000-task board)."""
+    runs, and for IN ($4, …, $2500) that plan tests every row against the whole list."""
     return sa.bindparam("ids", [int(i) for i in ids], expanding=True, literal_execute=True)
+
+
+def tasks_query(ids: Sequence[int]) -> sa.Select[Any]:
+    """(id, number, title, points, card channel, card message) of the guild's tasks `ids`:
+    looked up by primary key (a join would let a planner read the whole table)."""
+    t = TASKS.c
+    return sa.select(t.id, t.number, t.title, t.points, t.card_channel_id, t.card_message_id).where(
+        t.guild_id == GUILD, t.id.in_(_inline(ids))
+    )
+
+
+@functools.cache
+def credits_query() -> sa.Select[Any]:
+    """(member, kind, task) of the week's task and review credits, in ledger order: who did
+    and who reviewed each task done, and what each reviewer reviewed."""
+    ledger = LEDGER.c
+    return (
+        sa.select(ledger.member_id, ledger.kind, ledger.task_id)
+        .where(
+            ledger.guild_id == GUILD,
+            ledger.kind.in_(WORK),
+            _during(ledger.created_at),
+        )
+        .order_by(ledger.created_at, ledger.id)
+    )
+
+
+@functools.cache
+def reviews_query() -> sa.Select[Any]:
+    """(member, reviews) of the week's reviewers: most first, then by first review."""
+    ledger = LEDGER.c
+    reviews = sa.func.count().label("reviews")
+    return (
+        sa.select(ledger.member_id, reviews)
+        .where(
+            ledger.guild_id == GUILD,
+            ledger.kind == d.CreditKind.REVIEW.value,
+            _during(ledger.created_at),
+        )
+        .group_by(ledger.member_id)
+        .order_by(sa.desc(reviews), sa.func.min(ledger.created_at), ledger.member_id)
+    )
+
+
+@functools.cache
+def newcomers_query() -> sa.Select[Any]:
+    """(member): first-time contributors, in the order of their first accepted task."""
+    firsts = first_timers_query().subquery("firsts")
+    return sa.select(firsts.c.member_id).order_by(firsts.c.first_at, firsts.c.member_id)
+
+
+@functools.cache
+def kudos_query() -> sa.Select[Any]:
+    ledger = LEDGER.c
+    return (
+        sa.select(sa.func.coalesce(ledger.giver_id, 0), ledger.member_id, ledger.reason)
+        .where(
+            ledger.guild_id == GUILD,
+            ledger.kind == d.CreditKind.KUDOS.value,
+            _during(ledger.created_at),
+        )
+        .order_by(ledger.created_at, ledger.id)
+    )
+
+
+@functools.cache
+def top_query(limit: int) -> sa.Select[Any]:
+    """(member, points, tasks, reviews) of the week's best, hidden members left out."""
+    ledger = LEDGER.c
+    points = sa.func.sum(ledger.points)
+    tasks = sa.func.count(
+        sa.distinct(sa.case((ledger.kind == d.CreditKind.TASK.value, ledger.task_id)))
+    )
+    reviews = sa.func.sum(sa.case((ledger.kind == d.CreditKind.REVIEW.value, 1), else_=0))
+    return (
+        sa.select(ledger.member_id, points.label("points"), tasks.label("tasks"), reviews)
+        .where(
+            ledger.guild_id == GUILD,
+            ledger.kind.in_(WORK),
+            _during(ledger.created_at),
+            ledger.member_id.not_in(_hidden()),
+        )
+        .group_by(ledger.member_id)
+        .having(points > 0)
+        .order_by(sa.desc("points"), sa.desc("tasks"), ledger.member_id)
+        .limit(limit)
+    )
+
+
+def streak_params(
+    guild_id: int, week: d.Week, earlier: Sequence[tuple[datetime, datetime]]
+) -> dict[str, Any]:
+    """The parameters of streaks_query: the week as s0/e0, the ones before as s1/e1, …"""
+    spans = [(week.start, week.end), *earlier]
+    params: dict[str, Any] = {"guild_id": guild_id}
+    for k, (start, end) in enumerate(spans):
+        params[f"s{k}"], params[f"e{k}"] = start, end
+    return params
+
+
+@functools.cache
+def streaks_query(least: int, weeks: int, limit: int) -> sa.Select[Any]:
+    """(member, weeks): the longest runs of consecutive weeks with credit for work that
+    reach the week s0/e0, `least` weeks or more (hidden members left out), over `weeks`
+    weeks (s0/e0 latest, then s1/e1, …). A run starts from the members with such credit
+    in each of the `least` latest weeks and grows a week at a time: one index probe per
+    member still running, not a read of each member's history."""
+    ledger = LEDGER.c
+
+    def span(k: int) -> tuple[Any, Any]:
+        return (
+            sa.bindparam(f"s{k}", type_=UTCDateTime()),
+            sa.bindparam(f"e{k}", type_=UTCDateTime()),
+        )
+
+    firsts = [
+        sa.select(ledger.member_id, sa.literal(least - 1).label("k")).where(
+            ledger.guild_id == GUILD, ledger.kind.in_(WORK), _during(ledger.created_at, *span(k))
+        )
+        for k in range(max(least, 1))
+    ]
+    firsts[0] = firsts[0].where(ledger.member_id.not_in(_hidden()))
+    if len(firsts) > 1:
+        both = sa.intersect(*firsts).subquery("starters")
+        starters = sa.select(both.c.member_id, both.c.k)
+    else:
+        starters = firsts[0].distinct()
+    run = starters.cte("run", recursive=True)
+    if weeks > least:
+        weeks_before = (
+            sa.values(
+                sa.column("k", sa.Integer),
+                sa.column("s", UTCDateTime()),
+                sa.column("e", UTCDateTime()),
+                name="weeks",
+            )
+            .data([(k, *span(k)) for k in range(least, weeks)])
+            .cte("weeks")
+        )
+        probe = PROBE.c
+        # A scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a join and hash
+        # the members' whole ledger; this stays one index probe per member and week.
+        credited = (
+            sa.select(probe.id)
+            .where(
+                probe.guild_id == GUILD,
+                probe.member_id == run.c.member_id,
+                probe.kind.in_(WORK),
+                probe.created_at >= weeks_before.c.s,
+                probe.created_at < weeks_before.c.e,
+            )
+            .limit(1)
+            .scalar_subquery()
+            .is_not(None)
+        )
+        run = run.union_all(
+            sa.select(run.c.member_id, run.c.k + 1)
+            .join_from(run, weeks_before, weeks_before.c.k == run.c.k + 1)
+            .where(credited)
+        )
+    length = sa.func.max(run.c.k) + 1
+    return (
+        sa.select(run.c.member_id, length.label("weeks"))
+        .group_by(run.c.member_id)
+        .order_by(sa.desc("weeks"), run.c.member_id)
+        .limit(limit)
+    )
+
+
+# -- the board as it stands ---------------------------------------------------------------------
+
+TASK_COLUMNS: tuple[Any, ...] = (
+    TASKS.c.id,
+    TASKS.c.number,
+    TASKS.c.title,
+    TASKS.c.points,
+    TASKS.c.status,
+    TASKS.c.tags,
+    TASKS.c.card_channel_id,
+    TASKS.c.card_message_id,
+    TASKS.c.status_changed_at,
+)
+
+
+def _count(where: Any) -> Any:
+    return sa.select(sa.func.count()).select_from(COUNTED).where(where).scalar_subquery()
+
+
+def _listed(where: Any, order: Sequence[Any], limit: int, total: Any = None) -> sa.Select[Any]:
+    """The first `limit` tasks `where` picks; with `total`, how many it picks in all, on
+    each row (computed once: it is not correlated)."""
+    columns = TASK_COLUMNS if total is None else (*TASK_COLUMNS, total.label("total"))
+    return sa.select(*columns).where(where).order_by(*order).limit(limit)
+
+
+def _claimable() -> Any:
+    """Open tasks not waiting on an unfinished blocker."""
+    t, blocker = TASKS.c, BLOCKER.c
+    blocked = (
+        sa.select(blocker.id)
+        .where(blocker.id == t.blocked_by_id, blocker.status.not_in(FINISHED))
+        .exists()
+    )
+    return sa.and_(t.guild_id == GUILD, t.status == "open", ~blocked)
+
+
+@functools.cache
+def oldest_open_query(limit: int) -> sa.Select[Any]:
+    """The oldest claimable tasks, and how many are claimable: the open ones less those
+    with an unfinished blocker (found from the few that have a blocker at all)."""
+    t, c, blocker = TASKS.c, COUNTED.c, BLOCKER.c
+    is_open = sa.and_(c.guild_id == GUILD, c.status == "open")
+    blocked = (
+        sa.select(sa.func.count())
+        .select_from(COUNTED.join(BLOCKER, blocker.id == c.blocked_by_id))
+        .where(is_open, c.blocked_by_id.is_not(None), blocker.status.not_in(FINISHED))
+        .scalar_subquery()
+    )
+    order = (t.created_at, t.number)
+    return _listed(_claimable(), order, limit, _count(is_open) - blocked)
+
+
+@functools.cache
+def good_first_query(tags: tuple[str, ...], limit: int) -> sa.Select[Any]:
+    # Tags are stored as ",a,b," (see repository.tags_to_column): one exact LIKE per tag.
+    t = TASKS.c
+    any_tag = sa.or_(*(t.tags.contains(f",{tag},", autoescape=True) for tag in tags))
+    return _listed(sa.and_(_claimable(), any_tag), (t.created_at, t.number), limit)
+
+
+@functools.cache
+def in_review_query(limit: int) -> sa.Select[Any]:
+    t, c = TASKS.c, COUNTED.c
+    where = sa.and_(t.guild_id == GUILD, t.status == "in_review")
+    total = _count(sa.and_(c.guild_id == GUILD, c.status == "in_review"))
+    return _listed(where, (t.status_changed_at, t.number), limit, total)
+
+
+def _unclaimed(tasks: sa.FromClause) -> Any:
+    """Open, open since `cutoff` or earlier, and nobody has claimed it since: no active
+    claim, none made after `cutoff`."""
+    t, claims = tasks.c, CLAIMS.c
+    claimed = (
+        sa.select(claims.id)
+        .where(
+            claims.task_id == t.id,
+            sa.or_(claims.ended_at.is_(None), claims.claimed_at > CUTOFF),
+        )
+        .exists()
+    )
+    return sa.and_(_open_since(tasks), ~claimed)
+
+
+def _open_since(tasks: sa.FromClause) -> Any:
+    t = tasks.c
+    return sa.and_(t.guild_id == GUILD, t.status == "open", t.status_changed_at <= CUTOFF)
+
+
+@functools.cache
+def unclaimed_since_query(limit: int, *, count_from_claims: bool) -> sa.Select[Any]:
+    """Open tasks nobody has claimed since `cutoff`, oldest first, and how many there are.
+    SQLite counts them by probing each one's claims (an index seek each: cheapest there).
+    PostgreSQL would turn that into hashing every claim ever made, so there the count
+    tests each task against the guild's active and recent claims, each set read once
+    from its index (a claim is in its task's guild)."""
+    t, c, claims = TASKS.c, COUNTED.c, CLAIMS.c
+    if count_from_claims:
+        active = sa.select(claims.task_id).where(
+            claims.guild_id == GUILD, claims.ended_at.is_(None)
+        )
+        recent = sa.select(claims.task_id).where(
+            claims.guild_id == GUILD, claims.claimed_at > CUTOFF
+        )
+        total = _count(sa.and_(_open_since(COUNTED), c.id.not_in(active), c.id.not_in(recent)))
+    else:
+        total = _count(_unclaimed(COUNTED))
+    return _listed(_unclaimed(TASKS), (t.status_changed_at, t.number), limit, total)
+
+
+def _first_and_total(guild_id: int, rows: Sequence[Any]) -> tuple[tuple[d.TaskFact, ...], int]:
+    return tuple(_task_fact(guild_id, r) for r in rows), int(rows[0].total) if rows else 0
+
+
+def _task_fact(guild_id: int, row: Any) -> d.TaskFact:
+    return d.TaskFact(
+        id=row.id,
+        number=row.number,
+        title=row.title,
+        points=row.points,
+        status=row.status,
+        tags=tags_from_column(row.tags),
+        url=d.card_url(guild_id, row.card_channel_id, row.card_message_id),
+        since=row.status_changed_at,
+    )
 
 
 class DigestQueries:
@@ -47,10 +510,20 @@ class DigestQueries:
     def _rowcount(result: Any) -> int:
         return int(result.rowcount)
 
+    async def _rows(self, stmt: sa.Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+        rows: Sequence[Any] = (await self.session.execute(stmt, params)).all()
+        return rows
+
     # -- settings ---------------------------------------------------------------------------------
 
     async def guild(self, guild_id: int) -> GuildSettings | None:
         return await self.session.get(GuildSettings, guild_id)
+
+    async def timezone(self, guild_id: int) -> str | None:
+        stmt = sa.select(col(GuildSettings.digest_timezone)).where(
+            col(GuildSettings.guild_id) == guild_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def enabled_guilds(self, guild_ids: frozenset[int] | None) -> Sequence[GuildSettings]:
         stmt = sa.select(GuildSettings).where(col(GuildSettings.digest_enabled).is_(True))
@@ -58,151 +531,97 @@ class DigestQueries:
             stmt = stmt.where(col(GuildSettings.guild_id).in_(guild_ids))
         return (await self.session.scalars(stmt.order_by(col(GuildSettings.guild_id)))).all()
 
-    # -- the week's facts ----------------------------------------------------------------------
+    # -- the week ---------------------------------------------------------------------------------
 
-    async def done_events(
-        self, guild_id: int, start: datetime, end: datetime
-    ) -> Sequence[tuple[int, datetime]]:
-        """(task id, when) of every move to done in [start, end)."""
-        stmt = (
-            sa.select(col(TaskHistory.task_id), col(TaskHistory.created_at))
-            .where(
-                col(TaskHistory.guild_id) == guild_id,
-                col(TaskHistory.to_status) == "done",
-                col(TaskHistory.created_at) >= start,
-                col(TaskHistory.created_at) < end,
-            )
-            .order_by(col(TaskHistory.created_at), col(TaskHistory.id))
-        )
-        return [(t, at) for t, at in (await self.session.execute(stmt)).all()]
+    async def without_jit(self) -> None:
+        """PostgreSQL: no JIT compilation for the rest of this transaction. The streak
+        query's recursion is estimated far above its cost (JIT would spend ~35 ms
+        compiling a ~10 ms query); the digest's statements are all short."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(sa.text("SET LOCAL jit = off"))
 
-    async def ledger(self, guild_id: int, start: datetime, end: datetime) -> Sequence[LedgerEntry]:
-        stmt = (
-            sa.select(LedgerEntry)
-            .where(
-                col(LedgerEntry.guild_id) == guild_id,
-                col(LedgerEntry.created_at) >= start,
-                col(LedgerEntry.created_at) < end,
-            )
-            .order_by(col(LedgerEntry.created_at), col(LedgerEntry.id))
-        )
-        return (await self.session.scalars(stmt)).all()
+    async def numbers(
+        self, guild_id: int, week: d.Week, last: d.Week, newcomers: int
+    ) -> tuple[d.Numbers, d.Numbers]:
+        """This week's numbers and last week's; `newcomers`: this week's, counted already."""
+        rows = await self._rows(numbers_query(), numbers_params(guild_id, week, last))
+        done, points, reviews, kudos, *before = (int(n) for n in rows[0])
+        return d.Numbers(done, points, reviews, kudos, newcomers), d.Numbers(*before)
 
-    async def first_task_credits(
-        self, guild_id: int, start: datetime, end: datetime
-    ) -> dict[int, datetime]:
-        """Members whose first accepted task ever falls in [start, end), with its time."""
-        first = sa.func.min(col(LedgerEntry.created_at))
-        stmt = (
-            sa.select(col(LedgerEntry.member_id), first)
-            .where(col(LedgerEntry.guild_id) == guild_id, col(LedgerEntry.kind) == "task")
-            .group_by(col(LedgerEntry.member_id))
-            .having(sa.and_(first >= start, first < end))
-        )
-        rows = (await self.session.execute(stmt)).all()
-        return {int(m): _as_utc(t) for m, t in rows}
+    async def week_tasks(
+        self, guild_id: int, week: d.Week
+    ) -> tuple[tuple[int, ...], dict[int, d.WeekTask]]:
+        """The ids of the tasks done in the week, in order; and every task it names."""
+        named = await self._rows(week_tasks_query(), week_params(guild_id, week))
+        if not named:
+            return (), {}
+        rows = await self._rows(tasks_query([i for i, _done in named]), {"guild_id": guild_id})
+        url = d.card_url
+        tasks = {
+            i: d.WeekTask(i, d.TaskRef(number, title, url(guild_id, channel, message)), points)
+            for i, number, title, points, channel, message in rows
+        }
+        return tuple(i for i, done in named if done and i in tasks), tasks
 
-    async def credit_times(
-        self, guild_id: int, member_ids: Sequence[int], since: datetime, until: datetime
-    ) -> dict[int, list[datetime]]:
-        if not member_ids:
-            return {}
-        stmt = sa.select(col(LedgerEntry.member_id), col(LedgerEntry.created_at)).where(
-            col(LedgerEntry.guild_id) == guild_id,
-            col(LedgerEntry.member_id).in_(_inline(member_ids)),
-            col(LedgerEntry.kind).in_(("task", "review")),
-            col(LedgerEntry.created_at) >= since,
-            col(LedgerEntry.created_at) < until,
-        )
-        found: dict[int, list[datetime]] = {}
-        for member, at in (await self.session.execute(stmt)).all():
-            found.setdefault(int(member), []).append(at)
-        return found
+    async def credits(self, guild_id: int, week: d.Week) -> tuple[d.WorkCredit, ...]:
+        kinds = {k.value: k for k in d.CreditKind}
+        rows = await self._rows(credits_query(), week_params(guild_id, week))
+        return tuple(d.WorkCredit(m, kinds[k], t) for m, k, t in rows)
 
-    async def hidden_members(self, guild_id: int) -> frozenset[int]:
-        stmt = sa.select(col(GuildMember.member_id)).where(
-            col(GuildMember.guild_id) == guild_id, col(GuildMember.ranking_visible).is_(False)
-        )
-        return frozenset(int(m) for m in (await self.session.execute(stmt)).scalars().all())
+    async def reviews(self, guild_id: int, week: d.Week) -> tuple[d.ReviewCount, ...]:
+        rows = await self._rows(reviews_query(), week_params(guild_id, week))
+        return tuple(d.ReviewCount(m, n) for m, n in rows)
 
-    async def tasks_by_ids(self, guild_id: int, ids: Sequence[int]) -> Sequence[Task]:
-        if not ids:
-            return []
-        stmt = sa.select(Task).where(col(Task.guild_id) == guild_id, col(Task.id).in_(_inline(ids)))
-        return (await self.session.scalars(stmt)).all()
+    async def newcomers(self, guild_id: int, week: d.Week) -> tuple[int, ...]:
+        rows = await self._rows(newcomers_query(), week_params(guild_id, week))
+        return tuple(m for (m,) in rows)
+
+    async def kudos(self, guild_id: int, week: d.Week) -> tuple[d.KudosQuote, ...]:
+        rows = await self._rows(kudos_query(), week_params(guild_id, week))
+        return tuple(d.KudosQuote(g, m, r) for g, m, r in rows)
+
+    async def top(self, guild_id: int, week: d.Week, limit: int) -> tuple[d.TopContributor, ...]:
+        rows = await self._rows(top_query(limit), week_params(guild_id, week))
+        return tuple(d.TopContributor(m, int(p), int(t), int(r)) for m, p, t, r in rows)
+
+    async def streaks(
+        self,
+        guild_id: int,
+        week: d.Week,
+        earlier: Sequence[tuple[datetime, datetime]],
+        least: int,
+        limit: int,
+    ) -> tuple[d.StreakItem, ...]:
+        if len(earlier) < least - 1:
+            return ()  # no run that long fits in the look-back
+        stmt = streaks_query(least, len(earlier) + 1, limit)
+        rows = await self._rows(stmt, streak_params(guild_id, week, earlier))
+        return tuple(d.StreakItem(m, int(n)) for m, n in rows)
 
     # -- the board as it stands -------------------------------------------------------------------
 
-    def _claimable(self, guild_id: int) -> Any:
-        """Open tasks not waiting on an unfinished blocker."""
-        blocker = aliased(Task)
-        blocked = (
-            sa.select(col(blocker.id))
-            .where(col(blocker.id) == col(Task.blocked_by_id), col(blocker.status).not_in(FINISHED))
-            .exists()
-        )
-        return sa.and_(col(Task.guild_id) == guild_id, col(Task.status) == "open", ~blocked)
+    async def _tasks(self, guild_id: int, stmt: sa.Select[Any], **params: Any) -> Sequence[Any]:
+        return await self._rows(stmt, {"guild_id": guild_id, **params})
 
-    async def _first_and_total(
-        self, where: Any, order: Sequence[Any], limit: int
-    ) -> tuple[Sequence[Task], int]:
-        """The first `limit` tasks matching `where`, and how many match in all."""
-        stmt = sa.select(Task).where(where).order_by(*order).limit(limit)
-        total = sa.select(sa.func.count()).select_from(Task).where(where)
-        return (
-            (await self.session.scalars(stmt)).all(),
-            int((await self.session.execute(total)).scalar_one()),
-        )
+    async def oldest_open(self, guild_id: int, limit: int) -> tuple[tuple[d.TaskFact, ...], int]:
+        return _first_and_total(guild_id, await self._tasks(guild_id, oldest_open_query(limit)))
 
-    async def oldest_open(self, guild_id: int, limit: int) -> tuple[Sequence[Task], int]:
-        order = (col(Task.created_at), col(Task.number))
-        return await self._first_and_total(self._claimable(guild_id), order, limit)
+    async def good_first(
+        self, guild_id: int, tags: Sequence[str], limit: int
+    ) -> tuple[d.TaskFact, ...]:
+        rows = await self._tasks(guild_id, good_first_query(tuple(tags), limit))
+        return tuple(_task_fact(guild_id, r) for r in rows)
 
-    async def good_first(self, guild_id: int, tags: Sequence[str], limit: int) -> Sequence[Task]:
-        # Tags are stored as ",a,b," (see repository.tags_to_column): one exact LIKE per tag.
-        any_tag = sa.or_(*(col(Task.tags).contains(f",{t},", autoescape=True) for t in tags))
-        stmt = (
-            sa.select(Task)
-            .where(self._claimable(guild_id), any_tag)
-            .order_by(col(Task.created_at), col(Task.number))
-            .limit(limit)
-        )
-        return (await self.session.scalars(stmt)).all()
-
-    async def in_review(self, guild_id: int, limit: int) -> tuple[Sequence[Task], int]:
-        where = sa.and_(col(Task.guild_id) == guild_id, col(Task.status) == "in_review")
-        order = (col(Task.status_changed_at), col(Task.number))
-        return await self._first_and_total(where, order, limit)
+    async def in_review(self, guild_id: int, limit: int) -> tuple[tuple[d.TaskFact, ...], int]:
+        return _first_and_total(guild_id, await self._tasks(guild_id, in_review_query(limit)))
 
     async def unclaimed_since(
         self, guild_id: int, cutoff: datetime, limit: int
-    ) -> tuple[Sequence[Task], int]:
-        """Open tasks, open since `cutoff` or earlier, that nobody has claimed since then."""
-        claimed = (
-            sa.select(col(ClaimRow.id))
-            .where(
-                col(ClaimRow.task_id) == col(Task.id),
-                sa.or_(col(ClaimRow.ended_at).is_(None), col(ClaimRow.claimed_at) > cutoff),
-            )
-            .exists()
-        )
-        where = sa.and_(
-            col(Task.guild_id) == guild_id,
-            col(Task.status) == "open",
-            col(Task.status_changed_at) <= cutoff,
-            ~claimed,
-        )
-        stmt = (
-            sa.select(Task)
-            .where(where)
-            .order_by(col(Task.status_changed_at), col(Task.number))
-            .limit(limit)
-        )
-        total = sa.select(sa.func.count()).select_from(Task).where(where)
-        return (
-            (await self.session.scalars(stmt)).all(),
-            int((await self.session.execute(total)).scalar_one()),
-        )
+    ) -> tuple[tuple[d.TaskFact, ...], int]:
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        stmt = unclaimed_since_query(limit, count_from_claims=postgres)
+        rows = await self._tasks(guild_id, stmt, cutoff=cutoff)
+        return _first_and_total(guild_id, rows)
 
     # -- the posts log: one row per guild and week ----------------------------------------------
 
@@ -277,10 +696,3 @@ class DigestQueries:
             .execution_options(synchronize_session=False)
         )
         return self._rowcount(await self.session.execute(stmt)) == 1
-
-
-def _as_utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

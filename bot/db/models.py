@@ -91,6 +91,17 @@ class Task(SQLModel, table=True):
             "ix_tasks_nudge", "next_nudge_at", sqlite_where=HAS_NUDGE, postgresql_where=HAS_NUDGE
         ),
         sa.Index("ix_tasks_status_age", "status", "status_changed_at"),
+        # The digest: the oldest claimable tasks (blocker in the index: counted without
+        # reading rows), and the review queue and unclaimed tasks by time in status.
+        sa.Index("ix_tasks_created", "guild_id", "status", "created_at", "number", "blocked_by_id"),
+        sa.Index(
+            "ix_tasks_status_since",
+            "guild_id",
+            "status",
+            "status_changed_at",
+            "number",
+            postgresql_include=["id"],  # SQLite's indexes hold the rowid anyway
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -138,6 +149,15 @@ class ClaimRow(SQLModel, table=True):
         ),
         sa.Index("ix_claims_member_active", "guild_id", "member_id", "ended_at"),
         sa.Index("ix_claims_task", "task_id", "ended_at"),
+        # The digest: which tasks the guild's active and recent claims hold.
+        sa.Index(
+            "ix_claims_guild_active",
+            "guild_id",
+            "task_id",
+            sqlite_where=ACTIVE_CLAIM,
+            postgresql_where=ACTIVE_CLAIM,
+        ),
+        sa.Index("ix_claims_guild_time", "guild_id", "claimed_at", "task_id"),
         # One active claim per member and task, whatever the race.
         sa.Index(
             "uq_claims_active_member",
@@ -218,6 +238,8 @@ class TaskHistory(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_history_guild_time", "guild_id", "created_at"),
         sa.Index("ix_history_task", "task_id", "id"),
+        # The digest: the moves to done in a week, read from the index alone.
+        sa.Index("ix_history_status_time", "guild_id", "to_status", "created_at", "task_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -236,8 +258,20 @@ class LedgerEntry(SQLModel, table=True):
 
     __tablename__ = "ledger"
     __table_args__ = (
-        sa.Index("ix_ledger_member", "guild_id", "member_id", "kind"),
+        # A member's credit of a kind, by time: also whether they had any before a moment
+        # (first-time contributors) or within a week (streaks), one probe each.
+        sa.Index("ix_ledger_member_time", "guild_id", "member_id", "kind", "created_at"),
         sa.Index("ix_ledger_guild_time", "guild_id", "created_at"),
+        # The digest: a week's credit of a kind, read from the index alone.
+        sa.Index(
+            "ix_ledger_kind_time",
+            "guild_id",
+            "kind",
+            "created_at",
+            "member_id",
+            "task_id",
+            "points",
+        ),
         sa.Index("ix_ledger_giver", "guild_id", "giver_id", "created_at"),
     )
 

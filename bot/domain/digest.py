@@ -1,4 +1,7 @@
-"""The weekly recognition digest (SPEC §3), composed from plain facts.
+"""The weekly recognition digest (SPEC §3), composed from plain facts: `compose` builds
+it from a WeekSummary, the week already counted and ranked (in SQL, by the digest's
+queries); `summarize` computes the same summary from raw rows, the reference the
+queries are tested against.
 
 Pure: the moment and the guild's timezone are passed in. Weeks are local calendar weeks,
 Monday 00:00 to the next Monday 00:00 in the guild's timezone, carried as UTC instants
@@ -11,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final, NamedTuple
 
 from bot.domain.scoring import week_of, weekly_streak
 
@@ -101,6 +104,17 @@ def due_slot(now: datetime, tz: tzinfo, day: int, at: time) -> datetime | None:
     return slot if now - slot < LATE_LIMIT else None
 
 
+def streak_weeks(week: Week, tz: tzinfo, since: datetime) -> tuple[tuple[datetime, datetime], ...]:
+    """The local weeks before `week`, latest first, as [start, end) UTC instants, back to
+    the one that holds `since` (cut to start there): a streak counts credit in them."""
+    found: list[tuple[datetime, datetime]] = []
+    earlier = previous_week(week, tz)
+    while earlier.end > since:
+        found.append((max(earlier.start, since), earlier.end))
+        earlier = previous_week(earlier, tz)
+    return tuple(found)
+
+
 # -- facts in --------------------------------------------------------------------------------------
 
 
@@ -122,47 +136,28 @@ class TaskFact:
     since: datetime  # when it entered its current status
 
 
-@dataclass(frozen=True, slots=True)
-class CreditFact:
-    """One ledger row."""
+# The week's rows come by the thousand: plain named tuples, cheap to make.
+
+
+class WeekTask(NamedTuple):
+    """A task the week's done rows or credits name."""
+
+    id: int
+    ref: TaskRef
+    points: int
+
+
+class WorkCredit(NamedTuple):
+    """A task or review credit (task_id None: the task is gone)."""
 
     member_id: int
     kind: CreditKind
-    points: int
     task_id: int | None
-    created_at: datetime
-    giver_id: int | None = None
-    reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class DoneFact:
-    """A history row that moved a task to done."""
-
-    task_id: int
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class WeekFacts:
-    guild_id: int
-    tz: tzinfo
-    now: datetime
-    week: Week
-    previous: Week
-    tasks: Mapping[int, TaskFact]  # by id: every task the credits and done rows name
-    done: Sequence[DoneFact] = ()  # both weeks
-    credits: Sequence[CreditFact] = ()  # both weeks
-    first_credit: Mapping[int, datetime] = field(default_factory=dict)  # first accepted task
-    credit_times: Mapping[int, Sequence[datetime]] = field(default_factory=dict)  # for streaks
-    hidden: frozenset[int] = frozenset()  # chose /me ranking visible:false
-    oldest_open: Sequence[TaskFact] = ()
-    open_total: int = 0
-    good_first: Sequence[TaskFact] = ()
-    in_review: Sequence[TaskFact] = ()
-    in_review_total: int = 0
-    stale: Sequence[TaskFact] = ()
-    stale_total: int = 0
+class ReviewCount(NamedTuple):
+    member_id: int
+    reviews: int
 
 
 # -- the digest out --------------------------------------------------------------------------------
@@ -279,6 +274,38 @@ class Digest:
         return len(members)
 
 
+# -- the week, aggregated --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WeekSummary:
+    """The week as the digest needs it, counted and ranked already: what the digest's
+    queries return (bot/db/digest_queries.py), and what `summarize` computes from raw rows.
+    Lists a section shows in full (done, credits, reviews, newcomers, kudos) come whole;
+    the rankings come cut (top, streaks), the board's lists as their first rows and total."""
+
+    guild_id: int
+    now: datetime
+    week: Week
+    this_week: Numbers
+    last_week: Numbers
+    done: tuple[int, ...] = ()  # task ids, in the order first finished in the week
+    tasks: Mapping[int, WeekTask] = field(default_factory=dict)  # the done and reviewed ones
+    credits: tuple[WorkCredit, ...] = ()  # task and review credits, in ledger order
+    reviews: tuple[ReviewCount, ...] = ()  # most first, then by first review, then by id
+    newcomers: tuple[int, ...] = ()  # first-time contributors, by their first accepted task
+    kudos: tuple[KudosQuote, ...] = ()  # in order given
+    top: tuple[TopContributor, ...] = ()  # best first, at most TOP_LIMIT
+    streaks: tuple[StreakItem, ...] = ()  # longest first, at most STREAK_LIMIT
+    oldest_open: tuple[TaskFact, ...] = ()  # claimable, oldest first
+    open_total: int = 0
+    good_first: tuple[TaskFact, ...] = ()  # claimable and good first, oldest first
+    in_review: tuple[TaskFact, ...] = ()  # longest waiting first
+    in_review_total: int = 0
+    stale: tuple[TaskFact, ...] = ()  # open with no claim for STALE_AFTER, oldest first
+    stale_total: int = 0
+
+
 def card_url(guild_id: int, channel_id: int | None, message_id: int | None) -> str | None:
     if not channel_id or not message_id:
         return None
@@ -291,6 +318,137 @@ def is_good_first(tags: Iterable[str]) -> bool:
 
 def _ref(task: TaskFact) -> TaskRef:
     return TaskRef(task.number, task.title, task.url)
+
+
+def _credited(
+    summary: WeekSummary,
+) -> tuple[tuple[DoneItem, ...], tuple[ReviewerThanks, ...], tuple[Welcome, ...]]:
+    """Done items with who did and reviewed each task (each member once, in the order of
+    their credits); the reviewers with the tasks they reviewed; the newcomers with the
+    first task they were credited for. (Lists grow as tuples: most hold one member or one
+    task, and a week can hold thousands of them.)"""
+    contributors: dict[int, tuple[int, ...]] = {}
+    reviewers: dict[int, tuple[int, ...]] = {}
+    reviewed: dict[int, tuple[TaskRef, ...]] = {}
+    first_task: dict[int, int] = {}
+    tasks = summary.tasks
+    for member, kind, task_id in summary.credits:
+        if task_id is None:
+            continue
+        if kind is CreditKind.TASK:
+            _add(contributors, task_id, member)
+            first_task.setdefault(member, task_id)
+        elif kind is CreditKind.REVIEW:
+            _add(reviewers, task_id, member)
+            task = tasks.get(task_id)
+            if task is not None:
+                _add(reviewed, member, task.ref)
+    done = tuple(
+        DoneItem(task.ref, task.points, contributors.get(i, ()), reviewers.get(i, ()))
+        for i in summary.done
+        if (task := tasks.get(i)) is not None
+    )
+    thanks = tuple(ReviewerThanks(m, n, reviewed.get(m, ())) for m, n in summary.reviews)
+    welcomes = []
+    for member in summary.newcomers:
+        task = tasks.get(first_task.get(member, -1))
+        welcomes.append(Welcome(member, task.ref if task is not None else None))
+    return done, thanks, tuple(welcomes)
+
+
+def _add(lists: dict[int, tuple[Any, ...]], key: int, value: Any) -> None:
+    """Append `value` to the tuple at `key`, unless it is there already."""
+    found = lists.get(key)
+    if found is None:
+        lists[key] = (value,)
+    elif value not in found:
+        lists[key] = (*found, value)
+
+
+def compose(summary: WeekSummary, timezone: str) -> Digest:
+    """The digest of `summary.week`; help wanted and review queues as of `summary.now`."""
+    s = summary
+    done, reviewers, newcomers = _credited(s)
+    oldest = tuple(_ref(t) for t in s.oldest_open[:HELP_LIMIT])
+    shown = {t.number for t in oldest}
+    good_first = tuple(_ref(t) for t in s.good_first if t.number not in shown)[:HELP_LIMIT]
+    this_week, last_week = s.this_week, s.last_week
+    return Digest(
+        guild_id=s.guild_id,
+        week=s.week,
+        timezone=timezone,
+        generated_at=s.now,
+        done=done,
+        reviewers=reviewers,
+        newcomers=newcomers,
+        kudos=tuple(s.kudos),
+        top=tuple(s.top[:TOP_LIMIT]),
+        streaks=tuple(s.streaks[:STREAK_LIMIT]),
+        oldest_open=oldest,
+        good_first=good_first,
+        open_total=s.open_total,
+        waiting=tuple(Waiting(_ref(t), t.since) for t in s.in_review[:WAITING_LIMIT]),
+        waiting_total=max(s.in_review_total, len(s.in_review)),
+        numbers=(
+            Change("Tasks done", this_week.done, last_week.done),
+            Change("Points", this_week.points, last_week.points),
+            Change("Reviews", this_week.reviews, last_week.reviews),
+            Change("Kudos", this_week.kudos, last_week.kudos),
+            Change("New contributors", this_week.new_contributors, last_week.new_contributors),
+        ),
+        hygiene=tuple(Waiting(_ref(t), t.since) for t in s.stale[:HYGIENE_LIMIT]),
+        hygiene_total=max(s.stale_total, len(s.stale)),
+        this_week=this_week,
+        last_week=last_week,
+    )
+
+
+# -- the same from raw rows: the reference the queries are checked against -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreditFact:
+    """One ledger row."""
+
+    member_id: int
+    kind: CreditKind
+    points: int
+    task_id: int | None
+    created_at: datetime
+    giver_id: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DoneFact:
+    """A history row that moved a task to done."""
+
+    task_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WeekFacts:
+    """The rows the digest is made of, unaggregated."""
+
+    guild_id: int
+    tz: tzinfo
+    now: datetime
+    week: Week
+    previous: Week
+    tasks: Mapping[int, TaskFact]  # by id: every task the credits and done rows name
+    done: Sequence[DoneFact] = ()  # both weeks
+    credits: Sequence[CreditFact] = ()  # both weeks, in ledger order (time, then id)
+    first_credit: Mapping[int, datetime] = field(default_factory=dict)  # first accepted task
+    credit_times: Mapping[int, Sequence[datetime]] = field(default_factory=dict)  # for streaks
+    hidden: frozenset[int] = frozenset()  # chose /me ranking visible:false
+    oldest_open: Sequence[TaskFact] = ()
+    open_total: int = 0
+    good_first: Sequence[TaskFact] = ()
+    in_review: Sequence[TaskFact] = ()
+    in_review_total: int = 0
+    stale: Sequence[TaskFact] = ()
+    stale_total: int = 0
 
 
 def _within(moment: datetime, week: Week) -> bool:
@@ -310,9 +468,10 @@ def _numbers(facts: WeekFacts, week: Week) -> Numbers:
     )
 
 
-def _done_items(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[DoneItem, ...]:
-    # Each task once, in the order it was first finished this week; credit comes from the
-    # ledger, so a task reopened and done again lists everyone it credited this week.
+def _done_order(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[int, ...]:
+    # Each task once, in the order it was first finished this week (a task with no done
+    # row this week, by its first task credit): a task reopened and done again is listed
+    # once, with everyone it credited this week.
     order: dict[int, datetime] = {}
     for d in sorted(facts.done, key=lambda d: d.at):
         if _within(d.at, facts.week):
@@ -320,61 +479,26 @@ def _done_items(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[DoneIt
     for c in credits:
         if c.kind is CreditKind.TASK and c.task_id is not None:
             order.setdefault(c.task_id, c.created_at)
-    by_task: dict[int, list[CreditFact]] = {}  # grouped once: the week can hold thousands
-    for c in credits:
-        if c.task_id is not None:
-            by_task.setdefault(c.task_id, []).append(c)
-    items = []
-    for task_id, _at in sorted(order.items(), key=lambda kv: (kv[1], kv[0])):
-        task = facts.tasks.get(task_id)
-        if task is None:
-            continue
-        mine = by_task.get(task_id, [])
-        items.append(
-            DoneItem(
-                task=_ref(task),
-                points=task.points,
-                contributors=tuple(
-                    dict.fromkeys(c.member_id for c in mine if c.kind is CreditKind.TASK)
-                ),
-                reviewers=tuple(
-                    dict.fromkeys(c.member_id for c in mine if c.kind is CreditKind.REVIEW)
-                ),
-            )
-        )
-    return tuple(items)
+    ranked = sorted(order.items(), key=lambda kv: (kv[1], kv[0]))
+    return tuple(task_id for task_id, _at in ranked if task_id in facts.tasks)
 
 
-def _reviewers(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[ReviewerThanks, ...]:
+def _reviews(credits: Sequence[CreditFact]) -> tuple[ReviewCount, ...]:
     counts: dict[int, int] = {}
-    tasks: dict[int, dict[int, TaskRef]] = {}
     first: dict[int, datetime] = {}
     for c in credits:
-        if c.kind is not CreditKind.REVIEW:
-            continue
-        counts[c.member_id] = counts.get(c.member_id, 0) + 1
-        first.setdefault(c.member_id, c.created_at)
-        task = facts.tasks.get(c.task_id) if c.task_id is not None else None
-        if task is not None:
-            tasks.setdefault(c.member_id, {})[task.id] = _ref(task)
+        if c.kind is CreditKind.REVIEW:
+            counts[c.member_id] = counts.get(c.member_id, 0) + 1
+            first.setdefault(c.member_id, c.created_at)
     ordered = sorted(counts, key=lambda m: (-counts[m], first[m], m))
-    return tuple(ReviewerThanks(m, counts[m], tuple(tasks.get(m, {}).values())) for m in ordered)
+    return tuple(ReviewCount(m, counts[m]) for m in ordered)
 
 
-def _newcomers(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[Welcome, ...]:
-    firsts = sorted(
-        ((t, m) for m, t in facts.first_credit.items() if _within(t, facts.week)),
+def _newcomers(facts: WeekFacts) -> tuple[int, ...]:
+    return tuple(
+        m
+        for _t, m in sorted((t, m) for m, t in facts.first_credit.items() if _within(t, facts.week))
     )
-    task_credits: dict[int, list[CreditFact]] = {}  # grouped once, in order, per member
-    for c in credits:
-        if c.kind is CreditKind.TASK and c.task_id is not None:
-            task_credits.setdefault(c.member_id, []).append(c)
-    welcomes = []
-    for _t, member in firsts:
-        theirs = task_credits.get(member, [])
-        task = facts.tasks.get(theirs[0].task_id) if theirs and theirs[0].task_id else None
-        welcomes.append(Welcome(member, _ref(task) if task else None))
-    return tuple(welcomes)
 
 
 def _top(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[TopContributor, ...]:
@@ -382,7 +506,7 @@ def _top(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[TopContributo
     done: dict[int, set[int]] = {}
     reviews: dict[int, int] = {}
     for c in credits:
-        if c.kind is CreditKind.KUDOS or c.member_id in facts.hidden:
+        if c.member_id in facts.hidden:
             continue
         points[c.member_id] = points.get(c.member_id, 0) + c.points
         if c.kind is CreditKind.TASK and c.task_id is not None:
@@ -400,11 +524,7 @@ def _top(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[TopContributo
 
 
 def _streaks(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[StreakItem, ...]:
-    active = {
-        c.member_id
-        for c in credits
-        if c.kind is not CreditKind.KUDOS and c.member_id not in facts.hidden
-    }
+    active = {c.member_id for c in credits if c.member_id not in facts.hidden}
     items = []
     for member in active:
         times = [*facts.credit_times.get(member, ()), facts.week.start]
@@ -415,46 +535,43 @@ def _streaks(facts: WeekFacts, credits: Sequence[CreditFact]) -> tuple[StreakIte
     return tuple(items[:STREAK_LIMIT])
 
 
-def compose(facts: WeekFacts, timezone: str) -> Digest:
-    """The digest of `facts.week`; help wanted and review queues as of `facts.now`."""
-    credits = sorted(
+def summarize(facts: WeekFacts) -> WeekSummary:
+    """The week's summary computed from its raw rows: the reference for the queries that
+    compute it in the database."""
+    in_week = sorted(
         (c for c in facts.credits if _within(c.created_at, facts.week)),
         key=lambda c: c.created_at,
     )
-    this_week = _numbers(facts, facts.week)
-    last_week = _numbers(facts, facts.previous)
-    oldest = tuple(_ref(t) for t in facts.oldest_open[:HELP_LIMIT])
-    shown = {t.number for t in oldest}
-    good_first = tuple(_ref(t) for t in facts.good_first if t.number not in shown)[:HELP_LIMIT]
-    return Digest(
+    worked = [c for c in in_week if c.kind is not CreditKind.KUDOS]
+    done = _done_order(facts, in_week)
+    named = set(done) | {c.task_id for c in worked if c.task_id is not None}
+    return WeekSummary(
         guild_id=facts.guild_id,
+        now=facts.now,
         week=facts.week,
-        timezone=timezone,
-        generated_at=facts.now,
-        done=_done_items(facts, credits),
-        reviewers=_reviewers(facts, credits),
-        newcomers=_newcomers(facts, credits),
+        this_week=_numbers(facts, facts.week),
+        last_week=_numbers(facts, facts.previous),
+        done=done,
+        tasks={
+            i: WeekTask(t.id, _ref(t), t.points)
+            for i in sorted(named)
+            if (t := facts.tasks.get(i)) is not None
+        },
+        credits=tuple(WorkCredit(c.member_id, c.kind, c.task_id) for c in worked),
+        reviews=_reviews(worked),
+        newcomers=_newcomers(facts),
         kudos=tuple(
             KudosQuote(c.giver_id or 0, c.member_id, c.reason)
-            for c in credits
+            for c in in_week
             if c.kind is CreditKind.KUDOS
         ),
-        top=_top(facts, credits),
-        streaks=_streaks(facts, credits),
-        oldest_open=oldest,
-        good_first=good_first,
+        top=_top(facts, worked),
+        streaks=_streaks(facts, worked),
+        oldest_open=tuple(facts.oldest_open),
         open_total=facts.open_total,
-        waiting=tuple(Waiting(_ref(t), t.since) for t in facts.in_review[:WAITING_LIMIT]),
-        waiting_total=max(facts.in_review_total, len(facts.in_review)),
-        numbers=(
-            Change("Tasks done", this_week.done, last_week.done),
-            Change("Points", this_week.points, last_week.points),
-            Change("Reviews", this_week.reviews, last_week.reviews),
-            Change("Kudos", this_week.kudos, last_week.kudos),
-            Change("New contributors", this_week.new_contributors, last_week.new_contributors),
-        ),
-        hygiene=tuple(Waiting(_ref(t), t.since) for t in facts.stale[:HYGIENE_LIMIT]),
-        hygiene_total=max(facts.stale_total, len(facts.stale)),
-        this_week=this_week,
-        last_week=last_week,
+        good_first=tuple(facts.good_first),
+        in_review=tuple(facts.in_review),
+        in_review_total=facts.in_review_total,
+        stale=tuple(facts.stale),
+        stale_total=facts.stale_total,
     )

@@ -19,8 +19,7 @@ from typing import Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.db.digest_queries import DigestQueries
-from bot.db.models import DigestPost, GuildSettings, LedgerEntry, Task
-from bot.db.repository import tags_from_column
+from bot.db.models import DigestPost, GuildSettings
 from bot.db.uow import Database
 from bot.domain import digest as d
 from bot.domain.model import Actor
@@ -128,32 +127,6 @@ def _schedule(row: GuildSettings) -> DigestSchedule:
     )
 
 
-def _task_fact(task: Task) -> d.TaskFact:
-    assert task.id is not None
-    return d.TaskFact(
-        id=task.id,
-        number=task.number,
-        title=task.title,
-        points=task.points,
-        status=task.status,
-        tags=tags_from_column(task.tags),
-        url=d.card_url(task.guild_id, task.card_channel_id, task.card_message_id),
-        since=task.status_changed_at,
-    )
-
-
-def _credit_fact(row: LedgerEntry) -> d.CreditFact:
-    return d.CreditFact(
-        member_id=row.member_id,
-        kind=d.CreditKind(row.kind),
-        points=row.points,
-        task_id=row.task_id,
-        created_at=row.created_at,
-        giver_id=row.giver_id,
-        reason=row.reason,
-    )
-
-
 class DigestService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -164,8 +137,8 @@ class DigestService:
     async def week_of_now(self, guild_id: int) -> d.Week:
         """The last full week before now, in the guild's timezone."""
         async with self._db.unit() as uow:
-            settings = await DigestQueries(uow.repo.session).guild(guild_id)
-        tz = zone(settings.digest_timezone if settings else "UTC")
+            tz_name = await DigestQueries(uow.repo.session).timezone(guild_id)
+        tz = zone(tz_name or "UTC")
         return d.last_full_week(self._clock.now(), tz)
 
     async def preview(self, actor: Actor) -> d.Digest:
@@ -180,64 +153,53 @@ class DigestService:
     async def build(self, guild_id: int, week: d.Week | None = None) -> d.Digest:
         """The digest of `week` (default: the last full week before now); help wanted and
         the review queue as they stand now."""
+        summary, timezone = await self.summary(guild_id, week)
+        return d.compose(summary, timezone)
+
+    async def summary(self, guild_id: int, week: d.Week | None = None) -> tuple[d.WeekSummary, str]:
+        """What the digest of `week` is made of, counted in the database; and the name of
+        the guild's timezone."""
         now = self._clock.now()
         async with self._db.unit() as uow:
             q = DigestQueries(uow.repo.session)
-            settings = await q.guild(guild_id)
-            tz_name = settings.digest_timezone if settings else "UTC"
+            await q.without_jit()
+            tz_name = await q.timezone(guild_id) or "UTC"
             tz = zone(tz_name)
             week = week or d.last_full_week(now, tz)
-            previous = d.previous_week(week, tz)
-            credits = [
-                _credit_fact(row) for row in await q.ledger(guild_id, previous.start, week.end)
-            ]
-            done = [
-                d.DoneFact(task_id, at)
-                for task_id, at in await q.done_events(guild_id, previous.start, week.end)
-            ]
-            firsts = await q.first_task_credits(guild_id, previous.start, week.end)
-            active = sorted(
-                {
-                    c.member_id
-                    for c in credits
-                    if c.kind is not d.CreditKind.KUDOS and week.start <= c.created_at
-                }
+            earlier = d.streak_weeks(week, tz, week.start - STREAK_LOOKBACK)
+            done, tasks = await q.week_tasks(guild_id, week)
+            newcomers = await q.newcomers(guild_id, week)
+            this_week, last_week = await q.numbers(
+                guild_id, week, d.previous_week(week, tz), len(newcomers)
             )
-            times = await q.credit_times(guild_id, active, week.start - STREAK_LOOKBACK, week.end)
-            hidden = await q.hidden_members(guild_id)
-            in_week = {x.task_id for x in done} | {c.task_id for c in credits if c.task_id}
-            tasks = {
-                t.id: _task_fact(t)
-                for t in await q.tasks_by_ids(guild_id, sorted(in_week))
-                if t.id is not None
-            }
             oldest, open_total = await q.oldest_open(guild_id, d.HELP_LIMIT)
-            good_first = await q.good_first(guild_id, d.GOOD_FIRST_TAGS, 2 * d.HELP_LIMIT)
             in_review, review_total = await q.in_review(guild_id, d.WAITING_LIMIT)
             stale, stale_total = await q.unclaimed_since(
                 guild_id, now - d.STALE_AFTER, d.HYGIENE_LIMIT
             )
-        facts = d.WeekFacts(
-            guild_id=guild_id,
-            tz=tz,
-            now=now,
-            week=week,
-            previous=previous,
-            tasks=tasks,
-            done=done,
-            credits=credits,
-            first_credit=firsts,
-            credit_times=times,
-            hidden=hidden,
-            oldest_open=[_task_fact(t) for t in oldest],
-            open_total=open_total,
-            good_first=[_task_fact(t) for t in good_first],
-            in_review=[_task_fact(t) for t in in_review],
-            in_review_total=review_total,
-            stale=[_task_fact(t) for t in stale],
-            stale_total=stale_total,
-        )
-        return d.compose(facts, tz_name)
+            summary = d.WeekSummary(
+                guild_id=guild_id,
+                now=now,
+                week=week,
+                this_week=this_week,
+                last_week=last_week,
+                done=done,
+                tasks=tasks,
+                credits=await q.credits(guild_id, week),
+                reviews=await q.reviews(guild_id, week),
+                newcomers=newcomers,
+                kudos=await q.kudos(guild_id, week),
+                top=await q.top(guild_id, week, d.TOP_LIMIT),
+                streaks=await q.streaks(guild_id, week, earlier, d.STREAK_MIN, d.STREAK_LIMIT),
+                oldest_open=oldest,
+                open_total=open_total,
+                good_first=await q.good_first(guild_id, d.GOOD_FIRST_TAGS, 2 * d.HELP_LIMIT),
+                in_review=in_review,
+                in_review_total=review_total,
+                stale=stale,
+                stale_total=stale_total,
+            )
+        return summary, tz_name
 
     # -- schedule ---------------------------------------------------------------------------------
 

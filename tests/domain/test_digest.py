@@ -32,6 +32,8 @@ from bot.domain.digest import (
     latest_slot,
     parse_hhmm,
     previous_week,
+    streak_weeks,
+    summarize,
     week_starting,
 )
 
@@ -124,6 +126,18 @@ def test_the_slot_follows_daylight_saving_time() -> None:
     covered = last_full_week(utc(2026, 3, 30, 7), BERLIN)
     assert covered.first_day == date(2026, 3, 23)
     assert covered.end - covered.start == timedelta(hours=167)
+
+
+def test_streak_weeks_go_back_week_by_week_to_the_look_back() -> None:
+    # Berlin moves to CEST on 29 March 2026: the weeks before keep local Monday midnights.
+    week = week_starting(date(2026, 4, 6), BERLIN)
+    since = week.start - timedelta(days=20)
+    assert streak_weeks(week, BERLIN, since) == (
+        (utc(2026, 3, 29, 22), utc(2026, 4, 5, 22)),
+        (utc(2026, 3, 22, 23), utc(2026, 3, 29, 22)),  # 167 hours
+        (since, utc(2026, 3, 22, 23)),  # cut at the look-back
+    )
+    assert len(streak_weeks(week, BERLIN, week.start - timedelta(days=400))) == 58
 
 
 def test_parse_hhmm() -> None:
@@ -247,7 +261,7 @@ def ref(t: TaskFact) -> TaskRef:
 
 @pytest.fixture
 def digest() -> Digest:
-    return compose(fixed_facts(), "Europe/Berlin")
+    return compose(summarize(fixed_facts()), "Europe/Berlin")
 
 
 def test_header_facts(digest: Digest) -> None:
@@ -341,7 +355,7 @@ def test_a_task_done_twice_in_the_week_is_listed_once_with_all_its_credit() -> N
         ],
         first_credit={},
     )
-    digest = compose(facts, "Europe/Berlin")
+    digest = compose(summarize(facts), "Europe/Berlin")
     assert digest.done == (DoneItem(ref(T1), 3, (ALICE, BOB), (CAROL,)),)
     assert digest.reviewers == (ReviewerThanks(CAROL, 2, (ref(T1),)),)
     assert digest.this_week.done == 1
@@ -353,7 +367,7 @@ def test_a_quiet_week_says_so_and_still_lists_help_wanted() -> None:
         credits=[c for c in fixed_facts().credits if c.created_at < WEEK.start],
         first_credit={},
     )
-    digest = compose(facts, "Europe/Berlin")
+    digest = compose(summarize(facts), "Europe/Berlin")
     assert digest.quiet
     assert digest.done == digest.reviewers == digest.newcomers == digest.kudos == ()
     assert digest.top == digest.streaks == ()
@@ -366,7 +380,7 @@ def test_a_quiet_week_says_so_and_still_lists_help_wanted() -> None:
 def test_lists_keep_their_totals_for_and_n_more() -> None:
     many = [task(200 + i, 20 + i, f"Task {i}", status="in_review") for i in range(40)]
     digest = compose(
-        fixed_facts(in_review=many, in_review_total=57, stale=many, stale_total=80),
+        summarize(fixed_facts(in_review=many, in_review_total=57, stale=many, stale_total=80)),
         "Europe/Berlin",
     )
     assert len(digest.waiting) == 15 and digest.waiting_total == 57

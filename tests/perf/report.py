@@ -422,11 +422,13 @@ def write_report(path: Path, info: dict[str, Any], results: dict[str, Any]) -> N
         "production. A pool of 12 cards (with their threads) in #tasks is claimed in turn, "
         "released after each visit (not timed): SimCord checks a timer per thread on every "
         "settle, so hundreds of threads would slow the harness, not the bot.\n"
-        "- What the floor does not do: a Peerboard interaction opens one or two units of "
-        "work (the guild's config, then the use case), and a claim also edits the card in "
-        "#tasks, posts in its thread and answers with a card plus a follow-up (4 Discord "
-        "calls, against the baseline's 1). The *DB* column shows how much of the time is "
-        "the database driver.\n"
+        "- What the floor does not do: a Peerboard interaction runs one unit of work (the "
+        "guild's config comes from the process's cache), and a claim also edits the card "
+        "in #tasks and posts in its thread (3 Discord calls, against the baseline's 1). "
+        "The *DB* column shows how much of the time is the database driver.\n"
+        "- Both bots freeze the heap they built before measuring (`gc.freeze`, as "
+        "`peerboard run` does on ready): a full collection otherwise walks every cached "
+        "object and pauses one interaction for up to 100 ms.\n"
         "- Each phase runs in its own process; peak RSS is that process's `ru_maxrss`.\n"
     )
     _interactions(out, results.get("interactions", []), checks)

@@ -6,20 +6,24 @@ limits, also for a very busy week."""
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
 import pytest
+import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Runtime, build_services
 from bot.db.engine import create_session_factory
-from bot.db.models import LedgerEntry, Task, TaskHistory
+from bot.db.models import ClaimRow, GuildMember, LedgerEntry, Task, TaskHistory
 from bot.db.uow import Database
+from bot.domain import digest as d
 from bot.domain.digest import Digest, week_starting
 from bot.domain.errors import PermissionDenied
 from bot.jobs.digest import (
@@ -31,7 +35,7 @@ from bot.jobs.digest import (
     schedule_guild,
 )
 from bot.services.clock import ManualClock
-from bot.services.digest import ClaimOutcome, DigestSchedule, PostState
+from bot.services.digest import STREAK_LOOKBACK, ClaimOutcome, DigestSchedule, PostState
 from bot.services.notify import DeliveryFailed
 from bot.services.registry import Services
 from bot.ui.digest import as_text, render
@@ -633,3 +637,218 @@ async def test_render_section_by_section(services: Services, clock: ManualClock)
         help_wanted.description
         == "Nothing is open on the board right now. Ideas welcome: `/task propose`."
     )
+
+
+# -- the database counts what the rows say ----------------------------------------------------------
+# DigestService.summary counts, ranks and cuts the week in SQL; the domain's `summarize`
+# computes the same from the raw rows. On random guilds (ties in time, rows on the weeks'
+# edges, reopened tasks, gone tasks, hidden members, blockers, claims of every age, a
+# second guild's rows as noise), both must agree exactly.
+
+EDGE_WEEK = week_starting(date(2026, 3, 30), BERLIN)  # after a daylight-saving change
+
+
+async def seed_random_guild(rt: Runtime, rng: random.Random, guild: int, now: datetime) -> None:
+    start = EDGE_WEEK.start - timedelta(weeks=12)
+    span = (EDGE_WEEK.end + timedelta(days=2) - start).total_seconds()
+    last_week = week_starting(date(2026, 3, 23), BERLIN).start
+    recent = (EDGE_WEEK.end - last_week).total_seconds()
+    moments = [start + timedelta(seconds=rng.randrange(int(span))) for _ in range(15)]
+    moments += [last_week + timedelta(seconds=rng.randrange(int(recent))) for _ in range(12)]
+    moments += [EDGE_WEEK.start, EDGE_WEEK.end, last_week]  # on the edges
+
+    def when() -> datetime:  # few distinct moments: ties are common
+        return rng.choice(moments)
+
+    members = [guild * 100 + i for i in range(12)]
+    newcomers = [guild * 100 + 50 + i for i in range(4)]  # credit in the last two weeks only
+    async with rt.engine.begin() as conn:
+        tasks = []
+        for number in range(1, 41):
+            created = when() - timedelta(days=rng.randrange(0, 90))
+            card = rng.random() < 0.5
+            tasks.append(
+                {
+                    "guild_id": guild,
+                    "number": number,
+                    "title": f"Task {number}",
+                    "points": rng.randrange(0, 6),
+                    "tags": rng.choice(["", ",good first,", ",docs,", ",beginner,docs,"]),
+                    "capacity": rng.choice([1, 1, 2]),
+                    "status": rng.choice(
+                        ["open", "open", "open", "claimed", "in_review", "done", "cancelled"]
+                    ),
+                    "creator_id": members[0],
+                    "card_channel_id": 500 if card else None,
+                    "card_message_id": 9000 + number if card else None,
+                    "status_changed_at": min(now, created + timedelta(days=rng.randrange(60))),
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        await conn.execute(sa.insert(Task), tasks)
+        ids = list(
+            (await conn.execute(sa.select(Task.id).where(Task.guild_id == guild))).scalars()  # type: ignore[arg-type]
+        )
+        for task_id in rng.sample(ids, 6):
+            blocker = rng.choice(ids)
+            if blocker != task_id:
+                await conn.execute(
+                    sa.update(Task).where(Task.id == task_id).values(blocked_by_id=blocker)  # type: ignore[arg-type]
+                )
+        claims, active = [], set()
+        for _ in range(30):
+            claimed = now - timedelta(days=rng.choice([30, rng.randrange(0, 70)]))  # 30: cutoff
+            ended = rng.choice([None, claimed + timedelta(days=rng.randrange(0, 10))])
+            task_id, holder = rng.choice(ids), rng.choice(members)
+            if ended is None and (task_id, holder) in active:
+                ended = claimed  # one active claim per member and task
+            active |= {(task_id, holder)} if ended is None else set()
+            claims.append(
+                {
+                    "task_id": task_id,
+                    "guild_id": guild,
+                    "member_id": holder,
+                    "claimed_at": claimed,
+                    "expires_at": claimed + timedelta(days=14),
+                    "ended_at": ended,
+                }
+            )
+        await conn.execute(sa.insert(ClaimRow), claims)
+        history = [
+            {
+                "guild_id": guild,
+                "task_id": rng.choice(ids),
+                "actor_id": rng.choice(members),
+                "action": "approve",
+                "from_status": "in_review",
+                "to_status": rng.choice(["done", "done", "claimed"]),
+                "created_at": when(),
+            }
+            for _ in range(40)
+        ]
+        await conn.execute(sa.insert(TaskHistory), history)
+        ledger = []
+        for i in range(140):
+            kind = rng.choice(["task", "task", "review", "kudos"])
+            newcomer = i >= 120
+            ledger.append(
+                {
+                    "guild_id": guild,
+                    "member_id": rng.choice(newcomers if newcomer else members),
+                    "kind": kind,
+                    "points": rng.randrange(0, 5) if kind != "kudos" else 0,
+                    "task_id": None if kind == "kudos" or rng.random() < 0.1 else rng.choice(ids),
+                    "giver_id": rng.choice(members) if kind == "kudos" else None,
+                    "reason": f"thanks {rng.randrange(100)}" if kind == "kudos" else "",
+                    "created_at": rng.choice(moments[15:]) if newcomer else when(),
+                }
+            )
+        await conn.execute(sa.insert(LedgerEntry), ledger)
+        await conn.execute(
+            sa.insert(GuildMember),
+            [
+                {"guild_id": guild, "member_id": m, "ranking_visible": False, "updated_at": now}
+                for m in rng.sample(members, 2)
+            ],
+        )
+
+
+async def raw_summary(rt: Runtime, guild: int, now: datetime) -> d.WeekSummary:
+    """The summary computed in Python from every row of the guild (no SQL counting)."""
+    week, tz = EDGE_WEEK, BERLIN
+
+    def fact(t: Any) -> d.TaskFact:
+        tags = tuple(x for x in t.tags.split(",") if x)
+        url = d.card_url(guild, t.card_channel_id, t.card_message_id)
+        return d.TaskFact(
+            t.id, t.number, t.title, t.points, t.status, tags, url, t.status_changed_at
+        )
+
+    async with rt.engine.connect() as conn:
+
+        async def rows(model: Any, *order: Any) -> list[Any]:
+            stmt = sa.select(model.__table__).where(model.guild_id == guild).order_by(*order)
+            return list((await conn.execute(stmt)).all())
+
+        tasks = await rows(Task, Task.id)
+        claims = await rows(ClaimRow, ClaimRow.id)
+        history = await rows(TaskHistory, TaskHistory.id)
+        ledger = await rows(LedgerEntry, LedgerEntry.created_at, LedgerEntry.id)
+        members = await rows(GuildMember)
+    by_id = {t.id: t for t in tasks}
+    credits = [
+        d.CreditFact(r.member_id, d.CreditKind(r.kind), r.points, r.task_id, r.created_at,
+                     r.giver_id, r.reason)
+        for r in ledger
+    ]  # fmt: skip
+    first: dict[int, datetime] = {}
+    for c in credits:
+        if c.kind is d.CreditKind.TASK:
+            first[c.member_id] = min(first.get(c.member_id, c.created_at), c.created_at)
+    since = week.start - STREAK_LOOKBACK
+    times: dict[int, list[datetime]] = {}
+    for c in credits:
+        if c.kind is not d.CreditKind.KUDOS and since <= c.created_at < week.end:
+            times.setdefault(c.member_id, []).append(c.created_at)
+
+    def claimable(t: Any) -> bool:
+        blocker = by_id.get(t.blocked_by_id)
+        return t.status == "open" and (blocker is None or blocker.status in ("done", "cancelled"))
+
+    cutoff = now - d.STALE_AFTER
+    held = {c.task_id for c in claims if c.ended_at is None or c.claimed_at > cutoff}
+    open_ = sorted((t for t in tasks if claimable(t)), key=lambda t: (t.created_at, t.number))
+    good = [t for t in open_ if d.is_good_first(x for x in t.tags.split(",") if x)]
+    review = sorted(
+        (t for t in tasks if t.status == "in_review"), key=lambda t: (t.status_changed_at, t.number)
+    )
+    stale = sorted(
+        (
+            t
+            for t in tasks
+            if t.status == "open" and t.status_changed_at <= cutoff and t.id not in held
+        ),
+        key=lambda t: (t.status_changed_at, t.number),
+    )
+    facts = d.WeekFacts(
+        guild_id=guild,
+        tz=tz,
+        now=now,
+        week=week,
+        previous=d.previous_week(week, tz),
+        tasks={t.id: fact(t) for t in tasks},
+        done=[d.DoneFact(h.task_id, h.created_at) for h in history if h.to_status == "done"],
+        credits=credits,
+        first_credit=first,
+        credit_times=times,
+        hidden=frozenset(m.member_id for m in members if not m.ranking_visible),
+        oldest_open=[fact(t) for t in open_[: d.HELP_LIMIT]],
+        open_total=len(open_),
+        good_first=[fact(t) for t in good[: 2 * d.HELP_LIMIT]],
+        in_review=[fact(t) for t in review[: d.WAITING_LIMIT]],
+        in_review_total=len(review),
+        stale=[fact(t) for t in stale[: d.HYGIENE_LIMIT]],
+        stale_total=len(stale),
+    )
+    return d.summarize(facts)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+async def test_the_sql_summary_equals_the_one_computed_from_the_rows(
+    services: Services, rt: Runtime, clock: ManualClock, seed: int
+) -> None:
+    now = EDGE_WEEK.end + timedelta(days=1, hours=3)
+    await configure(services, digest_timezone="Europe/Berlin")
+    await configure(services, guild=OTHER_GUILD)
+    rng = random.Random(seed)
+    await seed_random_guild(rt, rng, GUILD, now)
+    await seed_random_guild(rt, rng, OTHER_GUILD, now)  # noise in another guild
+    clock.set(now)
+    summary, timezone = await services.digest.summary(GUILD, EDGE_WEEK)
+    assert timezone == "Europe/Berlin"
+    expected = await raw_summary(rt, GUILD, now)
+    for name in d.WeekSummary.__dataclass_fields__:
+        assert getattr(summary, name) == getattr(expected, name), name
+    assert summary.credits and summary.done  # the random week is not empty
+    assert d.compose(summary, timezone) == d.compose(expected, timezone)

@@ -15,16 +15,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.db import digest_queries as dq
 from bot.db import repository as q
 from bot.db.engine import create_engine
 from bot.db.models import ClaimRow, LedgerEntry, Task
+from bot.domain import digest
+from bot.services.digest import STREAK_LOOKBACK
 from bot.services.tasks import ACTIVE_STATUSES, HISTORY_LIMIT, PAGE_SIZE
 from tests.support.bulk import BoardSpec, analyze, seed_board
 
@@ -150,21 +153,30 @@ def hot_path_statements(f: Facts) -> dict[str, Callable[[], Any]]:
     }
 
 
-def bound(stmt: Any, dialect: Any) -> tuple[str, list[Any]]:
+def bound(stmt: Any, dialect: Any, params: dict[str, Any] | None = None) -> tuple[str, list[Any]]:
     """The SQL text SQLAlchemy sends for `stmt` on this dialect, and its positional
-    parameters as the driver gets them (after the column types' bind processing)."""
-    comp = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    parameters as the driver gets them (after the column types' bind processing).
+    `params`: the values of a statement built with named parameters (the digest's)."""
+    if params is None:
+        comp = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        sql, names, given = comp.string, comp.positiontup, comp.params
+    else:
+        comp = stmt.compile(dialect=dialect)
+        state = comp.construct_expanded_state(params)
+        sql, names, given = state.statement, state.positiontup, state.parameters
     values = []
-    for name in comp.positiontup or ():
-        value = comp.params[name]
+    for name in names or ():
+        value = given[name]
         bind = comp.binds.get(name)  # expanded IN (...) members have no bind of their own
         process = None if bind is None else bind.type.dialect_impl(dialect).bind_processor(dialect)
         values.append(process(value) if process else value)
-    return comp.string, values
+    return sql, values
 
 
-async def sqlite_plan(conn: AsyncConnection, stmt: Any) -> list[str]:
-    sql, params = bound(stmt, conn.dialect)
+async def sqlite_plan(
+    conn: AsyncConnection, stmt: Any, values: dict[str, Any] | None = None
+) -> list[str]:
+    sql, params = bound(stmt, conn.dialect, values)
     rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))).all()
     return [str(row[-1]) for row in rows]
 
@@ -200,11 +212,13 @@ def pg_literal(value: Any) -> str:
 PG_PLAN_MODES = ("force_custom_plan", "force_generic_plan")
 
 
-async def pg_plan(conn: AsyncConnection, stmt: Any, mode: str) -> list[dict[str, Any]]:
+async def pg_plan(
+    conn: AsyncConnection, stmt: Any, mode: str, values: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The plan PostgreSQL uses for the statement as asyncpg runs it, a prepared statement:
     planned with the values first (custom plans), maybe later once for any values (a
     generic plan). Both must read through indexes."""
-    sql, params = bound(stmt, conn.dialect)
+    sql, params = bound(stmt, conn.dialect, values)
     await conn.exec_driver_sql(f"SET plan_cache_mode = {mode}")
     await conn.exec_driver_sql(f"PREPARE hot_read AS {sql}")
     try:
@@ -264,6 +278,74 @@ async def test_every_hot_path_read_uses_an_index(
                     scans[label] = bad
     with capsys.disabled():
         print(f"\n[hot-path plans, {dialect.name}]")
+        for name, plan in seen.items():
+            print(f"  {name:30} {' | '.join(plan)}")
+    assert not scans, "full scans of big tables:\n" + "\n".join(
+        f"  {name}: {bad} — plan: {seen[name]}" for name, bad in scans.items()
+    )
+
+
+# -- the weekly digest ---------------------------------------------------------------------------
+
+
+def digest_statements(f: Facts, dialect: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """What DigestService.build runs (bot/db/digest_queries.py), with its parameters, for
+    the last full week before `now`: it counts and ranks the week in SQL."""
+    postgres = dialect == "postgresql"
+    week = digest.last_full_week(f.now, UTC)
+    earlier = digest.streak_weeks(week, UTC, week.start - STREAK_LOOKBACK)
+    this = dq.week_params(GUILD, week)
+    board = {"guild_id": GUILD}
+    return {
+        "digest: numbers": (
+            dq.numbers_query(),
+            dq.numbers_params(GUILD, week, digest.previous_week(week, UTC)),
+        ),
+        "digest: tasks of the week": (dq.week_tasks_query(), this),
+        "digest: those tasks": (dq.tasks_query(f.task_ids), board),
+        "digest: credits": (dq.credits_query(), this),
+        "digest: reviewers": (dq.reviews_query(), this),
+        "digest: newcomers": (dq.newcomers_query(), this),
+        "digest: kudos": (dq.kudos_query(), this),
+        "digest: top": (dq.top_query(digest.TOP_LIMIT), this),
+        "digest: streaks": (
+            dq.streaks_query(digest.STREAK_MIN, len(earlier) + 1, digest.STREAK_LIMIT),
+            dq.streak_params(GUILD, week, earlier),
+        ),
+        "digest: oldest open": (dq.oldest_open_query(digest.HELP_LIMIT), board),
+        "digest: good first": (
+            dq.good_first_query(digest.GOOD_FIRST_TAGS, 2 * digest.HELP_LIMIT),
+            board,
+        ),
+        "digest: in review": (dq.in_review_query(digest.WAITING_LIMIT), board),
+        "digest: unclaimed": (
+            dq.unclaimed_since_query(digest.HYGIENE_LIMIT, count_from_claims=postgres),
+            {**board, "cutoff": f.now - digest.STALE_AFTER},
+        ),
+    }
+
+
+async def test_every_digest_read_uses_an_index(
+    board: tuple[AsyncEngine, Facts], capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, facts = board
+    seen: dict[str, list[str]] = {}
+    scans: dict[str, list[str]] = {}
+    async with engine.connect() as conn:
+        for name, (stmt, values) in digest_statements(facts, engine.dialect.name).items():
+            if engine.dialect.name == "sqlite":
+                seen[name] = await sqlite_plan(conn, stmt, values)
+                if bad := sqlite_full_scans(seen[name]):
+                    scans[name] = bad
+                continue
+            for mode in PG_PLAN_MODES:
+                nodes = await pg_plan(conn, stmt, mode, values)
+                label = f"{name} ({mode.split('_')[1]})"
+                seen[label] = describe_pg(nodes)
+                if bad := pg_full_scans(nodes):
+                    scans[label] = bad
+    with capsys.disabled():
+        print(f"\n[digest plans, {engine.dialect.name}]")
         for name, plan in seen.items():
             print(f"  {name:30} {' | '.join(plan)}")
     assert not scans, "full scans of big tables:\n" + "\n".join(
