@@ -15,7 +15,7 @@ exactly what runs: each reads through indexes, however big the board and ledger 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -386,8 +386,12 @@ TASK_COLUMNS: tuple[Any, ...] = (
 )
 
 
-def _count(where: Any) -> Any:
-    return sa.select(sa.func.count()).select_from(COUNTED).where(where).scalar_subquery()
+def _count(where: Any, upto: int | None = None) -> Any:
+    """How many tasks `where` picks; with `upto`, at most upto + 1 (counting stops there)."""
+    if upto is None:
+        return sa.select(sa.func.count()).select_from(COUNTED).where(where).scalar_subquery()
+    found = sa.select(COUNTED.c.id).where(where).limit(upto + 1).subquery("found")
+    return sa.select(sa.func.count()).select_from(found).scalar_subquery()
 
 
 def _listed(where: Any, order: Sequence[Any], limit: int, total: Any = None) -> sa.Select[Any]:
@@ -475,9 +479,12 @@ def unclaimed_since_query(limit: int, *, count_from_claims: bool) -> sa.Select[A
         recent = sa.select(claims.task_id).where(
             claims.guild_id == GUILD, claims.claimed_at > CUTOFF
         )
-        total = _count(sa.and_(_open_since(COUNTED), c.id.not_in(active), c.id.not_in(recent)))
+        where = sa.and_(_open_since(COUNTED), c.id.not_in(active), c.id.not_in(recent))
     else:
-        total = _count(_unclaimed(COUNTED))
+        where = _unclaimed(COUNTED)
+    # Counted up to a limit: "1,000+" tells maintainers enough, and a board with tens of
+    # thousands of forgotten tasks does not make every digest count them all.
+    total = _count(where, d.STALE_COUNT_LIMIT)
     return _listed(_unclaimed(TASKS), (t.status_changed_at, t.number), limit, total)
 
 
@@ -533,13 +540,6 @@ class DigestQueries:
 
     # -- the week ---------------------------------------------------------------------------------
 
-    async def without_jit(self) -> None:
-        """PostgreSQL: no JIT compilation for the rest of this transaction. The streak
-        query's recursion is estimated far above its cost (JIT would spend ~35 ms
-        compiling a ~10 ms query); the digest's statements are all short."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(sa.text("SET LOCAL jit = off"))
-
     async def numbers(
         self, guild_id: int, week: d.Week, last: d.Week, newcomers: int
     ) -> tuple[d.Numbers, d.Numbers]:
@@ -548,20 +548,22 @@ class DigestQueries:
         done, points, reviews, kudos, *before = (int(n) for n in rows[0])
         return d.Numbers(done, points, reviews, kudos, newcomers), d.Numbers(*before)
 
-    async def week_tasks(
-        self, guild_id: int, week: d.Week
-    ) -> tuple[tuple[int, ...], dict[int, d.WeekTask]]:
-        """The ids of the tasks done in the week, in order; and every task it names."""
+    async def week_done(self, guild_id: int, week: d.Week) -> tuple[int, ...]:
+        """The ids of the tasks done in the week, in the order they were first finished."""
         named = await self._rows(week_tasks_query(), week_params(guild_id, week))
-        if not named:
-            return (), {}
-        rows = await self._rows(tasks_query([i for i, _done in named]), {"guild_id": guild_id})
+        return tuple(i for i, done in named if done)
+
+    async def week_tasks(self, guild_id: int, ids: Iterable[int]) -> dict[int, d.WeekTask]:
+        """The guild's tasks `ids` (those the digest's lists name), by id."""
+        wanted = sorted(ids)
+        if not wanted:
+            return {}
+        rows = await self._rows(tasks_query(wanted), {"guild_id": guild_id})
         url = d.card_url
-        tasks = {
+        return {
             i: d.WeekTask(i, d.TaskRef(number, title, url(guild_id, channel, message)), points)
             for i, number, title, points, channel, message in rows
         }
-        return tuple(i for i, done in named if done and i in tasks), tasks
 
     async def credits(self, guild_id: int, week: d.Week) -> tuple[d.WorkCredit, ...]:
         kinds = {k.value: k for k in d.CreditKind}

@@ -24,8 +24,12 @@ TOP_LIMIT: Final = 5
 STREAK_MIN: Final = 2  # one week is not a streak yet
 STREAK_LIMIT: Final = 10
 HELP_LIMIT: Final = 5
+# Done tasks, reviewers, newcomers and kudos listed at most: more than any section's
+# budget can show (its shortest line is ~35 characters), the rest counted in "…and N more".
+LIST_LIMIT: Final = 100
 WAITING_LIMIT: Final = 15
 HYGIENE_LIMIT: Final = 15
+STALE_COUNT_LIMIT: Final = 1000  # stale tasks counted up to this; more reads "1,000+"
 
 # Tags that mark a task as a good first one, as parse_tags stores them (lower case).
 GOOD_FIRST_TAGS: Final = (
@@ -260,18 +264,17 @@ class Digest:
     hygiene_total: int
     this_week: Numbers
     last_week: Numbers
+    # The lists above hold the first LIST_LIMIT; these count them whole.
+    done_total: int = 0
+    reviewers_total: int = 0
+    newcomers_total: int = 0
+    kudos_total: int = 0
+    people: int = 0  # members credited for a task done in the week or for a review
 
     @property
     def quiet(self) -> bool:
         """Nothing was finished, reviewed or thanked."""
         return not (self.done or self.reviewers or self.kudos)
-
-    @property
-    def people(self) -> int:
-        """How many members got credit for work or reviews."""
-        members = {m for d in self.done for m in d.contributors}
-        members |= {r.member_id for r in self.reviewers}
-        return len(members)
 
 
 # -- the week, aggregated --------------------------------------------------------------------------
@@ -320,22 +323,51 @@ def _ref(task: TaskFact) -> TaskRef:
     return TaskRef(task.number, task.title, task.url)
 
 
+def listed_task_ids(
+    done: Sequence[int],
+    credits: Sequence[WorkCredit],
+    reviews: Sequence[ReviewCount],
+    newcomers: Sequence[int],
+) -> set[int]:
+    """The tasks the digest's lists name: the first LIST_LIMIT done, what the first
+    LIST_LIMIT reviewers reviewed, the first task of the first LIST_LIMIT newcomers. Only
+    these need their titles and links read."""
+    ids = set(done[:LIST_LIMIT])
+    shown_reviewers = {m for m, _n in reviews[:LIST_LIMIT]}
+    shown_newcomers = set(newcomers[:LIST_LIMIT])
+    firsts: set[int] = set()
+    for member, kind, task_id in credits:
+        if task_id is None:
+            continue
+        if kind is CreditKind.REVIEW and member in shown_reviewers:
+            ids.add(task_id)
+        elif kind is CreditKind.TASK and member in shown_newcomers and member not in firsts:
+            firsts.add(member)
+            ids.add(task_id)
+    return ids
+
+
 def _credited(
     summary: WeekSummary,
-) -> tuple[tuple[DoneItem, ...], tuple[ReviewerThanks, ...], tuple[Welcome, ...]]:
-    """Done items with who did and reviewed each task (each member once, in the order of
-    their credits); the reviewers with the tasks they reviewed; the newcomers with the
-    first task they were credited for. (Lists grow as tuples: most hold one member or one
-    task, and a week can hold thousands of them.)"""
+) -> tuple[tuple[DoneItem, ...], tuple[ReviewerThanks, ...], tuple[Welcome, ...], int]:
+    """The first LIST_LIMIT done items with who did and reviewed each task (each member
+    once, in the order of their credits); as many reviewers with the tasks they reviewed;
+    as many newcomers with the first task they were credited for; and how many members
+    were credited for a task done in the week or for a review. (Lists grow as tuples:
+    most hold one member or one task.)"""
     contributors: dict[int, tuple[int, ...]] = {}
     reviewers: dict[int, tuple[int, ...]] = {}
     reviewed: dict[int, tuple[TaskRef, ...]] = {}
     first_task: dict[int, int] = {}
     tasks = summary.tasks
+    done_ids = set(summary.done)
+    people = {m for m, _n in summary.reviews}
     for member, kind, task_id in summary.credits:
         if task_id is None:
             continue
         if kind is CreditKind.TASK:
+            if task_id in done_ids:
+                people.add(member)
             _add(contributors, task_id, member)
             first_task.setdefault(member, task_id)
         elif kind is CreditKind.REVIEW:
@@ -345,15 +377,17 @@ def _credited(
                 _add(reviewed, member, task.ref)
     done = tuple(
         DoneItem(task.ref, task.points, contributors.get(i, ()), reviewers.get(i, ()))
-        for i in summary.done
+        for i in summary.done[:LIST_LIMIT]
         if (task := tasks.get(i)) is not None
     )
-    thanks = tuple(ReviewerThanks(m, n, reviewed.get(m, ())) for m, n in summary.reviews)
+    thanks = tuple(
+        ReviewerThanks(m, n, reviewed.get(m, ())) for m, n in summary.reviews[:LIST_LIMIT]
+    )
     welcomes = []
-    for member in summary.newcomers:
+    for member in summary.newcomers[:LIST_LIMIT]:
         task = tasks.get(first_task.get(member, -1))
         welcomes.append(Welcome(member, task.ref if task is not None else None))
-    return done, thanks, tuple(welcomes)
+    return done, thanks, tuple(welcomes), len(people)
 
 
 def _add(lists: dict[int, tuple[Any, ...]], key: int, value: Any) -> None:
@@ -368,7 +402,7 @@ def _add(lists: dict[int, tuple[Any, ...]], key: int, value: Any) -> None:
 def compose(summary: WeekSummary, timezone: str) -> Digest:
     """The digest of `summary.week`; help wanted and review queues as of `summary.now`."""
     s = summary
-    done, reviewers, newcomers = _credited(s)
+    done, reviewers, newcomers, people = _credited(s)
     oldest = tuple(_ref(t) for t in s.oldest_open[:HELP_LIMIT])
     shown = {t.number for t in oldest}
     good_first = tuple(_ref(t) for t in s.good_first if t.number not in shown)[:HELP_LIMIT]
@@ -381,7 +415,7 @@ def compose(summary: WeekSummary, timezone: str) -> Digest:
         done=done,
         reviewers=reviewers,
         newcomers=newcomers,
-        kudos=tuple(s.kudos),
+        kudos=tuple(s.kudos[:LIST_LIMIT]),
         top=tuple(s.top[:TOP_LIMIT]),
         streaks=tuple(s.streaks[:STREAK_LIMIT]),
         oldest_open=oldest,
@@ -397,9 +431,14 @@ def compose(summary: WeekSummary, timezone: str) -> Digest:
             Change("New contributors", this_week.new_contributors, last_week.new_contributors),
         ),
         hygiene=tuple(Waiting(_ref(t), t.since) for t in s.stale[:HYGIENE_LIMIT]),
-        hygiene_total=max(s.stale_total, len(s.stale)),
+        hygiene_total=min(max(s.stale_total, len(s.stale)), STALE_COUNT_LIMIT + 1),
         this_week=this_week,
         last_week=last_week,
+        done_total=len(s.done),
+        reviewers_total=len(s.reviews),
+        newcomers_total=len(s.newcomers),
+        kudos_total=len(s.kudos),
+        people=people,
     )
 
 

@@ -162,13 +162,18 @@ class DigestService:
         now = self._clock.now()
         async with self._db.unit() as uow:
             q = DigestQueries(uow.repo.session)
-            await q.without_jit()
             tz_name = await q.timezone(guild_id) or "UTC"
             tz = zone(tz_name)
             week = week or d.last_full_week(now, tz)
             earlier = d.streak_weeks(week, tz, week.start - STREAK_LOOKBACK)
-            done, tasks = await q.week_tasks(guild_id, week)
+            done = await q.week_done(guild_id, week)
+            credits = await q.credits(guild_id, week)
+            reviews = await q.reviews(guild_id, week)
             newcomers = await q.newcomers(guild_id, week)
+            # Titles and links only for the tasks the lists show (a busy week names thousands).
+            tasks = await q.week_tasks(
+                guild_id, d.listed_task_ids(done, credits, reviews, newcomers)
+            )
             this_week, last_week = await q.numbers(
                 guild_id, week, d.previous_week(week, tz), len(newcomers)
             )
@@ -185,8 +190,8 @@ class DigestService:
                 last_week=last_week,
                 done=done,
                 tasks=tasks,
-                credits=await q.credits(guild_id, week),
-                reviews=await q.reviews(guild_id, week),
+                credits=credits,
+                reviews=reviews,
                 newcomers=newcomers,
                 kudos=await q.kudos(guild_id, week),
                 top=await q.top(guild_id, week, d.TOP_LIMIT),

@@ -16,7 +16,7 @@ from typing import Final
 
 import discord
 
-from bot.domain.digest import Change, Digest, TaskRef, Waiting, Week
+from bot.domain.digest import STALE_COUNT_LIMIT, Change, Digest, TaskRef, Waiting, Week
 from bot.services.notify import DeliveryFailed
 from bot.ui.text import EMBED_DESCRIPTION_MAX, EMBED_FIELD_MAX, clip, plural, safe, stamp, user
 
@@ -80,9 +80,16 @@ def trend(change: Change) -> str:
     return f"**{change.current}** ({arrow} vs {change.previous})"
 
 
-def fit(lines: Sequence[str], budget: int, more: str, total: int | None = None) -> str:
+def fit(
+    lines: Sequence[str],
+    budget: int,
+    more: str,
+    total: int | None = None,
+    counted_upto: int | None = None,
+) -> str:
     """As many lines as fit in `budget` characters, then "…and N more {more}", where N
-    counts against `total` (the whole list, when `lines` is already a cut of it)."""
+    counts against `total` (the whole list, when `lines` is already a cut of it). A total
+    above `counted_upto` was only counted that far: "…and N+ more"."""
     total = len(lines) if total is None else max(total, len(lines))
     kept = list(lines)
     if sum(len(line) + 1 for line in kept) > budget or total > len(kept):
@@ -94,7 +101,9 @@ def fit(lines: Sequence[str], budget: int, more: str, total: int | None = None) 
                 break
             kept.append(line)
             used += len(line) + 1
-    if total > len(kept):
+    if counted_upto is not None and total > counted_upto:
+        kept.append(f"…and {counted_upto - len(kept):,}+ more {more}")
+    elif total > len(kept):
         kept.append(f"…and {total - len(kept)} more {more}")
     return "\n".join(kept)
 
@@ -162,7 +171,9 @@ def done_embed(digest: Digest) -> discord.Embed | None:
         if item.reviewers:
             line += f" · reviewed by {people(item.reviewers)}"
         lines.append(line)
-    text = fit(lines, BUDGET["done"], "tasks done (see `/task list status:done`)")
+    text = fit(
+        lines, BUDGET["done"], "tasks done (see `/task list status:done`)", digest.done_total
+    )
     return discord.Embed(title="✅ Done this week", description=text, colour=GREEN)
 
 
@@ -174,7 +185,7 @@ def reviewers_embed(digest: Digest) -> discord.Embed | None:
         tasks = ", ".join(task_link(t, with_title=False) for t in r.tasks)
         lines.append(f"{user(r.member_id)} — {plural(r.reviews, 'review')}: {tasks}")
     text = "Reviews keep the board honest. Thank you:\n" + fit(
-        lines, BUDGET["reviewers"], "reviewers"
+        lines, BUDGET["reviewers"], "reviewers", digest.reviewers_total
     )
     return discord.Embed(title="🔍 Reviewers thanked", description=text, colour=BLUE)
 
@@ -188,7 +199,7 @@ def newcomers_embed(digest: Digest) -> discord.Embed | None:
         lines.append(f"Welcome, {user(w.member_id)}!{first}")
     return discord.Embed(
         title="🌱 First-time contributors",
-        description=fit(lines, BUDGET["newcomers"], "newcomers"),
+        description=fit(lines, BUDGET["newcomers"], "newcomers", digest.newcomers_total),
         colour=GREEN,
     )
 
@@ -201,7 +212,9 @@ def kudos_embed(digest: Digest) -> discord.Embed | None:
         for k in digest.kudos
     ]
     return discord.Embed(
-        title="💬 Kudos", description=fit(lines, BUDGET["kudos"], "kudos"), colour=PINK
+        title="💬 Kudos",
+        description=fit(lines, BUDGET["kudos"], "kudos", digest.kudos_total),
+        colour=PINK,
     )
 
 
@@ -282,7 +295,8 @@ def hygiene_embed(digest: Digest) -> discord.Embed | None:
     )
     return discord.Embed(
         title="🧹 For maintainers: tasks nobody has claimed in 30 days",
-        description=intro + fit(lines, BUDGET["hygiene"], "tasks", digest.hygiene_total),
+        description=intro
+        + fit(lines, BUDGET["hygiene"], "tasks", digest.hygiene_total, STALE_COUNT_LIMIT),
         colour=GREY,
     )
 

@@ -385,3 +385,17 @@ def test_lists_keep_their_totals_for_and_n_more() -> None:
     )
     assert len(digest.waiting) == 15 and digest.waiting_total == 57
     assert len(digest.hygiene) == 15 and digest.hygiene_total == 80
+
+
+def test_a_huge_stale_backlog_is_counted_only_so_far() -> None:
+    from bot.domain.digest import STALE_COUNT_LIMIT
+    from bot.ui.digest import hygiene_embed
+
+    many = tuple(fixed_facts().tasks.values())[:1]
+    digest = compose(
+        summarize(fixed_facts(stale=many, stale_total=STALE_COUNT_LIMIT + 1)), "Europe/Berlin"
+    )
+    assert digest.hygiene_total == STALE_COUNT_LIMIT + 1
+    embed = hygiene_embed(digest)
+    assert embed is not None and embed.description is not None
+    assert embed.description.endswith(f"…and {STALE_COUNT_LIMIT - 1:,}+ more tasks")
