@@ -24,7 +24,7 @@ from bot.db.models import (
     Task,
     TaskHistory,
 )
-from bot.db.repository import Repository, tags_from_column, tags_to_column
+from bot.db.repository import MAX_NUMBER, Repository, tags_from_column, tags_to_column
 from bot.db.uow import Database
 from bot.domain import lifecycle as lc
 from bot.domain import rules as r
@@ -252,15 +252,19 @@ class TaskService:
         self, guild_id: int, query: str, limit: int = 25, *, which: str = "unfinished"
     ) -> tuple[TaskChoice, ...]:
         """Autocomplete. `which`: "unfinished" (what members work on), "finished" (what a
-        maintainer may reopen), or "any" (show, history). Only what a choice shows: two
-        light statements, no card data."""
+        maintainer may reopen), or "any" (show, history). Only what a choice shows, no card
+        data: one light statement for a title, two for a number."""
         statuses = {
             "unfinished": (*ACTIVE_STATUSES, Status.PROPOSED.value),
             "finished": FINISHED,
             "any": tuple(s.value for s in Status),
         }[which]
         async with self._db.unit() as uow:
-            top = await uow.repo.highest_task_number(guild_id)
+            # A number prefix is looked up as far as the guild's highest number (each range
+            # of numbers is a part of the statement); a title needs no bound.
+            top = MAX_NUMBER
+            if query.strip().lstrip("#").isdigit():
+                top = await uow.repo.highest_task_number(guild_id)
             rows = await uow.repo.suggest_tasks(guild_id, query, min(limit, 25), statuses, top)
         return tuple(TaskChoice(number, title, Status(status)) for number, title, status in rows)
 
