@@ -4,10 +4,11 @@ within the caller's unit of work; never commits.
 
 The week is counted, ranked and cut in the database: each statement returns what one
 section shows (counts and sums, a top N, the first rows and their total), as plain
-columns, never as ORM objects. The lists the digest carries whole (done, reviewers,
-newcomers, kudos: the embeds cut them to fit) come as narrow rows in their order. The
-statements are built once (by the functions below, cached), with named parameters:
-guild_id, start and end (the week), last_start and last_end, cutoff, and for streaks
+columns, never as ORM objects. The lists (done, reviewers, newcomers) come as their
+first `limit` rows with their totals, and the credits only for what those rows name: a
+week of thousands of tasks moves a few hundred rows, not every credit. The statements
+are built once (by the functions below, cached), with named parameters: guild_id,
+start and end (the week), last_start and last_end, cutoff, limit, and for streaks
 s0/e0, s1/e1, … (the weeks, latest first). tests/services/test_query_plans.py EXPLAINs
 exactly what runs: each reads through indexes, however big the board and ledger grow.
 """
@@ -62,6 +63,7 @@ END = sa.bindparam("end", type_=UTCDateTime())
 CUTOFF = sa.bindparam("cutoff", type_=UTCDateTime())
 LAST_START = sa.bindparam("last_start", type_=UTCDateTime())
 LAST_END = sa.bindparam("last_end", type_=UTCDateTime())
+LIMIT = sa.bindparam("limit", type_=sa.Integer())
 
 
 def week_params(guild_id: int, week: d.Week) -> dict[str, Any]:
@@ -111,8 +113,10 @@ def first_timers_query(start: Any = START, end: Any = END) -> sa.Select[Any]:
 
 
 def _week_numbers(start: Any, end: Any, name: str, *, newcomers: bool) -> Any:
-    """One row: tasks done, points, reviews, kudos and (`newcomers`) new contributors in
-    [start, end). A task is done in the week when it moved to done or credited someone."""
+    """One row: tasks done, points, reviews, kudos, and (`newcomers`) new contributors in
+    [start, end), else the members credited for a task done or for a review. A task is
+    done in the week when it moved to done or credited someone (so every task credit is
+    for a task done in the week)."""
     h, ledger = HISTORY.c, LEDGER.c
     done_ids = sa.union(
         sa.select(h.task_id).where(
@@ -139,6 +143,13 @@ def _week_numbers(start: Any, end: Any, name: str, *, newcomers: bool) -> Any:
     if newcomers:
         firsts = first_timers_query(start, end).subquery(f"{name}_firsts")
         columns.append(sa.select(sa.func.count()).select_from(firsts).scalar_subquery())
+    else:
+        worked = sa.or_(
+            kind == d.CreditKind.REVIEW.value,
+            sa.and_(kind == d.CreditKind.TASK.value, ledger.task_id.is_not(None)),
+        )
+        people = sa.func.count(sa.distinct(sa.case((worked, ledger.member_id))))
+        columns.append(people.label("people"))
     counted = [k.value for k in d.CreditKind]  # every row that counts: read from the index
     return (
         sa.select(*columns)
@@ -153,9 +164,9 @@ def _week_numbers(start: Any, end: Any, name: str, *, newcomers: bool) -> Any:
 
 @functools.cache
 def numbers_query() -> sa.Select[Any]:
-    """One row: this week's numbers (start, end: tasks done, points, reviews, kudos; its
-    new contributors are the newcomers listed) and last week's (last_start, last_end: the
-    same and new contributors)."""
+    """One row: this week's numbers (start, end: tasks done, points, reviews, kudos, the
+    members credited; its new contributors are counted by newcomers_query) and last
+    week's (last_start, last_end: the same, but new contributors for members)."""
     this = _week_numbers(START, END, "this_week", newcomers=False)
     last = _week_numbers(LAST_START, LAST_END, "last_week", newcomers=True)
     return sa.select(*this.c, *last.c).select_from(this.join(last, sa.true()))  # a row each
@@ -165,22 +176,18 @@ def numbers_query() -> sa.Select[Any]:
 
 
 @functools.cache
-def week_tasks_query() -> sa.Select[Any]:
-    """(task, done): the tasks the week's done rows and task or review credits name, those
-    done in the week first (done = 1) in the order they were first finished (by their
-    first done row, else their first task credit), then the others."""
+def week_done_query() -> sa.Select[Any]:
+    """(task, total): the first `limit` tasks done in the week, in the order they were
+    first finished (by their first done row, else their first task credit), and how many
+    were done in all."""
     h, ledger = HISTORY.c, LEDGER.c
     events = sa.union_all(
         sa.select(
             h.task_id.label("task_id"), h.created_at.label("at"), sa.literal(0).label("src")
         ).where(h.guild_id == GUILD, h.to_status == "done", _during(h.created_at)),
-        sa.select(
-            ledger.task_id,
-            ledger.created_at,
-            sa.case((ledger.kind == d.CreditKind.TASK.value, 1), else_=2),
-        ).where(
+        sa.select(ledger.task_id, ledger.created_at, sa.literal(1)).where(
             ledger.guild_id == GUILD,
-            ledger.kind.in_(WORK),
+            ledger.kind == d.CreditKind.TASK.value,
             ledger.task_id.is_not(None),
             _during(ledger.created_at),
         ),
@@ -189,12 +196,17 @@ def week_tasks_query() -> sa.Select[Any]:
     finished = sa.func.coalesce(
         sa.func.min(sa.case((e.src == 0, e.at))), sa.func.min(sa.case((e.src == 1, e.at)))
     )
-    at = finished.label("at")
     return (
-        sa.select(e.task_id, sa.case((finished.is_(None), 0), else_=1).label("done"))
+        sa.select(e.task_id, sa.func.count().over().label("total"))
         .group_by(e.task_id)
-        .order_by(at.nulls_last(), e.task_id)
+        .order_by(finished, e.task_id)
+        .limit(LIMIT)
     )
+
+
+def _inline_param(name: str) -> Any:
+    """An expanding parameter written into the SQL when run (see `_inline`)."""
+    return sa.bindparam(name, expanding=True, literal_execute=True, type_=sa.BigInteger())
 
 
 def _inline(ids: Sequence[int]) -> Any:
@@ -215,8 +227,10 @@ def tasks_query(ids: Sequence[int]) -> sa.Select[Any]:
 
 @functools.cache
 def credits_query() -> sa.Select[Any]:
-    """(member, kind, task) of the week's task and review credits, in ledger order: who did
-    and who reviewed each task done, and what each reviewer reviewed."""
+    """(member, kind, task) of the week's task and review credits for the tasks `tasks` or
+    by the members `members`, in ledger order: who did and who reviewed each task listed,
+    what each reviewer listed reviewed, each newcomer's first task. Read from
+    ix_ledger_kind_time alone; the lists are written into the SQL (see `_inline`)."""
     ledger = LEDGER.c
     return (
         sa.select(ledger.member_id, ledger.kind, ledger.task_id)
@@ -224,6 +238,10 @@ def credits_query() -> sa.Select[Any]:
             ledger.guild_id == GUILD,
             ledger.kind.in_(WORK),
             _during(ledger.created_at),
+            sa.or_(
+                ledger.task_id.in_(_inline_param("tasks")),
+                ledger.member_id.in_(_inline_param("members")),
+            ),
         )
         .order_by(ledger.created_at, ledger.id)
     )
@@ -231,11 +249,12 @@ def credits_query() -> sa.Select[Any]:
 
 @functools.cache
 def reviews_query() -> sa.Select[Any]:
-    """(member, reviews) of the week's reviewers: most first, then by first review."""
+    """(member, reviews, total) of the week's first `limit` reviewers: most first, then by
+    first review; and how many reviewed."""
     ledger = LEDGER.c
     reviews = sa.func.count().label("reviews")
     return (
-        sa.select(ledger.member_id, reviews)
+        sa.select(ledger.member_id, reviews, sa.func.count().over().label("total"))
         .where(
             ledger.guild_id == GUILD,
             ledger.kind == d.CreditKind.REVIEW.value,
@@ -243,14 +262,20 @@ def reviews_query() -> sa.Select[Any]:
         )
         .group_by(ledger.member_id)
         .order_by(sa.desc(reviews), sa.func.min(ledger.created_at), ledger.member_id)
+        .limit(LIMIT)
     )
 
 
 @functools.cache
 def newcomers_query() -> sa.Select[Any]:
-    """(member): first-time contributors, in the order of their first accepted task."""
+    """(member, total): the first `limit` first-time contributors, in the order of their
+    first accepted task; and how many there are."""
     firsts = first_timers_query().subquery("firsts")
-    return sa.select(firsts.c.member_id).order_by(firsts.c.first_at, firsts.c.member_id)
+    return (
+        sa.select(firsts.c.member_id, sa.func.count().over().label("total"))
+        .order_by(firsts.c.first_at, firsts.c.member_id)
+        .limit(LIMIT)
+    )
 
 
 @functools.cache
@@ -331,16 +356,18 @@ def streaks_query(least: int, weeks: int, limit: int) -> sa.Select[Any]:
         starters = firsts[0].distinct()
     run = starters.cte("run", recursive=True)
     if weeks > least:
-        weeks_before = (
-            sa.values(
-                sa.column("k", sa.Integer),
-                sa.column("s", UTCDateTime()),
-                sa.column("e", UTCDateTime()),
-                name="weeks",
+        # The weeks as SELECTs of parameters, not a VALUES list: SQLAlchemy cannot cache
+        # a VALUES of parameters, and compiled this statement again on every digest.
+        spans = [
+            sa.select(
+                sa.literal_column(str(k), sa.Integer).label("k"),
+                start.label("s"),
+                end.label("e"),
             )
-            .data([(k, *span(k)) for k in range(least, weeks)])
-            .cte("weeks")
-        )
+            for k in range(least, weeks)
+            for start, end in [span(k)]
+        ]
+        weeks_before = (sa.union_all(*spans) if len(spans) > 1 else spans[0]).cte("weeks")
         probe = PROBE.c
         # A scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a join and hash
         # the members' whole ledger; this stays one index probe per member and week.
@@ -542,16 +569,19 @@ class DigestQueries:
 
     async def numbers(
         self, guild_id: int, week: d.Week, last: d.Week, newcomers: int
-    ) -> tuple[d.Numbers, d.Numbers]:
-        """This week's numbers and last week's; `newcomers`: this week's, counted already."""
+    ) -> tuple[d.Numbers, d.Numbers, int]:
+        """This week's numbers, last week's, and how many members were credited this week
+        for a task done or a review; `newcomers`: this week's, counted already."""
         rows = await self._rows(numbers_query(), numbers_params(guild_id, week, last))
-        done, points, reviews, kudos, *before = (int(n) for n in rows[0])
-        return d.Numbers(done, points, reviews, kudos, newcomers), d.Numbers(*before)
+        done, points, reviews, kudos, people, *before = (int(n) for n in rows[0])
+        this_week = d.Numbers(done, points, reviews, kudos, newcomers)
+        return this_week, d.Numbers(*before), people
 
-    async def week_done(self, guild_id: int, week: d.Week) -> tuple[int, ...]:
-        """The ids of the tasks done in the week, in the order they were first finished."""
-        named = await self._rows(week_tasks_query(), week_params(guild_id, week))
-        return tuple(i for i, done in named if done)
+    async def week_done(self, guild_id: int, week: d.Week, limit: int) -> d.Listed[int]:
+        """The ids of the first `limit` tasks done in the week, in the order they were
+        first finished; and how many were done."""
+        rows = await self._rows(week_done_query(), {**week_params(guild_id, week), "limit": limit})
+        return d.Listed(tuple(i for i, _total in rows), int(rows[0].total) if rows else 0)
 
     async def week_tasks(self, guild_id: int, ids: Iterable[int]) -> dict[int, d.WeekTask]:
         """The guild's tasks `ids` (those the digest's lists name), by id."""
@@ -565,18 +595,26 @@ class DigestQueries:
             for i, number, title, points, channel, message in rows
         }
 
-    async def credits(self, guild_id: int, week: d.Week) -> tuple[d.WorkCredit, ...]:
+    async def credits(
+        self, guild_id: int, week: d.Week, tasks: Iterable[int], members: Iterable[int]
+    ) -> tuple[d.WorkCredit, ...]:
+        """The week's task and review credits for `tasks` or by `members`, in ledger order."""
+        tasks, members = sorted(set(tasks)), sorted(set(members))
+        if not tasks and not members:
+            return ()
         kinds = {k.value: k for k in d.CreditKind}
-        rows = await self._rows(credits_query(), week_params(guild_id, week))
+        params = {**week_params(guild_id, week), "tasks": tasks, "members": members}
+        rows = await self._rows(credits_query(), params)
         return tuple(d.WorkCredit(m, kinds[k], t) for m, k, t in rows)
 
-    async def reviews(self, guild_id: int, week: d.Week) -> tuple[d.ReviewCount, ...]:
-        rows = await self._rows(reviews_query(), week_params(guild_id, week))
-        return tuple(d.ReviewCount(m, n) for m, n in rows)
+    async def reviews(self, guild_id: int, week: d.Week, limit: int) -> d.Listed[d.ReviewCount]:
+        rows = await self._rows(reviews_query(), {**week_params(guild_id, week), "limit": limit})
+        listed = tuple(d.ReviewCount(m, n) for m, n, _total in rows)
+        return d.Listed(listed, int(rows[0].total) if rows else 0)
 
-    async def newcomers(self, guild_id: int, week: d.Week) -> tuple[int, ...]:
-        rows = await self._rows(newcomers_query(), week_params(guild_id, week))
-        return tuple(m for (m,) in rows)
+    async def newcomers(self, guild_id: int, week: d.Week, limit: int) -> d.Listed[int]:
+        rows = await self._rows(newcomers_query(), {**week_params(guild_id, week), "limit": limit})
+        return d.Listed(tuple(m for m, _total in rows), int(rows[0].total) if rows else 0)
 
     async def kudos(self, guild_id: int, week: d.Week) -> tuple[d.KudosQuote, ...]:
         rows = await self._rows(kudos_query(), week_params(guild_id, week))

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from bot.domain.scoring import week_of, weekly_streak
 
@@ -164,6 +164,17 @@ class ReviewCount(NamedTuple):
     reviews: int
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Listed(Generic[T]):
+    """The first rows of a list, and how many it holds in all."""
+
+    items: tuple[T, ...]
+    total: int
+
+
 # -- the digest out --------------------------------------------------------------------------------
 
 
@@ -282,10 +293,12 @@ class Digest:
 
 @dataclass(frozen=True, slots=True)
 class WeekSummary:
-    """The week as the digest needs it, counted and ranked already: what the digest's
+    """The week as the digest needs it, counted, ranked and cut already: what the digest's
     queries return (bot/db/digest_queries.py), and what `summarize` computes from raw rows.
-    Lists a section shows in full (done, credits, reviews, newcomers, kudos) come whole;
-    the rankings come cut (top, streaks), the board's lists as their first rows and total."""
+    The week's lists (done, reviews, newcomers) come as their first LIST_LIMIT with their
+    totals, the credits only as far as those lists need them (`needed_credits`), kudos
+    whole; the rankings come cut (top, streaks), the board's lists as their first rows and
+    total."""
 
     guild_id: int
     now: datetime
@@ -293,10 +306,14 @@ class WeekSummary:
     this_week: Numbers
     last_week: Numbers
     done: tuple[int, ...] = ()  # task ids, in the order first finished in the week
-    tasks: Mapping[int, WeekTask] = field(default_factory=dict)  # the done and reviewed ones
+    tasks: Mapping[int, WeekTask] = field(default_factory=dict)  # the ones the lists name
     credits: tuple[WorkCredit, ...] = ()  # task and review credits, in ledger order
     reviews: tuple[ReviewCount, ...] = ()  # most first, then by first review, then by id
     newcomers: tuple[int, ...] = ()  # first-time contributors, by their first accepted task
+    done_total: int = 0
+    reviews_total: int = 0  # members who reviewed
+    newcomers_total: int = 0
+    people: int = 0  # members credited for a task done in the week or for a review
     kudos: tuple[KudosQuote, ...] = ()  # in order given
     top: tuple[TopContributor, ...] = ()  # best first, at most TOP_LIMIT
     streaks: tuple[StreakItem, ...] = ()  # longest first, at most STREAK_LIMIT
@@ -347,27 +364,36 @@ def listed_task_ids(
     return ids
 
 
+def needed_credits(
+    credits: Iterable[WorkCredit],
+    done: Sequence[int],
+    reviews: Sequence[ReviewCount],
+    newcomers: Sequence[int],
+) -> tuple[WorkCredit, ...]:
+    """The credits the lists need: those for the first LIST_LIMIT done tasks (who did and
+    reviewed each) and those of the first LIST_LIMIT reviewers and newcomers (what each
+    reviewed, each one's first task)."""
+    tasks = set(done[:LIST_LIMIT])
+    members = {m for m, _n in reviews[:LIST_LIMIT]} | set(newcomers[:LIST_LIMIT])
+    return tuple(c for c in credits if c.task_id in tasks or c.member_id in members)
+
+
 def _credited(
     summary: WeekSummary,
-) -> tuple[tuple[DoneItem, ...], tuple[ReviewerThanks, ...], tuple[Welcome, ...], int]:
+) -> tuple[tuple[DoneItem, ...], tuple[ReviewerThanks, ...], tuple[Welcome, ...]]:
     """The first LIST_LIMIT done items with who did and reviewed each task (each member
     once, in the order of their credits); as many reviewers with the tasks they reviewed;
-    as many newcomers with the first task they were credited for; and how many members
-    were credited for a task done in the week or for a review. (Lists grow as tuples:
+    as many newcomers with the first task they were credited for. (Lists grow as tuples:
     most hold one member or one task.)"""
     contributors: dict[int, tuple[int, ...]] = {}
     reviewers: dict[int, tuple[int, ...]] = {}
     reviewed: dict[int, tuple[TaskRef, ...]] = {}
     first_task: dict[int, int] = {}
     tasks = summary.tasks
-    done_ids = set(summary.done)
-    people = {m for m, _n in summary.reviews}
     for member, kind, task_id in summary.credits:
         if task_id is None:
             continue
         if kind is CreditKind.TASK:
-            if task_id in done_ids:
-                people.add(member)
             _add(contributors, task_id, member)
             first_task.setdefault(member, task_id)
         elif kind is CreditKind.REVIEW:
@@ -387,7 +413,7 @@ def _credited(
     for member in summary.newcomers[:LIST_LIMIT]:
         task = tasks.get(first_task.get(member, -1))
         welcomes.append(Welcome(member, task.ref if task is not None else None))
-    return done, thanks, tuple(welcomes), len(people)
+    return done, thanks, tuple(welcomes)
 
 
 def _add(lists: dict[int, tuple[Any, ...]], key: int, value: Any) -> None:
@@ -402,7 +428,7 @@ def _add(lists: dict[int, tuple[Any, ...]], key: int, value: Any) -> None:
 def compose(summary: WeekSummary, timezone: str) -> Digest:
     """The digest of `summary.week`; help wanted and review queues as of `summary.now`."""
     s = summary
-    done, reviewers, newcomers, people = _credited(s)
+    done, reviewers, newcomers = _credited(s)
     oldest = tuple(_ref(t) for t in s.oldest_open[:HELP_LIMIT])
     shown = {t.number for t in oldest}
     good_first = tuple(_ref(t) for t in s.good_first if t.number not in shown)[:HELP_LIMIT]
@@ -434,11 +460,11 @@ def compose(summary: WeekSummary, timezone: str) -> Digest:
         hygiene_total=min(max(s.stale_total, len(s.stale)), STALE_COUNT_LIMIT + 1),
         this_week=this_week,
         last_week=last_week,
-        done_total=len(s.done),
-        reviewers_total=len(s.reviews),
-        newcomers_total=len(s.newcomers),
+        done_total=max(s.done_total, len(s.done)),
+        reviewers_total=max(s.reviews_total, len(s.reviews)),
+        newcomers_total=max(s.newcomers_total, len(s.newcomers)),
         kudos_total=len(s.kudos),
-        people=people,
+        people=s.people,
     )
 
 
@@ -583,22 +609,37 @@ def summarize(facts: WeekFacts) -> WeekSummary:
     )
     worked = [c for c in in_week if c.kind is not CreditKind.KUDOS]
     done = _done_order(facts, in_week)
-    named = set(done) | {c.task_id for c in worked if c.task_id is not None}
+    reviews = _reviews(worked)
+    newcomers = _newcomers(facts)
+    done_ids = set(done)
+    people = {m for m, _n in reviews} | {
+        c.member_id
+        for c in worked
+        if c.kind is CreditKind.TASK and c.task_id is not None and c.task_id in done_ids
+    }
+    credits = needed_credits(
+        (WorkCredit(c.member_id, c.kind, c.task_id) for c in worked), done, reviews, newcomers
+    )
+    named = listed_task_ids(done, credits, reviews, newcomers)
     return WeekSummary(
         guild_id=facts.guild_id,
         now=facts.now,
         week=facts.week,
         this_week=_numbers(facts, facts.week),
         last_week=_numbers(facts, facts.previous),
-        done=done,
+        done=done[:LIST_LIMIT],
         tasks={
             i: WeekTask(t.id, _ref(t), t.points)
             for i in sorted(named)
             if (t := facts.tasks.get(i)) is not None
         },
-        credits=tuple(WorkCredit(c.member_id, c.kind, c.task_id) for c in worked),
-        reviews=_reviews(worked),
-        newcomers=_newcomers(facts),
+        credits=credits,
+        reviews=reviews[:LIST_LIMIT],
+        newcomers=newcomers[:LIST_LIMIT],
+        done_total=len(done),
+        reviews_total=len(reviews),
+        newcomers_total=len(newcomers),
+        people=len(people),
         kudos=tuple(
             KudosQuote(c.giver_id or 0, c.member_id, c.reason)
             for c in in_week

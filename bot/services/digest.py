@@ -166,16 +166,24 @@ class DigestService:
             tz = zone(tz_name)
             week = week or d.last_full_week(now, tz)
             earlier = d.streak_weeks(week, tz, week.start - STREAK_LOOKBACK)
-            done = await q.week_done(guild_id, week)
-            credits = await q.credits(guild_id, week)
-            reviews = await q.reviews(guild_id, week)
-            newcomers = await q.newcomers(guild_id, week)
-            # Titles and links only for the tasks the lists show (a busy week names thousands).
-            tasks = await q.week_tasks(
-                guild_id, d.listed_task_ids(done, credits, reviews, newcomers)
+            # The lists' first rows and totals; then only the credits and the titles those
+            # rows need (a busy week names thousands of tasks and credits).
+            limit = d.LIST_LIMIT
+            done = await q.week_done(guild_id, week, limit)
+            reviews = await q.reviews(guild_id, week, limit)
+            newcomers = await q.newcomers(guild_id, week, limit)
+            credits = await q.credits(
+                guild_id,
+                week,
+                done.items,
+                (*(m for m, _n in reviews.items), *newcomers.items),
             )
-            this_week, last_week = await q.numbers(
-                guild_id, week, d.previous_week(week, tz), len(newcomers)
+            tasks = await q.week_tasks(
+                guild_id,
+                d.listed_task_ids(done.items, credits, reviews.items, newcomers.items),
+            )
+            this_week, last_week, people = await q.numbers(
+                guild_id, week, d.previous_week(week, tz), newcomers.total
             )
             oldest, open_total = await q.oldest_open(guild_id, d.HELP_LIMIT)
             in_review, review_total = await q.in_review(guild_id, d.WAITING_LIMIT)
@@ -188,11 +196,15 @@ class DigestService:
                 week=week,
                 this_week=this_week,
                 last_week=last_week,
-                done=done,
+                done=done.items,
                 tasks=tasks,
                 credits=credits,
-                reviews=reviews,
-                newcomers=newcomers,
+                reviews=reviews.items,
+                newcomers=newcomers.items,
+                done_total=done.total,
+                reviews_total=reviews.total,
+                newcomers_total=newcomers.total,
+                people=people,
                 kudos=await q.kudos(guild_id, week),
                 top=await q.top(guild_id, week, d.TOP_LIMIT),
                 streaks=await q.streaks(guild_id, week, earlier, d.STREAK_MIN, d.STREAK_LIMIT),

@@ -843,10 +843,19 @@ async def raw_summary(rt: Runtime, guild: int, now: datetime) -> d.WeekSummary:
     return d.summarize(facts)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize(
+    ("seed", "list_limit"), [(1, d.LIST_LIMIT), (2, d.LIST_LIMIT), (3, 3), (4, 2), (5, 1)]
+)
 async def test_the_sql_summary_equals_the_one_computed_from_the_rows(
-    services: Services, rt: Runtime, clock: ManualClock, seed: int
+    services: Services,
+    rt: Runtime,
+    clock: ManualClock,
+    seed: int,
+    list_limit: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # With a short list limit, the lists are cut and the credits filtered in both.
+    monkeypatch.setattr(d, "LIST_LIMIT", list_limit)
     now = EDGE_WEEK.end + timedelta(days=1, hours=3)
     await configure(services, digest_timezone="Europe/Berlin")
     await configure(services, guild=OTHER_GUILD)
@@ -864,4 +873,7 @@ async def test_the_sql_summary_equals_the_one_computed_from_the_rows(
     listed = d.listed_task_ids(summary.done, summary.credits, summary.reviews, summary.newcomers)
     assert summary.tasks == {i: t for i, t in expected.tasks.items() if i in listed}
     assert summary.credits and summary.done  # the random week is not empty
+    if list_limit < 4:  # the cut is exercised: the week lists more than that
+        assert summary.done_total > len(summary.done) == list_limit
+        assert summary.reviews_total > len(summary.reviews) == list_limit
     assert d.compose(summary, timezone) == d.compose(expected, timezone)

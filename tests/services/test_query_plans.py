@@ -295,17 +295,21 @@ def digest_statements(f: Facts, dialect: str) -> dict[str, tuple[Any, dict[str, 
     week = digest.last_full_week(f.now, UTC)
     earlier = digest.streak_weeks(week, UTC, week.start - STREAK_LOOKBACK)
     this = dq.week_params(GUILD, week)
+    listed = {**this, "limit": digest.LIST_LIMIT}
     board = {"guild_id": GUILD}
     return {
         "digest: numbers": (
             dq.numbers_query(),
             dq.numbers_params(GUILD, week, digest.previous_week(week, UTC)),
         ),
-        "digest: tasks of the week": (dq.week_tasks_query(), this),
+        "digest: done in the week": (dq.week_done_query(), listed),
         "digest: those tasks": (dq.tasks_query(f.task_ids), board),
-        "digest: credits": (dq.credits_query(), this),
-        "digest: reviewers": (dq.reviews_query(), this),
-        "digest: newcomers": (dq.newcomers_query(), this),
+        "digest: credits": (
+            dq.credits_query(),
+            {**this, "tasks": list(f.task_ids), "members": [f.member, f.giver, ACTOR]},
+        ),
+        "digest: reviewers": (dq.reviews_query(), listed),
+        "digest: newcomers": (dq.newcomers_query(), listed),
         "digest: kudos": (dq.kudos_query(), this),
         "digest: top": (dq.top_query(digest.TOP_LIMIT), this),
         "digest: streaks": (
