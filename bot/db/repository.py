@@ -218,6 +218,28 @@ def last_handoff_note_query(task_id: int) -> sa.Select[str | None]:
 
 
 @Prepared
+def task_for_action_query(guild_id: int, number: int) -> sa.Select[Task, ClaimRow, str | None]:
+    """What an action on a task reads first, in one statement: the task, each of its
+    active claims on a row of its own (none: one row with no claim), oldest first, and
+    the note its last releaser left (last_handoff_note_query)."""
+    handoff = (
+        sa.select(col(ClaimRow.handoff_note))
+        .where(col(ClaimRow.task_id) == col(Task.id), col(ClaimRow.end_reason) == "released")
+        .order_by(col(ClaimRow.ended_at).desc(), col(ClaimRow.id).desc())
+        .limit(1)
+        .correlate(Task)
+        .scalar_subquery()
+    )
+    active = sa.and_(col(ClaimRow.task_id) == col(Task.id), col(ClaimRow.ended_at).is_(None))
+    return (
+        sa.select(Task, ClaimRow, handoff.label("handoff"))
+        .outerjoin(ClaimRow, active)
+        .where(col(Task.guild_id) == guild_id, col(Task.number) == number)
+        .order_by(col(ClaimRow.claimed_at), col(ClaimRow.id))
+    )
+
+
+@Prepared
 def latest_submission_query(task_id: int) -> sa.Select[Submission]:
     return (
         sa.select(Submission)
@@ -606,6 +628,21 @@ class Repository:
                 task_by_number_query.template(), task_by_number_query.values(guild_id, number)
             )
         ).first()
+
+    async def task_for_action(
+        self, guild_id: int, number: int
+    ) -> tuple[Task, list[ClaimRow], str | None] | None:
+        """The task, its active claims (oldest first) and its last handoff note, in one
+        statement (task_for_action_query); None when there is no such task."""
+        rows = (
+            await self.session.execute(
+                task_for_action_query.template(), task_for_action_query.values(guild_id, number)
+            )
+        ).all()
+        if not rows:
+            return None
+        claims = [claim for _task, claim, _note in rows if claim is not None]
+        return rows[0][0], claims, rows[0][2]
 
     async def task_by_id(self, task_id: int) -> Task | None:
         return await self.session.get(Task, task_id)

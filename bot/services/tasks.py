@@ -63,6 +63,10 @@ PAGE_SIZE: Final = 10
 HISTORY_LIMIT: Final = 200
 
 
+def no_such_task(number: int) -> NotFound:
+    return NotFound(f"There is no task #{number} in this server. Try /task list.")
+
+
 class _Unset:
     def __repr__(self) -> str:
         return "UNSET"
@@ -426,8 +430,9 @@ class TaskService:
 
     async def claim(self, actor: Actor, number: int) -> ActionResult:
         async def decide(c: _Ctx) -> Outcome:
-            if actor.member_id not in c.state.claimant_ids:
-                # Writing the member row first serialises one member's claims (PostgreSQL row lock).
+            if actor.member_id not in c.state.claimant_ids and c.repo.dialect == "postgresql":
+                # Writing the member row first serialises one member's claims (PostgreSQL row
+                # lock). SQLite's write transaction (BEGIN IMMEDIATE) has done that already.
                 await c.repo.touch_member(actor.guild_id, actor.member_id, c.now)
             held, done = await c.repo.claim_standing(actor.guild_id, actor.member_id)
             level = r.trust_level(done, c.rules)
@@ -739,7 +744,7 @@ class TaskService:
     async def _task(repo: Repository, guild_id: int, number: int) -> Task:
         task = await repo.task_by_number(guild_id, number)
         if task is None:
-            raise NotFound(f"There is no task #{number} in this server. Try /task list.")
+            raise no_such_task(number)
         return task
 
     async def _blocker_id(
@@ -882,9 +887,11 @@ class TaskService:
             else:
                 settings = await repo.ensure_guild(actor.guild_id, now)
             rules = rules_of(settings)
-            task = await self._task(repo, actor.guild_id, number)
+            found = await repo.task_for_action(actor.guild_id, number)
+            if found is None:
+                raise no_such_task(number)
+            task, claims, last_note = found
             assert task.id is not None
-            claims = await repo.active_claims(task.id)
             state = await self._state(repo, task, claims)
             ctx = _Ctx(repo, now, settings, rules, task, state, claims)
             outcome = await decide(ctx)
@@ -917,9 +924,7 @@ class TaskService:
                 credited = await self._credit(ctx, outcome)
                 unblocked = await self._unblocked(repo, task)
             notices = await self._outbox(ctx, outcome, unblocked)
-            handoff = None
-            if outcome.action is Action.CLAIM:
-                handoff = await repo.last_handoff_note(task.id)
+            handoff = last_note if outcome.action is Action.CLAIM else None
             await repo.flush()
             # The CAS wrote through SQL: the row now holds `values` (no need to read it back).
             repo.mark_written(task, {**values, "version": task.version + 1})
