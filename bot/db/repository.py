@@ -11,6 +11,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import visitors
 from sqlmodel import col
@@ -116,10 +117,11 @@ def list_tasks_query(
     member_id: int | None,
     after_number: int,
     limit: int,
-) -> sa.Select[Task]:
-    """The board's page with its values bound (to EXPLAIN it)."""
-    stmt, values = list_tasks_statement(guild_id, statuses, tag, member_id, after_number, limit)
-    return cast(sa.Select[Task], with_values(stmt, values))
+) -> sa.Select[Task, ClaimRow]:
+    """The board's page with its values bound (to EXPLAIN it): built with them, as the
+    template's parameters sit inside a subquery that with_values cannot reach."""
+    _stmt, values = list_tasks_statement(guild_id, statuses, tag, member_id, after_number, limit)
+    return _list_build(member_id is not None, bool(statuses), bool(tag), values)
 
 
 def list_tasks_statement(
@@ -129,8 +131,10 @@ def list_tasks_statement(
     member_id: int | None,
     after_number: int,
     limit: int,
-) -> tuple[sa.Select[Task], dict[str, Any]]:
-    """A page of the board: the statement (built once per shape of filter) and its values."""
+) -> tuple[sa.Select[Task, ClaimRow], dict[str, Any]]:
+    """A page of the board and the active claims of its tasks, one row per claim (a task
+    with none: one row, no claim), by number, then oldest claim first: the statement
+    (built once per shape of filter) and its values."""
     values: dict[str, Any] = {"guild": guild_id, "after": after_number, "limit": limit}
     if member_id is not None:
         values["member"] = member_id
@@ -143,24 +147,53 @@ def list_tasks_statement(
 
 
 @functools.lru_cache(maxsize=16)
-def _list_template(by_member: bool, by_status: bool, by_tag: bool) -> sa.Select[Task]:
-    guild = sa.bindparam("guild", type_=sa.BigInteger)
-    stmt = sa.select(Task).where(
-        col(Task.guild_id) == guild, col(Task.number) > sa.bindparam("after")
+def _list_template(by_member: bool, by_status: bool, by_tag: bool) -> sa.Select[Task, ClaimRow]:
+    return _list_build(by_member, by_status, by_tag)
+
+
+def _list_build(
+    by_member: bool, by_status: bool, by_tag: bool, values: dict[str, Any] | None = None
+) -> sa.Select[Task, ClaimRow]:
+    """The page (`limit` tasks after the number `after`, by number) as a subquery, joined
+    to the active claims of its tasks. With `values`, the parameters hold them."""
+
+    def param(name: str, **kw: Any) -> Any:
+        if values is None:
+            return sa.bindparam(name, **kw)
+        return sa.bindparam(name, values[name], **kw)
+
+    page = _page_build(by_member, by_status, by_tag, param).subquery("page")
+    task = aliased(Task, page)
+    active = sa.and_(col(ClaimRow.task_id) == col(task.id), col(ClaimRow.ended_at).is_(None))
+    return (
+        sa.select(task, ClaimRow)
+        .outerjoin(ClaimRow, active)
+        .order_by(col(task.number), col(ClaimRow.claimed_at), col(ClaimRow.id))
     )
+
+
+def _page_build(
+    by_member: bool, by_status: bool, by_tag: bool, param: Callable[..., Any]
+) -> sa.Select[Task]:
+    guild = param("guild", type_=sa.BigInteger)
+    stmt = sa.select(Task).where(col(Task.guild_id) == guild, col(Task.number) > param("after"))
     if by_member:
         # Driven from the member's few active claims (one per task, a unique index says so),
         # not from every task of the board.
         stmt = stmt.join(ClaimRow, col(ClaimRow.task_id) == col(Task.id)).where(
             col(ClaimRow.guild_id) == guild,
-            col(ClaimRow.member_id) == sa.bindparam("member"),
+            col(ClaimRow.member_id) == param("member"),
             col(ClaimRow.ended_at).is_(None),
         )
     if by_status:
-        stmt = stmt.where(col(Task.status).in_(sa.bindparam("statuses")))
+        stmt = stmt.where(col(Task.status).in_(param("statuses", expanding=True)))
     if by_tag:
-        stmt = stmt.where(col(Task.tags).like(sa.bindparam("tag"), escape="/"))
-    return stmt.order_by(col(Task.number)).limit(sa.bindparam("limit"))
+        stmt = stmt.where(col(Task.tags).like(param("tag"), escape="/"))
+    # The limit written into the SQL: with it a parameter, PostgreSQL's generic plan does not
+    # know the page is short, and hashes every claim instead of probing the page's.
+    return stmt.order_by(col(Task.number)).limit(
+        param("limit", type_=sa.Integer, literal_execute=True)
+    )
 
 
 @Prepared
@@ -695,9 +728,20 @@ class Repository:
         member_id: int | None,
         after_number: int,
         limit: int,
-    ) -> Sequence[Task]:
+    ) -> tuple[list[Task], dict[int, list[ClaimRow]]]:
+        """A page of the board (`limit` tasks at most, by number) and each one's active
+        claims (oldest first), in one statement."""
         stmt, values = list_tasks_statement(guild_id, statuses, tag, member_id, after_number, limit)
-        return (await self.session.scalars(stmt, values)).all()
+        tasks: list[Task] = []
+        claims: dict[int, list[ClaimRow]] = {}
+        for task, claim in (await self.session.execute(stmt, values)).all():
+            assert task.id is not None
+            if task.id not in claims:
+                tasks.append(task)
+                claims[task.id] = []
+            if claim is not None:
+                claims[task.id].append(claim)
+        return tasks, claims
 
     # -- claims --------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ read, so the loser sees the winner's state (and usually a clear refusal).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Final, Protocol
@@ -65,6 +65,14 @@ HISTORY_LIMIT: Final = 200
 
 def no_such_task(number: int) -> NotFound:
     return NotFound(f"There is no task #{number} in this server. Try /task list.")
+
+
+def _claim_view(c: ClaimRow) -> ClaimView:
+    return ClaimView(c.member_id, c.claimed_at, c.expires_at, c.extensions)
+
+
+def _claim_views(rows: Iterable[ClaimRow]) -> list[ClaimView]:
+    return [_claim_view(c) for c in rows]
 
 
 class _Unset:
@@ -134,7 +142,7 @@ def _claims_after(claims: Sequence[ClaimRow], o: Outcome) -> list[ClaimView]:
         if r_ is not None:
             views.append(ClaimView(c.member_id, c.claimed_at, r_.expires_at, r_.extensions))
         else:
-            views.append(ClaimView(c.member_id, c.claimed_at, c.expires_at, c.extensions))
+            views.append(_claim_view(c))
     if o.add_claim is not None:
         a = o.add_claim
         views.append(ClaimView(a.member_id, a.claimed_at, a.expires_at, a.extensions))
@@ -214,11 +222,12 @@ class TaskService:
         async with self._db.unit() as uow:
             if settings is None:
                 settings = await self._settings(uow.repo, guild_id)
-            rows = await uow.repo.list_tasks(
+            rows, claims = await uow.repo.list_tasks(
                 guild_id, statuses, clean_tag, member_id, after, limit + 1
             )
-            page = list(rows[:limit])
-            views = await self._views(uow.repo, page, settings)
+            page = rows[:limit]
+            known = {t.id: _claim_views(claims[t.id]) for t in page if t.id is not None}
+            views = await self._views(uow.repo, page, settings, claims=known)
             next_after = page[-1].number if len(rows) > limit else None
         return TaskPage(tuple(views), next_after)
 
@@ -1111,9 +1120,7 @@ class TaskService:
             claims_by_task = claims
         else:
             for c in await repo.active_claims_for_tasks(ids):
-                claims_by_task[c.task_id].append(
-                    ClaimView(c.member_id, c.claimed_at, c.expires_at, c.extensions)
-                )
+                claims_by_task[c.task_id].append(_claim_view(c))
         blockers = await repo.numbers_for_ids(
             [t.blocked_by_id for t in tasks if t.blocked_by_id is not None]
         )

@@ -485,7 +485,7 @@ async def seed_large_week(services: Services, rt: Runtime, done: int = 200) -> N
                 )
             )
         await repo.flush()
-        tasks = {t.number: t for t in await repo.list_tasks(GUILD, None, None, None, 0, 1000)}
+        tasks = {t.number: t for t in (await repo.list_tasks(GUILD, None, None, None, 0, 1000))[0]}
         for i in range(done):
             task = tasks[i + 1]
             assert task.id is not None
