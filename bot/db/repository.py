@@ -272,6 +272,34 @@ def task_for_action_query(guild_id: int, number: int) -> sa.Select[Task, ClaimRo
     )
 
 
+def approvals_query(task_ids: Sequence[int]) -> sa.Select[int, int]:
+    """(task, approvals) in each task's current review round, for tasks with any."""
+    return (
+        sa.select(col(Review.task_id), sa.func.count())
+        .join(Task, col(Task.id) == col(Review.task_id))
+        .where(
+            col(Review.task_id).in_(task_ids),
+            col(Review.round) == col(Task.review_round),
+            col(Review.verdict) == "approve",
+        )
+        .group_by(col(Review.task_id))
+    )
+
+
+def vote_counts_query(task_ids: Sequence[int]) -> sa.Select[int, int, int]:
+    """(task, endorsements, objections) of proposals with any vote."""
+    kind = col(ProposalVote.kind)
+    return (
+        sa.select(
+            col(ProposalVote.task_id),
+            sa.func.count().filter(kind == "endorse"),
+            sa.func.count().filter(kind == "object"),
+        )
+        .where(col(ProposalVote.task_id).in_(task_ids))
+        .group_by(col(ProposalVote.task_id))
+    )
+
+
 @Prepared
 def latest_submission_query(task_id: int) -> sa.Select[Submission]:
     return (
@@ -848,6 +876,20 @@ class Repository:
                 latest_submission_query.template(), latest_submission_query.values(task_id)
             )
         ).first()
+
+    async def approvals(self, task_ids: Sequence[int]) -> dict[int, int]:
+        """Approvals in each task's current review round (tasks with none left out)."""
+        if not task_ids:
+            return {}
+        rows = (await self.session.execute(approvals_query(task_ids))).all()
+        return {task_id: int(n) for task_id, n in rows}
+
+    async def vote_counts(self, task_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """(endorsements, objections) of each proposal (proposals with no vote left out)."""
+        if not task_ids:
+            return {}
+        rows = (await self.session.execute(vote_counts_query(task_ids))).all()
+        return {task_id: (int(e), int(o)) for task_id, e, o in rows}
 
     async def votes(self, task_id: int) -> Sequence[ProposalVote]:
         stmt = sa.select(ProposalVote).where(col(ProposalVote.task_id) == task_id)

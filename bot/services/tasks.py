@@ -1124,21 +1124,21 @@ class TaskService:
         blockers = await repo.numbers_for_ids(
             [t.blocked_by_id for t in tasks if t.blocked_by_id is not None]
         )
+        # Counted for the whole page at once (a page of tasks in review is one statement,
+        # not one per task).
+        approved = await repo.approvals(
+            [t.id for t in tasks if t.id is not None and t.status == Status.IN_REVIEW]
+        )
+        voted = await repo.vote_counts(
+            [t.id for t in tasks if t.id is not None and t.status == Status.PROPOSED]
+        )
         views: list[TaskView] = []
         for t in tasks:
             assert t.id is not None
-            approvals = endorsements = objections = 0
+            approvals = approved.get(t.id, 0)
+            endorsements, objections = voted.get(t.id, (0, 0))
             submission = None
             handoff = None
-            if t.status == Status.IN_REVIEW:
-                approvals = sum(
-                    rv.verdict == Verdict.APPROVE
-                    for rv in await repo.reviews_in_round(t.id, t.review_round)
-                )
-            if t.status == Status.PROPOSED:
-                votes = await repo.votes(t.id)
-                endorsements = sum(v.kind == "endorse" for v in votes)
-                objections = sum(v.kind == "object" for v in votes)
             # Every submission starts a review round: a task still in round 0 has none.
             if detail and t.review_round > 0:
                 sub = await repo.latest_submission(t.id)

@@ -122,6 +122,8 @@ def hot_path_statements(f: Facts) -> dict[str, Callable[[], Any]]:
         "active claims of a task": lambda: q.active_claims_query(f.task_id),
         "active claims for tasks": lambda: q.active_claims_for_tasks_query(f.task_ids),
         "task for an action": lambda: q.task_for_action_query(GUILD, f.task_number),
+        "approvals on a page": lambda: q.approvals_query(f.task_ids),
+        "votes on a page": lambda: q.vote_counts_query(f.task_ids),
         "blockers' numbers": lambda: q.numbers_for_ids_query(f.task_ids[:3]),
         "held claims count": lambda: q.count_held_claims_query(GUILD, f.member),
         "last handoff note": lambda: q.last_handoff_note_query(f.task_id),

@@ -193,6 +193,16 @@ async def test_n_of_m_approvals(tasks: TaskService, database) -> None:
     assert first.after is Status.IN_REVIEW and first.task.approvals == 1
     with pytest.raises(AlreadyDone):
         await tasks.approve(member(BOB, reviewer=True), 1)
+    [listed] = (await tasks.list_tasks(GUILD, status="in_review")).items
+    assert listed.approvals == 1 and (await tasks.show(GUILD, 1)).approvals == 1
+    # Changes asked: the next round starts with no approval, wherever the task shows.
+    await tasks.request_changes(maint(), 1, "One more thing")
+    again = await tasks.submit(member(ALICE), 1, notes="fixed")
+    assert again.after is Status.IN_REVIEW and again.task.approvals == 0
+    [listed] = (await tasks.list_tasks(GUILD, status="in_review")).items
+    assert listed.approvals == 0 and (await tasks.show(GUILD, 1)).approvals == 0
+    first = await tasks.approve(member(BOB, reviewer=True), 1)
+    assert first.after is Status.IN_REVIEW and first.task.approvals == 1
     second = await tasks.approve(maint(), 1)
     assert second.after is Status.DONE
 
