@@ -194,8 +194,20 @@ class TaskService:
         async with self._db.unit() as uow:
             if settings is None:
                 settings = await self._settings(uow.repo, guild_id)
-            task = await self._task(uow.repo, guild_id, number)
-            return (await self._views(uow.repo, [task], settings, detail=True))[0]
+            found = await uow.repo.task_for_action(guild_id, number)
+            if found is None:
+                raise no_such_task(number)
+            task, claims, note = found
+            assert task.id is not None
+            views = await self._views(
+                uow.repo,
+                [task],
+                settings,
+                detail=True,
+                claims={task.id: _claim_views(claims)},
+                handoffs={task.id: note},
+            )
+            return views[0]
 
     async def list_tasks(
         self,
@@ -1113,6 +1125,7 @@ class TaskService:
         *,
         detail: bool = False,
         claims: dict[int, list[ClaimView]] | None = None,
+        handoffs: dict[int, str | None] | None = None,
     ) -> list[TaskView]:
         ids = [t.id for t in tasks if t.id is not None]
         claims_by_task: dict[int, list[ClaimView]] = {i: [] for i in ids}
@@ -1147,7 +1160,10 @@ class TaskService:
                         sub.member_id, sub.round, sub.link, sub.notes, sub.created_at
                     )
             if detail and t.status == Status.OPEN:
-                handoff = await repo.last_handoff_note(t.id)
+                if handoffs is not None and t.id in handoffs:
+                    handoff = handoffs[t.id]
+                else:
+                    handoff = await repo.last_handoff_note(t.id)
             blocker = blockers.get(t.blocked_by_id) if t.blocked_by_id is not None else None
             views.append(
                 TaskView(
