@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.db.sqlite_driver import begin, use_one_hop_cursors
+from bot.db.sqlite_driver import begin, begin_read, use_one_hop_cursors
+from bot.db.uow import READ_ONLY
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -65,6 +66,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            # A read: each statement on its own (autocommit), no lock, nothing to end.
+            begin_read(conn.connection.dbapi_connection)
+            return
         # Sent with the transaction's first statement (one thread hop, not two).
         begin(conn.connection.dbapi_connection, "BEGIN IMMEDIATE")
 

@@ -62,6 +62,9 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         transaction's BEGIN, when this is its first statement)."""
         conn: sqlite3.Connection = self._connection._conn
         owner = cast(OneHopConnection, self._adapt_connection)
+        if owner.reading and not _is_read(operation):
+            # A read runs outside any transaction: a write there would commit at once.
+            raise sqlite3.ProgrammingError(f"a write in a read-only unit: {operation[:60]!r}")
         begin = owner.pending_begin
         if begin is not None:
             conn.execute(begin)
@@ -129,10 +132,21 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def begin_with_next_statement(self, statement: str) -> None:
         self.pending_begin = statement
 
+    # Set while a read (bot.db.uow.Database.read) holds the connection: no transaction,
+    # and only statements that read.
+    @property
+    def reading(self) -> bool:
+        return bool(getattr(self._connection, "_peerboard_reading", False))
+
+    @reading.setter
+    def reading(self, value: bool) -> None:
+        self._connection._peerboard_reading = value
+
     def _live(self) -> sqlite3.Connection | None:
         return self._connection._connection  # type: ignore[no-any-return]
 
     def rollback(self) -> None:
+        self.reading = False
         if self.pending_begin is not None:
             self.pending_begin = None  # never begun: nothing to roll back
             return
@@ -143,6 +157,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             super().rollback()
 
     def commit(self) -> None:
+        self.reading = False
         if self.pending_begin is not None:
             self.pending_begin = None  # an empty transaction: nothing to commit
             return
@@ -150,6 +165,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def close(self) -> None:
         self.pending_begin = None
+        self.reading = False
         super().close()
 
 
@@ -157,6 +173,16 @@ def use_one_hop_cursors(dbapi_connection: Any) -> None:
     """Called on each new connection of our SQLite engines."""
     if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
         dbapi_connection.__class__ = OneHopConnection
+
+
+def _is_read(operation: Any) -> bool:
+    return str(operation).lstrip()[:4].upper() in ("SELE", "WITH")
+
+
+def begin_read(dbapi_connection: Any) -> None:
+    """A read starts: no BEGIN (each statement commits on its own), writes refused."""
+    if isinstance(dbapi_connection, OneHopConnection):
+        dbapi_connection.reading = True
 
 
 def begin(dbapi_connection: Any, statement: str) -> None:

@@ -1,4 +1,11 @@
-"""The unit of work: one session, one transaction, explicit commit, rollback on exit."""
+"""The unit of work: one session, one transaction, explicit commit, rollback on exit.
+
+A read (`Database.read`) is a unit that writes nothing. On SQLite it opens no
+transaction: each statement reads the latest committed state on its own, so a read
+neither takes the write lock (BEGIN IMMEDIATE, which made every /task show wait for a
+sweep's writes) nor needs a second thread hop to end. What one statement returns is
+consistent; two statements may see different moments, so reads whose statements must
+agree use `unit()`."""
 
 from __future__ import annotations
 
@@ -8,10 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.repository import Repository
 
+# The execution option a read's connection carries (see bot.db.engine's begin hook).
+READ_ONLY = "peerboard_read_only"
+
 
 class UnitOfWork:
-    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, factory: async_sessionmaker[AsyncSession], *, read: bool = False) -> None:
         self._factory = factory
+        self._read = read
         self._session: AsyncSession | None = None
         self._repo: Repository | None = None
 
@@ -21,13 +32,17 @@ class UnitOfWork:
         return self._repo
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._factory()
+        if self._read:
+            self._session = self._factory(execution_options={READ_ONLY: True})
+        else:
+            self._session = self._factory()
         await self._session.begin()
         self._repo = Repository(self._session)
         return self
 
     async def commit(self) -> None:
         assert self._session is not None
+        assert not self._read, "a read writes nothing: use Database.unit()"
         await self._session.commit()
 
     async def __aexit__(
@@ -56,3 +71,7 @@ class Database:
 
     def unit(self) -> UnitOfWork:
         return UnitOfWork(self.factory)
+
+    def read(self) -> UnitOfWork:
+        """A unit for reading only (see the module's docstring)."""
+        return UnitOfWork(self.factory, read=True)

@@ -65,7 +65,7 @@ class RecognitionService:
         settings: GuildSettings | GuildConfig | None = None
         if self._config is not None:
             settings = await self._config.get(guild_id)
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             repo = uow.repo
             if settings is None:
                 settings = await repo.get_guild(guild_id)
@@ -102,7 +102,7 @@ class RecognitionService:
         span = PERIODS[period]
         now = self._clock.now()
         since = now - span if span is not None else None
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             return list(await uow.repo.leaderboard(guild_id, since, by, limit, until=now))
 
     async def give_kudos(

@@ -182,7 +182,7 @@ class TaskService:
     # -- queries ---------------------------------------------------------------------------
 
     async def show_by_id(self, task_id: int) -> TaskView | None:
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             task = await uow.repo.task_by_id(task_id)
             if task is None:
                 return None
@@ -191,7 +191,7 @@ class TaskService:
 
     async def show(self, guild_id: int, number: int) -> TaskView:
         settings = await self._card_settings(guild_id)
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             if settings is None:
                 settings = await self._settings(uow.repo, guild_id)
             found = await uow.repo.task_for_action(guild_id, number)
@@ -231,7 +231,7 @@ class TaskService:
             statuses = ACTIVE_STATUSES if member_id is not None else (Status.OPEN.value,)
         clean_tag = r.parse_tags(tag)[0] if tag and r.parse_tags(tag) else None
         settings = await self._card_settings(guild_id)
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             if settings is None:
                 settings = await self._settings(uow.repo, guild_id)
             rows, claims = await uow.repo.list_tasks(
@@ -245,7 +245,7 @@ class TaskService:
 
     async def history(self, guild_id: int, number: int) -> tuple[TaskView, tuple[HistoryView, ...]]:
         settings = await self._card_settings(guild_id)
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             if settings is None:
                 settings = await self._settings(uow.repo, guild_id)
             task = await self._task(uow.repo, guild_id, number)
@@ -258,7 +258,7 @@ class TaskService:
         )
 
     async def standing(self, actor: Actor) -> MemberStanding:
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             settings = await self._settings(uow.repo, actor.guild_id)
             rules = rules_of(settings)
             done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
@@ -284,7 +284,7 @@ class TaskService:
             "finished": FINISHED,
             "any": tuple(s.value for s in Status),
         }[which]
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             # A number prefix is looked up as far as the guild's highest number (each range
             # of numbers is a part of the statement); a title needs no bound.
             top = MAX_NUMBER
@@ -295,7 +295,7 @@ class TaskService:
 
     async def reviews_waiting(self, actor: Actor, limit: int = 10) -> tuple[TaskView, ...]:
         """In-review tasks this member may review now (none for members who can't review yet)."""
-        async with self._db.unit() as uow:
+        async with self._db.read() as uow:
             settings = await self._settings(uow.repo, actor.guild_id)
             done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
             if not r.can_review(actor, r.trust_level(done, rules_of(settings))):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.sqlite_driver import OneHopConnection
+from bot.db.uow import Database
 
 metadata = sa.MetaData()
 things = sa.Table(
@@ -138,3 +139,49 @@ async def test_begin_rides_with_the_first_statement_and_still_takes_the_write_lo
         await conn.begin()
         await conn.rollback()
     assert hops.count == before
+
+
+# -- reads: no transaction, no lock, no second hop, no writes ------------------------------------
+
+
+async def test_a_read_is_one_hop_per_statement_and_takes_no_lock(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(create_session_factory(engine))
+    async with engine.begin() as conn:
+        await conn.execute(things.insert(), [{"name": "a", "size": 1}])
+    hops = Hops(monkeypatch)
+    async with db.read() as uow:
+        rows = (await uow.repo.session.execute(sa.select(things.c.name))).all()
+    assert rows == [("a",)] and hops.count == 1  # no BEGIN, no ROLLBACK of its own
+    # While a writer holds the write lock, a read still answers (a unit would wait for it).
+    writer = sqlite3.connect(tmp_path / "driver.db")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE things SET size = 2")
+    try:
+        async with db.read() as uow:
+            size = (await uow.repo.session.execute(sa.select(things.c.size))).scalar_one()
+        assert size == 1  # the last committed state
+    finally:
+        writer.rollback()
+        writer.close()
+    # The connection goes back to the pool as it was: the next unit is a transaction.
+    async with db.unit() as uow:
+        await uow.repo.session.execute(things.update().values(size=3))
+        await uow.commit()
+    async with db.read() as uow:
+        assert (await uow.repo.session.execute(sa.select(things.c.size))).scalar_one() == 3
+
+
+async def test_a_read_refuses_to_write(engine: Any) -> None:
+    db = Database(create_session_factory(engine))
+    with pytest.raises(sa.exc.ProgrammingError, match="read-only"):
+        async with db.read() as uow:
+            await uow.repo.session.execute(things.insert().values(name="b", size=1))
+    async with db.read() as uow:
+        assert (
+            await uow.repo.session.execute(sa.select(sa.func.count()).select_from(things))
+        ).scalar_one() == 0
+    with pytest.raises(AssertionError, match="writes nothing"):
+        async with db.read() as uow:
+            await uow.commit()
