@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.db.engine import create_engine
+from bot.db.uow import Database
 
 
 @pytest.mark.postgres
@@ -26,3 +27,28 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(sqlite_url: str) -> N
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_read_opens_no_transaction_and_a_unit_does(database: Database) -> None:
+    """Database.read: each statement on its own (no BEGIN, nothing to end); a unit: one
+    transaction. On PostgreSQL a transaction's now() stays put, a read's moves on; on
+    SQLite a read does not wait for another writer's lock (tests/unit/test_sqlite_driver)."""
+    session_bind = database.factory.kw["bind"]
+    if session_bind.dialect.name != "postgresql":
+        async with database.read() as uow:
+            raw = await (await uow.repo.session.connection()).get_raw_connection()
+            assert raw.dbapi_connection._connection._conn.in_transaction is False
+        async with database.unit() as uow:
+            await uow.repo.session.execute(sa.text("SELECT 1"))
+            raw = await (await uow.repo.session.connection()).get_raw_connection()
+            assert raw.dbapi_connection._connection._conn.in_transaction is True
+        return
+    clock = sa.text("SELECT now(), pg_sleep(0.002)")
+    async with database.read() as uow:
+        first = (await uow.repo.session.execute(clock)).scalar()
+        second = (await uow.repo.session.execute(clock)).scalar()
+    assert second > first
+    async with database.unit() as uow:
+        first = (await uow.repo.session.execute(clock)).scalar()
+        second = (await uow.repo.session.execute(clock)).scalar()
+    assert second == first
