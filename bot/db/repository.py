@@ -351,6 +351,8 @@ def suggest_tasks_statement(
     limit: int,
     statuses: Sequence[str] = UNFINISHED,
     max_number: int = MAX_NUMBER,
+    *,
+    dialect: str = "postgresql",
 ) -> tuple[sa.Select[int, str, str], dict[str, Any]]:
     """Autocomplete: tasks by number or title (unfinished ones unless told otherwise); the
     exact number typed first, then open ones, then the newest. The statement (built once
@@ -362,13 +364,15 @@ def suggest_tasks_statement(
     those are kept. That is exactly the best `limit` overall: within one status and range
     every row ranks the same but for its number. A title can match anywhere in it (no
     index finds that): its words are tested in ix_tasks_titles, newest first, until
-    `limit` match, so a rare word reads that status's index entries, never finished ones."""
+    `limit` match, so a rare word reads that status's index entries, never finished ones.
+    `dialect`: the database's, for how a title is matched without regard to case."""
     text = query.strip().lstrip("#")
     values: dict[str, Any] = {"guild": guild_id}
     if text and not text.isdigit():
         escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
         values["title"] = f"%{escaped}%"
-        return _suggest_template("title", tuple(statuses), 1, limit), values
+        like = "like" if dialect == "sqlite" else "ilike"
+        return _suggest_template("title", tuple(statuses), 1, limit, like), values
     if not text:
         return _suggest_template("newest", tuple(statuses), 1, limit), values
     ranges = number_prefix_ranges(text, max_number)
@@ -386,15 +390,19 @@ def suggest_tasks_query(
     limit: int,
     statuses: Sequence[str] = UNFINISHED,
     max_number: int = MAX_NUMBER,
+    *,
+    dialect: str = "postgresql",
 ) -> sa.Select[int, str, str]:
     """The autocomplete statement with its values bound (to EXPLAIN it)."""
-    stmt, values = suggest_tasks_statement(guild_id, query, limit, statuses, max_number)
+    stmt, values = suggest_tasks_statement(
+        guild_id, query, limit, statuses, max_number, dialect=dialect
+    )
     return cast(sa.Select[int, str, str], with_values(stmt, values))
 
 
 @functools.lru_cache(maxsize=256)
 def _suggest_template(
-    kind: str, statuses: tuple[str, ...], ranges: int, limit: int
+    kind: str, statuses: tuple[str, ...], ranges: int, limit: int, like: str = "ilike"
 ) -> sa.Select[int, str, str]:
     # Dozens of subqueries take SQLAlchemy milliseconds to build: each shape is built
     # once, with bound parameters, and reused (statements are immutable).
@@ -403,9 +411,15 @@ def _suggest_template(
         return sa.select(number, col(Task.title), status).where(sa.false()).limit(limit)
     groups: list[list[Any]] = [[]]
     if kind == "title":
-        # ILIKE on PostgreSQL (lower() LIKE lower() elsewhere), tested on the titles in
-        # ix_tasks_titles while walking it newest first.
-        groups = [[col(Task.title).ilike(sa.bindparam("title", type_=sa.String), escape="/")]]
+        # Tested on the titles in ix_tasks_titles while walking it newest first: ILIKE on
+        # PostgreSQL; on SQLite a plain LIKE, which ignores case as SQLite's lower() does
+        # (ASCII letters only, both), at a third of the cost of lower() LIKE lower().
+        title = col(Task.title)
+        pattern = sa.bindparam("title", type_=sa.String)
+        match = (
+            title.like(pattern, escape="/") if like == "like" else title.ilike(pattern, escape="/")
+        )
+        groups = [[match]]
     elif kind == "number":
         groups = [
             [number.between(sa.bindparam(f"low{k}"), sa.bindparam(f"high{k}"))]
@@ -925,7 +939,9 @@ class Repository:
         """Autocomplete: (number, title, status) of tasks by number or title (unfinished ones unless told otherwise);
         the exact number typed first, then open ones, then the newest. `max_number`: the
         guild's highest task number (no need to look past it)."""
-        stmt, values = suggest_tasks_statement(guild_id, query, limit, statuses, max_number)
+        stmt, values = suggest_tasks_statement(
+            guild_id, query, limit, statuses, max_number, dialect=self.dialect
+        )
         return [(n, t, s) for n, t, s in (await self.session.execute(stmt, values)).all()]
 
     async def highest_task_number(self, guild_id: int) -> int:

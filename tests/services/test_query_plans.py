@@ -131,6 +131,9 @@ def hot_path_statements(f: Facts) -> dict[str, Callable[[], Any]]:
         "suggest: number 23": lambda: q.suggest_tasks_query(GUILD, "23", 25),
         "suggest: number 1": lambda: q.suggest_tasks_query(GUILD, "1", 25),
         "suggest: title": lambda: q.suggest_tasks_query(GUILD, "transl", 25),
+        "suggest: title (sqlite)": lambda: q.suggest_tasks_query(
+            GUILD, "transl", 25, dialect="sqlite"
+        ),
         "suggest: nothing typed": lambda: q.suggest_tasks_query(GUILD, "", 25),
         "reviews waiting": lambda: q.tasks_in_review_for_query(GUILD, f.member, 10),
         "done task count": lambda: q.done_task_count_query(GUILD, f.member),
@@ -388,7 +391,9 @@ async def test_suggest_matches_the_plain_query(board: tuple[AsyncEngine, Facts])
             for statuses in (q.UNFINISHED, ("done", "cancelled")):
                 want = [t.number for t in (await session.scalars(plain(text, statuses))).all()]
                 for highest in (q.MAX_NUMBER, 4_000):  # the guild's highest number, or none
-                    stmt = q.suggest_tasks_query(GUILD, text, 25, statuses, highest)
+                    stmt = q.suggest_tasks_query(
+                        GUILD, text, 25, statuses, highest, dialect=engine.dialect.name
+                    )
                     got = [n for n, _title, _status in (await session.execute(stmt)).all()]
                     assert got == want, (text, statuses, highest)
 
