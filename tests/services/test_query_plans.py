@@ -12,15 +12,14 @@ function), with the parameters the driver gets. The plans are printed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import digest_queries as dq
 from bot.db import repository as q
@@ -30,6 +29,7 @@ from bot.domain import digest
 from bot.services.digest import STREAK_LOOKBACK
 from bot.services.tasks import ACTIVE_STATUSES, HISTORY_LIMIT, PAGE_SIZE
 from tests.support.bulk import BoardSpec, analyze, seed_board
+from tests.support.plans import PG_PLAN_MODES, describe_pg, pg_plan, sqlite_plan
 
 GUILD = 1001
 OTHER = 2002
@@ -159,34 +159,6 @@ def hot_path_statements(f: Facts) -> dict[str, Callable[[], Any]]:
     }
 
 
-def bound(stmt: Any, dialect: Any, params: dict[str, Any] | None = None) -> tuple[str, list[Any]]:
-    """The SQL text SQLAlchemy sends for `stmt` on this dialect, and its positional
-    parameters as the driver gets them (after the column types' bind processing).
-    `params`: the values of a statement built with named parameters (the digest's)."""
-    if params is None:
-        comp = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        sql, names, given = comp.string, comp.positiontup, comp.params
-    else:
-        comp = stmt.compile(dialect=dialect)
-        state = comp.construct_expanded_state(params)
-        sql, names, given = state.statement, state.positiontup, state.parameters
-    values = []
-    for name in names or ():
-        value = given[name]
-        bind = comp.binds.get(name)  # expanded IN (...) members have no bind of their own
-        process = None if bind is None else bind.type.dialect_impl(dialect).bind_processor(dialect)
-        values.append(process(value) if process else value)
-    return sql, values
-
-
-async def sqlite_plan(
-    conn: AsyncConnection, stmt: Any, values: dict[str, Any] | None = None
-) -> list[str]:
-    sql, params = bound(stmt, conn.dialect, values)
-    rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))).all()
-    return [str(row[-1]) for row in rows]
-
-
 def sqlite_full_scans(plan: list[str]) -> list[str]:
     """`SCAN tasks` reads the table; `SCAN tasks USING [COVERING] INDEX i` reads an index."""
     bad = []
@@ -195,62 +167,6 @@ def sqlite_full_scans(plan: list[str]) -> list[str]:
         if words[:1] == ["SCAN"] and len(words) > 1 and words[1] in BIG and "INDEX" not in words:
             bad.append(line)
     return bad
-
-
-def pg_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [node]
-    for child in node.get("Plans", []):
-        found.extend(pg_nodes(child))
-    return found
-
-
-def pg_literal(value: Any) -> str:
-    if isinstance(value, datetime):
-        return f"'{value.isoformat()}'"
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    assert isinstance(value, int), value
-    return str(value)
-
-
-PG_PLAN_MODES = ("force_custom_plan", "force_generic_plan")
-
-
-async def pg_plan(
-    conn: AsyncConnection, stmt: Any, mode: str, values: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    """The plan PostgreSQL uses for the statement as asyncpg runs it, a prepared statement:
-    planned with the values first (custom plans), maybe later once for any values (a
-    generic plan). Both must read through indexes."""
-    sql, params = bound(stmt, conn.dialect, values)
-    await conn.exec_driver_sql(f"SET plan_cache_mode = {mode}")
-    await conn.exec_driver_sql(f"PREPARE hot_read AS {sql}")
-    try:
-        args = ", ".join(pg_literal(v) for v in params)
-        execute = f"EXECUTE hot_read({args})" if params else "EXECUTE hot_read"
-        raw = (await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {execute}")).scalar_one()
-    finally:
-        await conn.exec_driver_sql("DEALLOCATE hot_read")
-        await conn.exec_driver_sql("RESET plan_cache_mode")
-    doc = json.loads(raw) if isinstance(raw, str) else raw
-    return pg_nodes(doc[0]["Plan"])
-
-
-def describe_pg(nodes: list[dict[str, Any]]) -> list[str]:
-    return [
-        " ".join(
-            str(part)
-            for part in (
-                n["Node Type"],
-                n.get("Index Name", ""),
-                f"on {n['Relation Name']}" if "Relation Name" in n else "",
-            )
-            if part
-        )
-        for n in nodes
-    ]
 
 
 def pg_full_scans(nodes: list[dict[str, Any]]) -> list[str]:

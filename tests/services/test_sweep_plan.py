@@ -10,7 +10,6 @@ figures; they are not asserted.
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -31,6 +30,7 @@ from bot.domain.model import DUE_SOON_HOURS, Reminder
 from bot.services.clock import ManualClock
 from bot.services.reminders import BATCH, EnqueueReport
 from tests.services.helpers import GUILD
+from tests.support.plans import PG_PLAN_MODES, describe_pg, pg_plan, sqlite_plan
 
 BOT = 999
 ACTIVE_CLAIMS = 10_000
@@ -316,81 +316,6 @@ async def board(db_url: str, clock: ManualClock) -> AsyncIterator[Runtime]:
 
 
 # -- plans ------------------------------------------------------------------------------------
-
-
-def bound(stmt: Any, dialect: Any) -> tuple[str, list[Any]]:
-    """The SQL text SQLAlchemy sends for `stmt` on this dialect, and its positional
-    parameters as the driver gets them (after the column types' bind processing)."""
-    state = stmt.compile(dialect=dialect).construct_expanded_state()
-    values = []
-    for name in state.positiontup or ():
-        value = state.parameters[name]
-        process = state.processors.get(name)
-        values.append(process(value) if process else value)
-    return state.statement, values
-
-
-async def sqlite_plan(conn: AsyncConnection, stmt: Any) -> list[str]:
-    sql, params = bound(stmt, conn.dialect)
-    rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))).all()
-    return [str(row[-1]) for row in rows]
-
-
-def pg_nodes(node: dict[str, Any], parent: str = "") -> list[dict[str, Any]]:
-    """The plan's nodes, depth first, each with its parent's node type under "Parent"."""
-    found = [{**node, "Parent": parent}]
-    for child in node.get("Plans", []):
-        found.extend(pg_nodes(child, node["Node Type"]))
-    return found
-
-
-def pg_literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, datetime):
-        return f"'{value.isoformat()}'"
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    assert isinstance(value, int), value
-    return str(value)
-
-
-PG_PLAN_MODES = ("force_custom_plan", "force_generic_plan")
-
-
-async def pg_plan(conn: AsyncConnection, stmt: Any, mode: str) -> list[dict[str, Any]]:
-    """The plan PostgreSQL uses for the statement as asyncpg runs it: a prepared statement
-    (`$1::TIMESTAMP WITH TIME ZONE`, ...). PostgreSQL plans the first executions with the
-    values (a custom plan) and may then switch to one generic plan for any values: both
-    must read through an index."""
-    sql, params = bound(stmt, conn.dialect)
-    await conn.exec_driver_sql(f"SET plan_cache_mode = {mode}")
-    await conn.exec_driver_sql(f"PREPARE sweep_read AS {sql}")
-    try:
-        args = ", ".join(pg_literal(v) for v in params)
-        explain = f"EXPLAIN (FORMAT JSON) EXECUTE sweep_read({args})"
-        raw = (await conn.exec_driver_sql(explain)).scalar_one()
-    finally:
-        await conn.exec_driver_sql("DEALLOCATE sweep_read")
-        await conn.exec_driver_sql("RESET plan_cache_mode")
-    doc = json.loads(raw) if isinstance(raw, str) else raw
-    return pg_nodes(doc[0]["Plan"])
-
-
-def describe_pg(nodes: list[dict[str, Any]]) -> list[str]:
-    return [
-        " ".join(
-            str(part)
-            for part in (
-                n["Node Type"],
-                f"({n['Join Type']})" if n.get("Join Type", "Inner") != "Inner" else "",
-                n.get("Index Name", ""),
-                f"on {n['Relation Name']}" if "Relation Name" in n else "",
-            )
-            if part
-        )
-        for n in nodes
-    ]
 
 
 def check_sqlite(name: str, plan: list[str], indexes: tuple[str, ...]) -> None:
