@@ -345,6 +345,11 @@ def number_prefix_ranges(text: str, max_number: int = MAX_NUMBER) -> list[tuple[
     return ranges
 
 
+def typed_number(query: str) -> bool:
+    """Whether autocomplete was given a task number (or its start), not title words."""
+    return query.strip().lstrip("#").isdigit()
+
+
 def suggest_tasks_statement(
     guild_id: int,
     query: str,

@@ -24,7 +24,13 @@ from bot.db.models import (
     Task,
     TaskHistory,
 )
-from bot.db.repository import MAX_NUMBER, Repository, tags_from_column, tags_to_column
+from bot.db.repository import (
+    MAX_NUMBER,
+    Repository,
+    tags_from_column,
+    tags_to_column,
+    typed_number,
+)
 from bot.db.uow import Database
 from bot.domain import lifecycle as lc
 from bot.domain import rules as r
@@ -194,10 +200,7 @@ class TaskService:
         async with self._db.read() as uow:
             if settings is None:
                 settings = await self._settings(uow.repo, guild_id)
-            found = await uow.repo.task_for_action(guild_id, number)
-            if found is None:
-                raise no_such_task(number)
-            task, claims, note = found
+            task, claims, note = await self._task_with_claims(uow.repo, guild_id, number)
             assert task.id is not None
             views = await self._views(
                 uow.repo,
@@ -288,7 +291,7 @@ class TaskService:
             # A number prefix is looked up as far as the guild's highest number (each range
             # of numbers is a part of the statement); a title needs no bound.
             top = MAX_NUMBER
-            if query.strip().lstrip("#").isdigit():
+            if typed_number(query):
                 top = await uow.repo.highest_task_number(guild_id)
             rows = await uow.repo.suggest_tasks(guild_id, query, min(limit, 25), statuses, top)
         return tuple(TaskChoice(number, title, Status(status)) for number, title, status in rows)
@@ -768,6 +771,16 @@ class TaskService:
             raise no_such_task(number)
         return task
 
+    @staticmethod
+    async def _task_with_claims(
+        repo: Repository, guild_id: int, number: int
+    ) -> tuple[Task, list[ClaimRow], str | None]:
+        """The task, its active claims and its last handoff note (one statement)."""
+        found = await repo.task_for_action(guild_id, number)
+        if found is None:
+            raise no_such_task(number)
+        return found
+
     async def _blocker_id(
         self, repo: Repository, task: Task | None, number: int | None
     ) -> int | None:
@@ -908,10 +921,7 @@ class TaskService:
             else:
                 settings = await repo.ensure_guild(actor.guild_id, now)
             rules = rules_of(settings)
-            found = await repo.task_for_action(actor.guild_id, number)
-            if found is None:
-                raise no_such_task(number)
-            task, claims, last_note = found
+            task, claims, last_note = await self._task_with_claims(repo, actor.guild_id, number)
             assert task.id is not None
             state = await self._state(repo, task, claims)
             ctx = _Ctx(repo, now, settings, rules, task, state, claims)

@@ -177,34 +177,44 @@ def pg_full_scans(nodes: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-async def test_every_hot_path_read_uses_an_index(
-    board: tuple[AsyncEngine, Facts], capsys: pytest.CaptureFixture[str]
+async def check_plans(
+    engine: AsyncEngine,
+    statements: dict[str, tuple[Any, dict[str, Any] | None]],
+    title: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    engine, facts = board
-    dialect = engine.dialect
+    """EXPLAIN each statement (with its values) as the bot runs it, print the plans, and
+    fail on any full scan of a big table (on PostgreSQL, in custom and generic plans)."""
     seen: dict[str, list[str]] = {}
     scans: dict[str, list[str]] = {}
     async with engine.connect() as conn:
-        for name, build in hot_path_statements(facts).items():
-            if dialect.name == "sqlite":
-                plan = await sqlite_plan(conn, build())
-                seen[name] = plan
-                if bad := sqlite_full_scans(plan):
+        for name, (stmt, values) in statements.items():
+            if engine.dialect.name == "sqlite":
+                seen[name] = await sqlite_plan(conn, stmt, values)
+                if bad := sqlite_full_scans(seen[name]):
                     scans[name] = bad
                 continue
             for mode in PG_PLAN_MODES:
-                nodes = await pg_plan(conn, build(), mode)
+                nodes = await pg_plan(conn, stmt, mode, values)
                 label = f"{name} ({mode.split('_')[1]})"
                 seen[label] = describe_pg(nodes)
                 if bad := pg_full_scans(nodes):
                     scans[label] = bad
     with capsys.disabled():
-        print(f"\n[hot-path plans, {dialect.name}]")
+        print(f"\n[{title} plans, {engine.dialect.name}]")
         for name, plan in seen.items():
             print(f"  {name:30} {' | '.join(plan)}")
     assert not scans, "full scans of big tables:\n" + "\n".join(
         f"  {name}: {bad} — plan: {seen[name]}" for name, bad in scans.items()
     )
+
+
+async def test_every_hot_path_read_uses_an_index(
+    board: tuple[AsyncEngine, Facts], capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, facts = board
+    statements = {name: (build(), None) for name, build in hot_path_statements(facts).items()}
+    await check_plans(engine, statements, "hot-path", capsys)
 
 
 # -- the weekly digest ---------------------------------------------------------------------------
@@ -255,28 +265,7 @@ async def test_every_digest_read_uses_an_index(
     board: tuple[AsyncEngine, Facts], capsys: pytest.CaptureFixture[str]
 ) -> None:
     engine, facts = board
-    seen: dict[str, list[str]] = {}
-    scans: dict[str, list[str]] = {}
-    async with engine.connect() as conn:
-        for name, (stmt, values) in digest_statements(facts, engine.dialect.name).items():
-            if engine.dialect.name == "sqlite":
-                seen[name] = await sqlite_plan(conn, stmt, values)
-                if bad := sqlite_full_scans(seen[name]):
-                    scans[name] = bad
-                continue
-            for mode in PG_PLAN_MODES:
-                nodes = await pg_plan(conn, stmt, mode, values)
-                label = f"{name} ({mode.split('_')[1]})"
-                seen[label] = describe_pg(nodes)
-                if bad := pg_full_scans(nodes):
-                    scans[label] = bad
-    with capsys.disabled():
-        print(f"\n[digest plans, {engine.dialect.name}]")
-        for name, plan in seen.items():
-            print(f"  {name:30} {' | '.join(plan)}")
-    assert not scans, "full scans of big tables:\n" + "\n".join(
-        f"  {name}: {bad} — plan: {seen[name]}" for name, bad in scans.items()
-    )
+    await check_plans(engine, digest_statements(facts, engine.dialect.name), "digest", capsys)
 
 
 # -- the reshaped statements answer as the simple ones did --------------------------------------
