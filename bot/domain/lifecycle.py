@@ -8,7 +8,7 @@ transaction; the property tests apply the same outcomes to an in-memory board.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain import rules as r
@@ -113,6 +113,7 @@ class TaskState:
     approvals: frozenset[int] = frozenset()  # approvers in the current review round
     reviewers: frozenset[int] = frozenset()  # anyone who reviewed in the current round
     rework_rounds: int = 0
+    review_round: int = 0  # submissions so far (and reopens): the current review round
     blocked_by: int | None = None  # number of an unfinished blocking task, if any
     endorsements: frozenset[int] = frozenset()
     objections: frozenset[int] = frozenset()
@@ -142,7 +143,7 @@ class Outcome:
     credit_claimants: tuple[int, ...] = ()
     escalate: bool = False  # rework limit reached: maintainers are asked to step in
     note: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
+    capacity: int | None = None  # an edit's new capacity, if it sets one
 
 
 def held_status(claims: int, capacity: int) -> Status:
@@ -405,7 +406,7 @@ def edit(task: TaskState, actor: Actor, new_capacity: int | None) -> Outcome:
             )
         if task.status in (S.OPEN, S.CLAIMED):
             after = held_status(len(task.claims), new_capacity)
-    return Outcome(A.EDIT, task.status, after)
+    return Outcome(A.EDIT, task.status, after, capacity=new_capacity)
 
 
 def cancel(task: TaskState, actor: Actor, reason: str) -> Outcome:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Status(StrEnum):
@@ -13,20 +15,6 @@ class Status(StrEnum):
     IN_REVIEW = "in_review"
     DONE = "done"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return _STATUS_LABELS[self]
-
-
-_STATUS_LABELS = {
-    Status.PROPOSED: "Proposed",
-    Status.OPEN: "Open",
-    Status.CLAIMED: "Claimed",
-    Status.IN_REVIEW: "In review",
-    Status.DONE: "Done",
-    Status.CANCELLED: "Cancelled",
-}
 
 
 class Action(StrEnum):
@@ -80,6 +68,7 @@ class LedgerKind(StrEnum):
 
 
 POINT_CHOICES: tuple[int, ...] = (1, 2, 3, 5, 8, 13)
+HISTORY_NOTE_MAX = 2000
 TITLE_MAX = 100
 DESCRIPTION_MAX = 2000
 NOTE_MAX = 1000
@@ -106,8 +95,33 @@ class Actor:
 
 
 @dataclass(frozen=True, slots=True)
+class Bound:
+    """The values a setting may take, both ends included."""
+
+    min: int
+    max: int
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int | float) and self.min <= value <= self.max
+
+
+# The ranges of what maintainers set. Module-level constants, because the cogs' option
+# ranges (`app_commands.Range[int, CLAIM_DAYS.min, CLAIM_DAYS.max]`) are evaluated from them.
+CLAIM_DAYS = Bound(1, 90)  # a guild's claim window, and a task's own
+MAX_EXTENSIONS = Bound(0, 10)
+CLAIM_LIMIT = Bound(1, 50)  # each trust level's claim limit
+REQUIRED_APPROVALS = Bound(1, 5)
+MILESTONE_POINTS = Bound(1, 1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
-    """A guild's rule settings, with SPEC defaults."""
+    """A guild's rule settings, with SPEC defaults: their one declaration.
+
+    The `guild_settings` table has a column of the same name for each field (a test holds
+    them in step) and maps to this with `GuildSettings.rules`; `RULE_BOUNDS` holds the
+    ranges /config accepts, checked by `rules.check_rule_values`.
+    """
 
     claim_days: int | None = None
     max_extensions: int = 2
@@ -122,6 +136,21 @@ class Rules:
     claim_warning_fraction: float = 0.5
     review_points: int = 1
     rework_limit: int = 3
+    review_nudge_hours: int = 48  # a task in review is first nudged this long after submission
+    kudos_weekly_budget: int = 5  # kudos a member may give in any 7 days
+
+
+# The order is the order of the checks (the first value out of range is the one reported).
+RULE_BOUNDS: Mapping[str, Bound] = MappingProxyType(
+    {
+        "claim_days": CLAIM_DAYS,
+        "max_extensions": MAX_EXTENSIONS,
+        "limit_newcomer": CLAIM_LIMIT,
+        "limit_contributor": CLAIM_LIMIT,
+        "limit_regular": CLAIM_LIMIT,
+        "required_approvals": REQUIRED_APPROVALS,
+    }
+)
 
 
 class Reminder(StrEnum):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
 from bot.domain.model import (
     CAPACITY_MAX,
     CAPACITY_MIN,
+    CLAIM_DAYS,
     DESCRIPTION_MAX,
+    MILESTONE_POINTS,
     POINT_CHOICES,
+    RULE_BOUNDS,
     TAG_MAX,
     TAGS_MAX,
     TITLE_MAX,
@@ -86,10 +90,6 @@ def claim_window(points: int, rules: Rules, task_claim_days: int | None = None) 
     return timedelta(days=14)
 
 
-def warning_offset(window: timedelta, rules: Rules) -> timedelta:
-    return window * rules.claim_warning_fraction
-
-
 # -- input validation -------------------------------------------------------------------
 
 
@@ -156,3 +156,34 @@ def check_text(value: str | None, limit: int, what: str, *, required: bool = Fal
     if len(text) > limit:
         raise InvalidInput(f"The {what} is {len(text)} characters; the limit is {limit}.")
     return text
+
+
+# -- settings ---------------------------------------------------------------------------
+
+
+def check_rule_values(changes: Mapping[str, object]) -> None:
+    """The rule settings in `changes` (by field name; None: not given) lie in their bounds."""
+    for name, bound in RULE_BOUNDS.items():
+        value = changes.get(name)
+        if value is not None and value not in bound:
+            raise InvalidInput(
+                f"{name.replace('_', ' ').capitalize()} must be between {bound.min} and {bound.max}."
+            )
+
+
+def check_claim_days(days: int | None) -> int | None:
+    """A task's own claim window (None: the guild's), in the bounds of the guild's."""
+    if days is not None and days not in CLAIM_DAYS:
+        raise InvalidInput(
+            f"A claim window must be between {CLAIM_DAYS.min} and {CLAIM_DAYS.max} days."
+        )
+    return days
+
+
+def check_milestone_points(points: int) -> int:
+    if points not in MILESTONE_POINTS:
+        raise InvalidInput(
+            f"Milestone points must be between {MILESTONE_POINTS.min:,} and "
+            f"{MILESTONE_POINTS.max:,}."
+        )
+    return points

@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain import lifecycle as lc
 from bot.domain import rules as r
+from bot.domain.change import warn_at
 from bot.domain.errors import (
     AlreadyDone,
     DomainError,
@@ -489,10 +490,11 @@ class TestClaimWindow:
         assert outcome.add_claim is not None
         assert outcome.add_claim.expires_at == NOW + timedelta(days=2)
 
-    def test_warning_offset(self) -> None:
-        assert r.warning_offset(timedelta(days=14), RULES) == timedelta(days=7)
+    def test_warning_time(self) -> None:
+        """The warning falls at the rules' fraction of the window that starts now."""
+        assert warn_at(NOW, NOW + timedelta(days=14), RULES) == NOW + timedelta(days=7)
         rules = Rules(claim_warning_fraction=0.75)
-        assert r.warning_offset(timedelta(days=4), rules) == timedelta(days=3)
+        assert warn_at(NOW, NOW + timedelta(days=4), rules) == NOW + timedelta(days=3)
 
     def test_changes_requested_renews_the_window(self) -> None:
         work = task(S.IN_REVIEW, claimants=(CLAIMANT,), points=8)
