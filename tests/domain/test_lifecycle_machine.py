@@ -2,8 +2,9 @@
 
 A handful of tasks and five members — one maintainer, one with the reviewer role, three
 whose trust comes from their done counts — press every button in random order while a
-fake clock moves. Each call to the domain returns an `Outcome`; `apply` writes it to the
-board the way the service layer does. The machine keeps its own record (which tasks went
+fake clock moves. Each call to the domain returns an `Outcome`; the domain's `apply` turns
+it into the `TaskChange` the service layer writes, and the machine writes that to the
+board (its history, claims and ledger). The machine keeps its own record (which tasks went
 done with which claimants, which reviews were given) and checks the board and ledger
 against it after every step.
 """
@@ -31,6 +32,7 @@ from hypothesis.stateful import (
 
 from bot.domain import lifecycle as lc
 from bot.domain import rules as r
+from bot.domain.change import PendingReview, TaskChange, Unchanged, apply
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import ALLOWED, Outcome, TaskState
 from bot.domain.model import (
@@ -115,68 +117,10 @@ rule_sets = st.one_of(
         proposal_window_hours=st.sampled_from([1, 24, 72]),
         review_points=st.integers(0, 3),
         rework_limit=st.integers(1, 4),
+        claim_warning_fraction=st.sampled_from([0.0, 0.25, 0.5, 1.0]),
+        review_nudge_hours=st.integers(1, 96),
     ),
 )
-
-
-def apply(
-    state: TaskState,
-    outcome: Outcome,
-    actor_id: int,
-    now: datetime,
-    *,
-    capacity: int | None = None,
-) -> TaskState:
-    """Write an outcome to a task the way the service layer does (`TaskService._write`).
-
-    `capacity` carries the one edited field the outcome itself does not (the service
-    passes edited fields alongside the outcome).
-    """
-    holders = state.claimant_ids
-    ended = set(outcome.end_claims)
-    renewed = {c.member_id: c for c in outcome.renew_claims}
-    assert ended <= holders, "only held claims can end"
-    assert set(renewed) <= holders, "only held claims can be renewed"
-    if ended:
-        assert outcome.end_reason is not None
-    claims = [renewed.get(c.member_id, c) for c in state.claims if c.member_id not in ended]
-    for c in renewed.values():
-        assert c.expires_at > now
-    if outcome.add_claim is not None:
-        assert outcome.add_claim.member_id not in holders
-        assert outcome.add_claim.claimed_at == now < outcome.add_claim.expires_at
-        claims.append(outcome.add_claim)
-
-    approvals, reviewers = state.approvals, state.reviewers
-    rework_rounds = state.rework_rounds
-    if outcome.new_round:  # a submission or a reopen starts a review round
-        approvals = reviewers = frozenset()
-    if outcome.review is Verdict.APPROVE:
-        approvals |= {actor_id}
-        reviewers |= {actor_id}
-    elif outcome.review is Verdict.CHANGES:  # ends the round
-        approvals = reviewers = frozenset()
-        rework_rounds += 1
-    if outcome.action is A.REOPEN:
-        rework_rounds = 0
-
-    endorsements, objections = state.endorsements, state.objections
-    if outcome.vote == "endorse":
-        endorsements |= {actor_id}
-    elif outcome.vote == "object":
-        objections |= {actor_id}
-
-    return replace(
-        state,
-        status=outcome.after,
-        capacity=state.capacity if capacity is None else capacity,
-        claims=tuple(claims),
-        approvals=approvals,
-        reviewers=reviewers,
-        rework_rounds=rework_rounds,
-        endorsements=endorsements,
-        objections=objections,
-    )
 
 
 def possible(action: Action) -> Callable[[object], object]:
@@ -224,6 +168,7 @@ class Board(RuleBasedStateMachine):
         self.now = START
         self.board: dict[int, TaskState] = {}  # blocked_by holds the blocking task, if any
         self.status_changed_at: dict[int, datetime] = {}
+        self.nudge: dict[int, datetime | None] = {}  # each task's next review nudge
         self.history: list[HistoryRow] = []
         self.ledger: list[LedgerRow] = []
         self.reviews: list[ReviewRow] = []
@@ -342,6 +287,7 @@ class Board(RuleBasedStateMachine):
         return (
             dict(self.board),
             dict(self.status_changed_at),
+            dict(self.nudge),
             frozenset(self.credited),
             self.now,
             self.seq,
@@ -359,14 +305,9 @@ class Board(RuleBasedStateMachine):
         assert self.fingerprint() == before, "a refused action must change nothing"
 
     def act(
-        self,
-        number: int,
-        actor_id: int,
-        decide: Callable[[TaskState], Outcome],
-        *,
-        capacity: int | None = None,
+        self, number: int, actor_id: int, decide: Callable[[TaskState], Outcome]
     ) -> Outcome | None:
-        """Call the domain on a task; apply what it decided, or check it changed nothing."""
+        """Call the domain on a task; write what it decided, or check it changed nothing."""
         state = self.snapshot(number)
         before = self.fingerprint()
         try:
@@ -375,17 +316,10 @@ class Board(RuleBasedStateMachine):
             self.refused(err, before)
             return None
         self.applied += 1
-        self.record(number, state, outcome, actor_id, capacity)
+        self.record(number, state, outcome, actor_id)
         return outcome
 
-    def record(
-        self,
-        number: int,
-        state: TaskState,
-        outcome: Outcome,
-        actor_id: int,
-        capacity: int | None,
-    ) -> None:
+    def record(self, number: int, state: TaskState, outcome: Outcome, actor_id: int) -> None:
         assert outcome.before is state.status
         assert state.status in ALLOWED[outcome.action]
         assert actor_id != BOT_ID or outcome.action in BOT_JOBS, "a bot took part in a task"
@@ -396,14 +330,19 @@ class Board(RuleBasedStateMachine):
                 assert claim.expires_at == self.now + window
         assert not outcome.escalate or outcome.action is A.REQUEST_CHANGES
         self.seq += 1
-        new = apply(state, outcome, actor_id, self.now, capacity=capacity)
+        change = apply(state, outcome, self.rules, self.now, actor_id=actor_id)
+        self.check_change(state, change)
+        new = change.state
         self.board[number] = replace(new, blocked_by=self.board[number].blocked_by)
-        if outcome.after is not outcome.before:
-            self.status_changed_at[number] = self.now
+        if change.fields.status_changed_at is not None:
+            self.status_changed_at[number] = change.fields.status_changed_at
+        if not isinstance(change.fields.next_nudge_at, Unchanged):
+            self.nudge[number] = change.fields.next_nudge_at
+        h = change.history
         self.history.append(
-            HistoryRow(number, actor_id, outcome.action, outcome.before, outcome.after, self.now)
+            HistoryRow(number, h.actor_id, h.action, h.from_status, h.to_status, h.at)
         )
-        if outcome.review is not None:
+        if outcome.review is not None:  # written before the credits are (as the service does)
             self.reviews.append(ReviewRow(self.seq, number, actor_id, outcome.review))
             self.review_record.append((self.seq, number, actor_id))
         assert outcome.done is (outcome.after is S.DONE)
@@ -415,23 +354,48 @@ class Board(RuleBasedStateMachine):
             assert outcome.end_reason is ClaimEnd.DONE
             assert sorted(outcome.credit_claimants) == sorted(state.claimant_ids)
             self.done_record.append((self.seq, number, state.claimant_ids, state.points))
-            self.credit(number, outcome)
         else:
             assert not outcome.credit_claimants
+            assert not change.credits and change.review_points is None
+        self.credit(number, change)
 
-    def credit(self, number: int, outcome: Outcome) -> None:
-        """What `TaskService._credit` writes."""
-        points = self.board[number].points
-        for member_id in outcome.credit_claimants:
-            self.ledger.append(LedgerRow(member_id, LedgerKind.TASK, points, number))
-        for review in self.reviews:
-            if review.task == number and review.seq not in self.credited:
-                self.ledger.append(
-                    LedgerRow(
-                        review.reviewer_id, LedgerKind.REVIEW, self.rules.review_points, number
-                    )
-                )
-                self.credited.add(review.seq)
+    def check_change(self, state: TaskState, change: TaskChange) -> None:
+        """What the change writes agrees with the task it leaves behind."""
+        holders, new = state.claimant_ids, change.state
+        assert change.fields.status is new.status is change.outcome.after
+        assert (change.fields.status_changed_at is not None) is (new.status is not state.status)
+        if change.ended is not None:
+            assert set(change.ended.members) <= holders, "only held claims can end"
+            assert not set(change.ended.members) & new.claimant_ids
+        for renewed in change.renewed:
+            assert renewed.member_id in holders, "only held claims can be renewed"
+            assert self.now <= renewed.warn_at <= renewed.expires_at
+            assert renewed.expires_at > self.now
+        if (c := change.new_claim) is not None:
+            assert c.member_id not in holders and c.member_id in new.claimant_ids
+            assert c.claimed_at == self.now < c.expires_at
+            assert self.now <= c.warn_at <= c.expires_at
+        assert new.review_round == change.fields.review_round or (
+            change.fields.review_round is None and new.review_round == state.review_round
+        )
+        assert new.rework_rounds == change.fields.rework_rounds or (
+            change.fields.rework_rounds is None and new.rework_rounds == state.rework_rounds
+        )
+        assert change.notify_dependents is change.outcome.done
+
+    def credit(self, number: int, change: TaskChange) -> None:
+        """What `TaskService._credit` writes: the change's credits, and each review of the
+        task not paid yet."""
+        pending = [
+            PendingReview(review.seq, review.reviewer_id)
+            for review in self.reviews
+            if review.task == number and review.seq not in self.credited
+        ]
+        credits = (*change.credits, *change.review_credits(pending))
+        for c in credits:
+            self.ledger.append(LedgerRow(c.member_id, c.kind, c.points, number))
+            if c.review_id is not None:
+                self.credited.add(c.review_id)
 
     # -- configuration and time ---------------------------------------------------------------
 
@@ -478,6 +442,7 @@ class Board(RuleBasedStateMachine):
         )
         self.board[task.number] = task
         self.status_changed_at[task.number] = self.now
+        self.nudge[task.number] = None
         self.history.append(
             HistoryRow(task.number, actor_id, outcome.action, None, outcome.after, self.now)
         )
@@ -669,7 +634,6 @@ class Board(RuleBasedStateMachine):
             number,
             actor_id,
             lambda t: lc.edit(t, self.actor(actor_id), capacity),
-            capacity=capacity,
         )
 
     @possible(A.CANCEL)
@@ -703,6 +667,16 @@ class Board(RuleBasedStateMachine):
                 assert held >= 1
             else:
                 assert held == 0, f"#{task.number} is {task.status} but still held"
+
+    @invariant()
+    def a_task_in_review_and_only_such_a_task_waits_for_a_nudge(self) -> None:
+        for number, task in self.board.items():
+            nudge = self.nudge[number]
+            assert (nudge is not None) is (task.status is S.IN_REVIEW)
+            if nudge is not None:
+                assert nudge == self.status_changed_at[number] + timedelta(
+                    hours=self.rules.review_nudge_hours
+                )
 
     @invariant()
     def reviews_fit_the_status(self) -> None:
