@@ -13,6 +13,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.model import (
+    CLAIM_DAYS,
+    CLAIM_LIMIT,
+    MAX_EXTENSIONS,
+    MILESTONE_POINTS,
+    REQUIRED_APPROVALS,
+)
 from bot.services.config import WEEKDAY_NAMES, GuildConfig, timezone_suggestions
 from bot.ui.context import actor_of, services_of
 from bot.ui.errors import report
@@ -41,12 +48,14 @@ def config_embed(c: GuildConfig) -> discord.Embed:
         name="Roles",
         value=f"Maintainers: {_role(c.maintainer_role_id)}\nReviewers: {_role(c.reviewer_role_id)}",
     )
-    window = f"{c.claim_days} days" if c.claim_days else "by size (3/7/14 days)"
+    rules = c.rules
+    window = f"{rules.claim_days} days" if rules.claim_days else "by size (3/7/14 days)"
     embed.add_field(
         name="Claims",
-        value=f"Window: {window}\nExtensions: {c.max_extensions}\n"
-        f"Limits: newcomer {c.limit_newcomer}, contributor {c.limit_contributor}, regular {c.limit_regular}\n"
-        f"Approvals needed: {c.required_approvals}",
+        value=f"Window: {window}\nExtensions: {rules.max_extensions}\n"
+        f"Limits: newcomer {rules.limit_newcomer}, contributor {rules.limit_contributor}, "
+        f"regular {rules.limit_regular}\n"
+        f"Approvals needed: {rules.required_approvals}",
         inline=False,
     )
     digest = (
@@ -123,12 +132,14 @@ class ConfigCog(
     async def claims(
         self,
         interaction: discord.Interaction,
-        claim_days: app_commands.Range[int, 1, 90] | None = None,
-        max_extensions: app_commands.Range[int, 0, 10] | None = None,
-        limit_newcomer: app_commands.Range[int, 1, 50] | None = None,
-        limit_contributor: app_commands.Range[int, 1, 50] | None = None,
-        limit_regular: app_commands.Range[int, 1, 50] | None = None,
-        required_approvals: app_commands.Range[int, 1, 5] | None = None,
+        claim_days: app_commands.Range[int, CLAIM_DAYS.min, CLAIM_DAYS.max] | None = None,
+        max_extensions: app_commands.Range[int, MAX_EXTENSIONS.min, MAX_EXTENSIONS.max]
+        | None = None,
+        limit_newcomer: app_commands.Range[int, CLAIM_LIMIT.min, CLAIM_LIMIT.max] | None = None,
+        limit_contributor: app_commands.Range[int, CLAIM_LIMIT.min, CLAIM_LIMIT.max] | None = None,
+        limit_regular: app_commands.Range[int, CLAIM_LIMIT.min, CLAIM_LIMIT.max] | None = None,
+        required_approvals: app_commands.Range[int, REQUIRED_APPROVALS.min, REQUIRED_APPROVALS.max]
+        | None = None,
     ) -> None:
         values = {
             "claim_days": claim_days,
@@ -177,7 +188,7 @@ class ConfigCog(
     async def milestone(
         self,
         interaction: discord.Interaction,
-        points: app_commands.Range[int, 1, 1_000_000],
+        points: app_commands.Range[int, MILESTONE_POINTS.min, MILESTONE_POINTS.max],
         role: discord.Role,
         remove: bool = False,
     ) -> None:

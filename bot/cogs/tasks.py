@@ -18,6 +18,14 @@ from bot.cogs.common import (
     task_autocomplete,
 )
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.model import (
+    CAPACITY_MAX,
+    CAPACITY_MIN,
+    DESCRIPTION_MAX,
+    LINK_MAX,
+    NOTE_MAX,
+    TITLE_MAX,
+)
 from bot.ui import board, listing
 from bot.ui.cards import card_view, task_embed
 from bot.ui.context import actor_of, services_of
@@ -48,12 +56,12 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     async def create(
         self,
         interaction: discord.Interaction,
-        title: app_commands.Range[str, 1, 100],
-        description: app_commands.Range[str, 0, 2000] | None = None,
+        title: app_commands.Range[str, 1, TITLE_MAX],
+        description: app_commands.Range[str, 0, DESCRIPTION_MAX] | None = None,
         points: int = 1,
         tags: str | None = None,
         due: str | None = None,
-        capacity: app_commands.Range[int, 1, 10] = 1,
+        capacity: app_commands.Range[int, CAPACITY_MIN, CAPACITY_MAX] = 1,
         blocked_by: str | None = None,
     ) -> None:
         await _create(
@@ -67,8 +75,8 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     async def propose(
         self,
         interaction: discord.Interaction,
-        title: app_commands.Range[str, 1, 100],
-        description: app_commands.Range[str, 0, 2000] | None = None,
+        title: app_commands.Range[str, 1, TITLE_MAX],
+        description: app_commands.Range[str, 0, DESCRIPTION_MAX] | None = None,
         points: int = 1,
         tags: str | None = None,
     ) -> None:
@@ -151,7 +159,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         self,
         interaction: discord.Interaction,
         task: str,
-        note: app_commands.Range[str, 0, 1000] | None = None,
+        note: app_commands.Range[str, 0, NOTE_MAX] | None = None,
     ) -> None:
         await _act(interaction, task, lambda s, a, n: s.tasks.release(a, n, note))
 
@@ -166,8 +174,8 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         self,
         interaction: discord.Interaction,
         task: str,
-        link: app_commands.Range[str, 0, 500] | None = None,
-        notes: app_commands.Range[str, 0, 1000] | None = None,
+        link: app_commands.Range[str, 0, LINK_MAX] | None = None,
+        notes: app_commands.Range[str, 0, NOTE_MAX] | None = None,
     ) -> None:
         if link is None and notes is None:
             try:  # no evidence given: ask for it in a form (checked first, as the button is)
@@ -183,7 +191,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         self,
         interaction: discord.Interaction,
         task: str,
-        comment: app_commands.Range[str, 0, 1000] | None = None,
+        comment: app_commands.Range[str, 0, NOTE_MAX] | None = None,
     ) -> None:
         await _act(interaction, task, lambda s, a, n: s.tasks.approve(a, n, comment))
 
@@ -233,12 +241,12 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         self,
         interaction: discord.Interaction,
         task: str,
-        title: app_commands.Range[str, 1, 100] | None = None,
-        description: app_commands.Range[str, 0, 2000] | None = None,
+        title: app_commands.Range[str, 1, TITLE_MAX] | None = None,
+        description: app_commands.Range[str, 0, DESCRIPTION_MAX] | None = None,
         points: int | None = None,
         tags: str | None = None,
         due: str | None = None,
-        capacity: app_commands.Range[int, 1, 10] | None = None,
+        capacity: app_commands.Range[int, CAPACITY_MIN, CAPACITY_MAX] | None = None,
         blocked_by: str | None = None,
     ) -> None:
         async def call(services: Any, actor: Any, n: int) -> Any:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from bot.db.types import UTCDateTime
+from bot.domain.model import Rules
 
 ACTIVE_CLAIM = sa.text("ended_at IS NULL")
 PENDING_WARNING = sa.text("warn_at IS NOT NULL AND ended_at IS NULL")
@@ -26,8 +28,15 @@ def _when(**kw: object) -> datetime:
     return Field(sa_type=UTCDateTime, **kw)  # type: ignore[no-any-return, call-overload]
 
 
+_RULE_FIELDS = tuple(f.name for f in fields(Rules))
+
+
 class GuildSettings(SQLModel, table=True):
-    """Everything /config sets, with SPEC defaults, plus the guild's task counter."""
+    """Everything /config sets, with SPEC defaults, plus the guild's task counter.
+
+    The rule columns are `domain.Rules`' fields, of the same names and defaults (a test
+    holds them in step); `rules` reads them as one.
+    """
 
     __tablename__ = "guild_settings"
 
@@ -61,6 +70,10 @@ class GuildSettings(SQLModel, table=True):
     digest_enabled: bool = True
     created_at: datetime = _when()
     updated_at: datetime = _when()
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(**{name: getattr(self, name) for name in _RULE_FIELDS})
 
 
 class Milestone(SQLModel, table=True):

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.db.models import GuildSettings, Milestone
 from bot.db.uow import Database
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.model import Actor
-from bot.domain.rules import check_maintainer
+from bot.domain.model import Actor, Rules
+from bot.domain.rules import check_maintainer, check_milestone_points, check_rule_values
 from bot.services.clock import Clock
 
 CACHE_SECONDS: Final = 60.0
@@ -27,27 +27,13 @@ class GuildConfig:
     digest_channel_id: int | None
     maintainer_role_id: int | None
     reviewer_role_id: int | None
-    claim_days: int | None
-    max_extensions: int
-    limit_newcomer: int
-    limit_contributor: int
-    limit_regular: int
-    required_approvals: int
-    regular_threshold: int
-    proposal_endorsements: int
-    proposal_window_hours: int
-    review_nudge_hours: int
-    kudos_weekly_budget: int
     digest_day: int
     digest_time: str
     digest_timezone: str
     digest_enabled: bool
-    # Rules with SPEC defaults that /config does not set (yet): read with the rest, so a
-    # write can decide from the cached config without reading the settings row again.
-    regulars_can_create: bool
-    claim_warning_fraction: float
-    review_points: int
-    rework_limit: int
+    # All of them, those /config does not set (yet) too, so a write can decide from the
+    # cached config without reading the settings row again.
+    rules: Rules
     milestones: tuple[tuple[int, int], ...]  # (points, role id), by points
 
     @property
@@ -55,12 +41,16 @@ class GuildConfig:
         return ZoneInfo(self.digest_timezone)
 
 
-_FIELDS = {f.name for f in fields(GuildConfig)} - {"milestones"}
+_OWN = {f.name for f in fields(GuildConfig)} - {"rules", "milestones"}
+# What `update` may set, by column name: the config's own settings and each rule.
+_FIELDS = _OWN | {f.name for f in fields(Rules)}
 
 
 def _view(row: GuildSettings, milestones: list[Milestone]) -> GuildConfig:
-    values: dict[str, Any] = {name: getattr(row, name) for name in _FIELDS}
-    return GuildConfig(**values, milestones=tuple((m.points, m.role_id) for m in milestones))
+    values: dict[str, Any] = {name: getattr(row, name) for name in _OWN}
+    return GuildConfig(
+        **values, rules=row.rules, milestones=tuple((m.points, m.role_id) for m in milestones)
+    )
 
 
 class ConfigService:
@@ -147,8 +137,7 @@ class ConfigService:
     async def set_milestone(self, actor: Actor, points: int, role_id: int | None) -> GuildConfig:
         """role_id None removes the milestone at `points`."""
         check_maintainer(actor, "change milestone roles")
-        if not 1 <= points <= 1_000_000:
-            raise InvalidInput("Milestone points must be between 1 and 1,000,000.")
+        check_milestone_points(points)
         async with self._db.unit() as uow:
             repo = uow.repo
             await repo.ensure_guild(actor.guild_id, self._clock.now())
@@ -173,20 +162,7 @@ class ConfigService:
 
 
 def _validate(changes: dict[str, Any]) -> None:
-    ranges = {
-        "claim_days": (1, 90),
-        "max_extensions": (0, 10),
-        "limit_newcomer": (1, 50),
-        "limit_contributor": (1, 50),
-        "limit_regular": (1, 50),
-        "required_approvals": (1, 5),
-    }
-    for name, (low, high) in ranges.items():
-        value = changes.get(name)
-        if value is not None and not low <= value <= high:
-            raise InvalidInput(
-                f"{name.replace('_', ' ').capitalize()} must be between {low} and {high}."
-            )
+    check_rule_values(changes)
     if "digest_time" in changes:
         text = str(changes["digest_time"]).strip()
         hh, sep, mm = text.partition(":")

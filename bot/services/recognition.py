@@ -15,7 +15,6 @@ from bot.domain.model import Actor, LedgerKind, Rules, TrustLevel
 from bot.domain.scoring import KUDOS_REASON_MAX, next_level, weekly_streak
 from bot.services.clock import Clock
 from bot.services.config import ConfigService, GuildConfig
-from bot.services.tasks import rules_of
 
 PERIODS: Final = {"week": timedelta(days=7), "month": timedelta(days=30), "all": None}
 BOARD_BY: Final = ("points", "tasks", "reviews", "kudos")
@@ -75,7 +74,7 @@ class RecognitionService:
                 guild_id, member_id
             )
             times = await repo.credit_times(guild_id, member_id, now - timedelta(days=400))
-        rules = rules_of(settings) if settings else Rules()
+        rules = settings.rules if settings else Rules()
         tz = ZoneInfo(settings.digest_timezone) if settings else ZoneInfo("UTC")
         level = r.trust_level(done, rules)
         return Profile(

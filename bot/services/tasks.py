@@ -89,24 +89,6 @@ class _Unset:
 UNSET: Final = _Unset()
 
 
-def rules_of(settings: GuildSettings | GuildConfig) -> Rules:
-    return Rules(
-        claim_days=settings.claim_days,
-        max_extensions=settings.max_extensions,
-        limit_newcomer=settings.limit_newcomer,
-        limit_contributor=settings.limit_contributor,
-        limit_regular=settings.limit_regular,
-        required_approvals=settings.required_approvals,
-        regular_threshold=settings.regular_threshold,
-        regulars_can_create=settings.regulars_can_create,
-        proposal_endorsements=settings.proposal_endorsements,
-        proposal_window_hours=settings.proposal_window_hours,
-        claim_warning_fraction=settings.claim_warning_fraction,
-        review_points=settings.review_points,
-        rework_limit=settings.rework_limit,
-    )
-
-
 def parse_task_number(raw: str | int) -> int:
     """Accepts 12, "12", "#12" and autocomplete values like "12"."""
     if isinstance(raw, int):
@@ -159,9 +141,7 @@ class CardSettings(Protocol):
     """What a card needs of the guild's settings (GuildSettings and GuildConfig have it)."""
 
     @property
-    def required_approvals(self) -> int: ...
-    @property
-    def proposal_endorsements(self) -> int: ...
+    def rules(self) -> Rules: ...
 
 
 Decide = Callable[[_Ctx], Awaitable[Outcome]]
@@ -263,7 +243,7 @@ class TaskService:
     async def standing(self, actor: Actor) -> MemberStanding:
         async with self._db.read() as uow:
             settings = await self._settings(uow.repo, actor.guild_id)
-            rules = rules_of(settings)
+            rules = settings.rules
             done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
             level = r.trust_level(done, rules)
             held = await uow.repo.count_held_claims(actor.guild_id, actor.member_id)
@@ -301,7 +281,7 @@ class TaskService:
         async with self._db.read() as uow:
             settings = await self._settings(uow.repo, actor.guild_id)
             done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
-            if not r.can_review(actor, r.trust_level(done, rules_of(settings))):
+            if not r.can_review(actor, r.trust_level(done, settings.rules)):
                 return ()
             rows = await uow.repo.tasks_in_review_for(actor.guild_id, actor.member_id, limit)
             return tuple(await self._views(uow.repo, rows, settings))
@@ -321,8 +301,7 @@ class TaskService:
         claim_days: int | None = None,
     ) -> ActionResult:
         clean = self._clean_fields(title, description, points, tags, capacity)
-        if claim_days is not None and not 1 <= claim_days <= 90:
-            raise InvalidInput("A claim window must be between 1 and 90 days.")
+        r.check_claim_days(claim_days)
 
         async def decide(repo: Repository, rules: Rules, now: datetime) -> Outcome:
             self._check_due(due_at, now)
@@ -353,7 +332,7 @@ class TaskService:
         async with self._db.unit() as uow:
             settings = await self._settings(uow.repo, actor.guild_id)
             done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
-            lc.create(actor, r.trust_level(done, rules_of(settings)), rules_of(settings))
+            lc.create(actor, r.trust_level(done, settings.rules), settings.rules)
         return await self.import_tasks(actor, parse_csv(data, self._clock.now(), tz))
 
     async def import_tasks(
@@ -392,7 +371,7 @@ class TaskService:
         async with self._db.unit() as uow:
             repo = uow.repo
             settings = await repo.ensure_guild(actor.guild_id, now)
-            rules = rules_of(settings)
+            rules = settings.rules
             done = await repo.done_task_count(actor.guild_id, actor.member_id)
             outcome = lc.create(actor, r.trust_level(done, rules), rules)
             tasks: list[Task] = []
@@ -815,7 +794,7 @@ class TaskService:
             repo = uow.repo
             now = self._clock.now()
             settings = await repo.ensure_guild(actor.guild_id, now)
-            rules = rules_of(settings)
+            rules = settings.rules
             outcome = await decide(repo, rules, now)
             blocker_id = None
             if blocked_by is not None:
@@ -920,7 +899,7 @@ class TaskService:
                 settings = cached
             else:
                 settings = await repo.ensure_guild(actor.guild_id, now)
-            rules = rules_of(settings)
+            rules = settings.rules
             task, claims, last_note = await self._task_with_claims(repo, actor.guild_id, number)
             assert task.id is not None
             state = await self._state(repo, task, claims)
@@ -939,7 +918,7 @@ class TaskService:
             if outcome.review is Verdict.CHANGES:
                 values["rework_rounds"] = task.rework_rounds + 1
             if outcome.after is Status.IN_REVIEW and outcome.before is not Status.IN_REVIEW:
-                values["next_nudge_at"] = now + timedelta(hours=settings.review_nudge_hours)
+                values["next_nudge_at"] = now + timedelta(hours=rules.review_nudge_hours)
             elif outcome.after is not Status.IN_REVIEW:
                 values["next_nudge_at"] = None
             if not await repo.compare_and_set(task.id, task.version, values):
@@ -1156,6 +1135,7 @@ class TaskService:
             [t.id for t in tasks if t.id is not None and t.status == Status.PROPOSED]
         )
         views: list[TaskView] = []
+        rules = settings.rules
         for t in tasks:
             assert t.id is not None
             approvals = approved.get(t.id, 0)
@@ -1189,14 +1169,14 @@ class TaskService:
                     creator_id=t.creator_id,
                     claims=tuple(claims_by_task[t.id]),
                     approvals=approvals,
-                    required_approvals=settings.required_approvals,
+                    required_approvals=rules.required_approvals,
                     review_round=t.review_round,
                     rework_rounds=t.rework_rounds,
                     blocked_by=blocker[0] if blocker else None,
                     blocked=bool(blocker and blocker[1] not in FINISHED),
                     endorsements=endorsements,
                     objections=objections,
-                    required_endorsements=settings.proposal_endorsements,
+                    required_endorsements=rules.proposal_endorsements,
                     submission=submission,
                     handoff_note=handoff,
                     card_channel_id=t.card_channel_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,10 +26,12 @@ from bot.domain.model import (
     NOTE_MAX,
     POINT_CHOICES,
     REASON_MAX,
+    RULE_BOUNDS,
     TAG_MAX,
     TAGS_MAX,
     TITLE_MAX,
     Actor,
+    Bound,
     Rules,
     Status,
     TrustLevel,
@@ -822,3 +825,66 @@ class TestProposals:
             lc.endorse(task(S.OPEN), member(ALICE), RULES)
         with pytest.raises(InvalidState):
             lc.object_(task(S.OPEN), member(ALICE), "Too late?")
+
+
+# -- the guild's rule settings and their bounds -------------------------------------------
+
+
+class TestRuleBounds:
+    def test_every_bound_is_a_rule_and_every_default_lies_in_it(self) -> None:
+        names = {f.name for f in fields(Rules)}
+        assert set(RULE_BOUNDS) <= names
+        for name, bound in RULE_BOUNDS.items():
+            default = getattr(RULES, name)
+            assert default is None or default in bound, name
+
+    @pytest.mark.parametrize(
+        ("name", "label", "low", "high"),
+        [
+            ("claim_days", "Claim days", 1, 90),
+            ("max_extensions", "Max extensions", 0, 10),
+            ("limit_newcomer", "Limit newcomer", 1, 50),
+            ("limit_contributor", "Limit contributor", 1, 50),
+            ("limit_regular", "Limit regular", 1, 50),
+            ("required_approvals", "Required approvals", 1, 5),
+        ],
+    )
+    def test_each_setting_is_checked_at_both_ends(
+        self, name: str, label: str, low: int, high: int
+    ) -> None:
+        assert RULE_BOUNDS[name] == Bound(low, high)
+        for fine in (low, high, None):
+            r.check_rule_values({name: fine})
+        for wrong in (low - 1, high + 1):
+            with pytest.raises(InvalidInput) as err:
+                r.check_rule_values({name: wrong})
+            assert err.value.message == f"{label} must be between {low} and {high}."
+
+    def test_the_first_setting_out_of_range_is_the_one_reported(self) -> None:
+        with pytest.raises(InvalidInput, match=r"^Max extensions"):
+            r.check_rule_values({"required_approvals": 9, "max_extensions": 11})
+        r.check_rule_values({"digest_day": 99, "review_points": -1})  # no bounds declared
+
+    def test_a_bound_holds_only_numbers_within_it(self) -> None:
+        bound = Bound(1, 5)
+        assert 1 in bound and 5 in bound and 3 in bound
+        assert 0 not in bound and 6 not in bound
+        assert "3" not in bound and None not in bound
+
+    @pytest.mark.parametrize("days", [1, 90, None])
+    def test_a_tasks_own_claim_window_in_range(self, days: int | None) -> None:
+        assert r.check_claim_days(days) == days
+
+    @pytest.mark.parametrize("days", [0, 91, -3])
+    def test_a_tasks_own_claim_window_out_of_range(self, days: int) -> None:
+        with pytest.raises(InvalidInput) as err:
+            r.check_claim_days(days)
+        assert err.value.message == "A claim window must be between 1 and 90 days."
+
+    def test_milestone_points(self) -> None:
+        assert r.check_milestone_points(1) == 1
+        assert r.check_milestone_points(1_000_000) == 1_000_000
+        for wrong in (0, 1_000_001):
+            with pytest.raises(InvalidInput) as err:
+                r.check_milestone_points(wrong)
+            assert err.value.message == "Milestone points must be between 1 and 1,000,000."

@@ -171,7 +171,7 @@ async def test_config_service_rejects_out_of_range_values(runtime: Runtime) -> N
         await runtime.services.config.update(maintainer, claim_days=91)
     with pytest.raises(InvalidInput, match="Unknown setting"):
         await runtime.services.config.update(maintainer, owner_id=5)
-    assert (await runtime.services.config.get(1)).claim_days is None
+    assert (await runtime.services.config.get(1)).rules.claim_days is None
 
 
 # -- /config digest --------------------------------------------------------------------------
@@ -322,7 +322,7 @@ async def test_config_service_refuses_non_maintainer(runtime: Runtime) -> None:
         await runtime.services.config.update(member, limit_newcomer=50)
     with pytest.raises(PermissionDenied, match="Only maintainers can change milestone roles"):
         await runtime.services.config.set_milestone(member, 10, 99)
-    assert (await runtime.services.config.get(1)).limit_newcomer == 1
+    assert (await runtime.services.config.get(1)).rules.limit_newcomer == 1
 
 
 async def test_maintainer_role_without_manage_server_is_a_maintainer(

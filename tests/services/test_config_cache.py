@@ -58,10 +58,10 @@ async def test_reads_are_cached_and_writes_seen_at_once(engine: Any, clock: Manu
     assert statements.count == 0
 
     changed = await config.update(maint(), claim_days=9, required_approvals=2)
-    assert changed.claim_days == 9
+    assert changed.rules.claim_days == 9
     before = statements.count
     seen = await config.get(GUILD)
-    assert (seen.claim_days, seen.required_approvals) == (9, 2)
+    assert (seen.rules.claim_days, seen.rules.required_approvals) == (9, 2)
     assert statements.count == before  # the write refreshed the cache
 
     await config.set_milestone(maint(), 50, 777)
@@ -70,7 +70,7 @@ async def test_reads_are_cached_and_writes_seen_at_once(engine: Any, clock: Manu
     assert (await config.get(GUILD)).milestones == ()
 
     other = await config.get(OTHER_GUILD)  # guilds are cached apart
-    assert other.guild_id == OTHER_GUILD and other.claim_days != 9
+    assert other.guild_id == OTHER_GUILD and other.rules.claim_days != 9
 
 
 async def test_a_change_behind_the_bots_back_lapses_with_the_ttl(
@@ -80,15 +80,15 @@ async def test_a_change_behind_the_bots_back_lapses_with_the_ttl(
     config = ConfigService(
         Database(create_session_factory(engine)), clock, cache_seconds=60, monotonic=ticker
     )
-    assert (await config.get(GUILD)).claim_days is None
+    assert (await config.get(GUILD)).rules.claim_days is None
     await set_by_sql(engine, GUILD, claim_days=21)
     ticker.now += 59
-    assert (await config.get(GUILD)).claim_days is None  # still the cached settings
+    assert (await config.get(GUILD)).rules.claim_days is None  # still the cached settings
     ticker.now += 2
-    assert (await config.get(GUILD)).claim_days == 21
+    assert (await config.get(GUILD)).rules.claim_days == 21
     await set_by_sql(engine, GUILD, claim_days=5)
     config.forget(GUILD)
-    assert (await config.get(GUILD)).claim_days == 5
+    assert (await config.get(GUILD)).rules.claim_days == 5
 
 
 @pytest.mark.postgres
@@ -120,5 +120,5 @@ async def test_a_read_racing_a_write_does_not_cache_the_old_settings(
     await config.update(maint(), claim_days=33)
     written.set()
     old = await read
-    assert old.claim_days is None  # that read began before the write: it saw the old row
-    assert (await config.get(GUILD)).claim_days == 33  # but did not cache it
+    assert old.rules.claim_days is None  # that read began before the write: it saw the old row
+    assert (await config.get(GUILD)).rules.claim_days == 33  # but did not cache it
