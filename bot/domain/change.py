@@ -15,7 +15,9 @@ with a pure helper on the change that turns what the writer read into rows:
   only when the task is done.
 
 For the wiring of `TaskService` (`_attempt`, `_write`, `_outbox`, `_credit` and
-`expire_many`), a change maps to what they write today:
+`expire_many`), `apply(state, outcome, rules, now, actor_id=actor.member_id, note=note)`
+maps to what they write today, once `_state` also sets `review_round=task.review_round`
+(the snapshot's round, new in `TaskState`; without it a submission's round restarts):
 
 - task row (compare-and-set): `{**edited_fields, **change.fields.values()}`; REOPEN's
   `rework_rounds = 0` is in `values()`, so `reopen` no longer passes it as a field;
@@ -33,7 +35,7 @@ For the wiring of `TaskService` (`_attempt`, `_write`, `_outbox`, `_credit` and
   review is flushed, `change.review_credits(uncredited_reviews)`; then mark those
   reviews credited. `change.credited(reviews)` is `ActionResult.credited`;
 - the card's claims (`_claims_after`): `change.state.claims`; `ActionResult.opened`:
-  `change.opened`.
+  `change.opened`; a submission's round: `change.state.review_round`.
 """
 
 from __future__ import annotations
