@@ -24,7 +24,9 @@ maps to what they write today, once `_state` also sets `review_round=task.review
 - `insert_claim(...)`: `change.new_claim` (member_id, claimed_at, expires_at, warn_at);
 - `renew_claim(...)`: each of `change.renewed` (member_id, expires_at, extensions, warn_at);
 - `end_claims(task, members, ended_at, reason, handoff)`: `change.ended` (members,
-  reason.value, ended_at, handoff_note); expire_many ends them by claim id instead;
+  reason.value, ended_at, handoff_note); expire_many ends them by claim id instead
+  (an expiry's change does not depend on the rules — nothing is added, renewed, paid or
+  nudged — so the batch need not read each guild's settings for it);
 - `insert_history(...)`: `change.history` (actor_id, action, from_status, to_status,
   note — already `<@member>` for ASSIGN/EXPIRE and cut to 2000 — at);
 - outbox: `[*change.notices, *change.dependent_notices(waiting)]`, each with

@@ -194,6 +194,16 @@ def test_expire_tells_the_claimant_and_the_channel(
     nothing_else(change, "ended", "notices")
 
 
+def test_an_expiry_does_not_depend_on_the_rules() -> None:
+    """So the sweep's batch of expiries needs no guild's settings to write them."""
+    state = task(S.CLAIMED, claimants=(CLAIMANT,))
+    outcome = lc.expire(state, CLAIMANT, NOW + timedelta(days=2))
+    odd = Rules(claim_warning_fraction=0.9, review_nudge_hours=1, review_points=7, claim_days=2)
+    assert apply(state, outcome, odd, NOW, actor_id=BOT_ID) == apply(
+        state, outcome, Rules(), NOW, actor_id=BOT_ID
+    )
+
+
 # -- review ---------------------------------------------------------------------------------
 
 
