@@ -1,9 +1,10 @@
 """The task state machine (SPEC §2), as pure functions over a task snapshot.
 
 Each action takes the task's current state and returns an `Outcome`: the status
-after, and what changes (claims added, renewed or ended; who gets credit). The
-service layer loads the snapshot, calls one of these, and writes the outcome in one
-transaction; the property tests apply the same outcomes to an in-memory board.
+after, and what changes (claims added, renewed or ended; who gets credit).
+`bot.domain.change.apply` turns an outcome into everything it writes (a `TaskChange`):
+the service layer writes that in one transaction, and the property tests write the same
+changes to an in-memory board.
 """
 
 from __future__ import annotations
