@@ -3,8 +3,8 @@
 Each action takes the task's current state and returns an `Outcome`: the status
 after, and what changes (claims added, renewed or ended; who gets credit).
 `bot.domain.change.apply` turns an outcome into everything it writes (a `TaskChange`):
-the service layer writes that in one transaction, and the property tests write the same
-changes to an in-memory board.
+the service layer writes those values in one transaction, and the property tests write
+the same changes to an in-memory board.
 """
 
 from __future__ import annotations
