@@ -6,8 +6,6 @@ because server admins can change who sees a command.
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -74,7 +72,7 @@ class ConfigCog(
         self.services = bot.services
         self.jobs = jobs
 
-    async def _update(self, interaction: PeerInteraction, **changes: Any) -> None:
+    async def _update(self, interaction: PeerInteraction, **changes: int | str | bool) -> None:
         async with refusals(interaction):
             actor, _config = await actor_of(self.services, interaction)
             if not changes:

@@ -53,7 +53,7 @@ class PeerClient(commands.Bot):
         self.services = services
         tree = self.tree
         assert isinstance(tree, PeerTree)
-        self.errors: PeerTree = tree  # the tree, typed as the one error handler it is
+        self.error_handler: PeerTree = tree  # the tree, typed as the one error handler it is
 
 
 PeerInteraction = discord.Interaction[PeerClient]

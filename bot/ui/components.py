@@ -60,7 +60,7 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
                     raise DomainError("This button belongs to another server.")
                 await client_of(interaction).controller.on_button(interaction, self.button)
         except Exception as err:
-            await client_of(interaction).errors.on_error(interaction, ComponentError(err))
+            await client_of(interaction).error_handler.on_error(interaction, ComponentError(err))
 
 
 # -- forms ------------------------------------------------------------------------------------
