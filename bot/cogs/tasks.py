@@ -40,7 +40,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
 
     async def _act(
         self,
-        interaction: PeerInteraction,
+        interaction: discord.Interaction,
         raw_task: str,
         action: Action,
         *,
@@ -204,7 +204,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     @app_commands.command(name="request-changes", description="Send work back with what to change")
     @app_commands.autocomplete(task=task_autocomplete)
     async def request_changes(
-        self, interaction: PeerInteraction, task: str, reason: app_commands.Range[str, 1, 500]
+        self, interaction: discord.Interaction, task: str, reason: app_commands.Range[str, 1, 500]
     ) -> None:
         await self._act(interaction, task, Action.REQUEST_CHANGES, text=reason)
 
@@ -218,7 +218,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     @app_commands.command(name="object", description="Object to a proposal, with a reason")
     @app_commands.autocomplete(task=task_autocomplete)
     async def object_(
-        self, interaction: PeerInteraction, task: str, reason: app_commands.Range[str, 1, 500]
+        self, interaction: discord.Interaction, task: str, reason: app_commands.Range[str, 1, 500]
     ) -> None:
         await self._act(interaction, task, Action.OBJECT, text=reason)
 
@@ -257,7 +257,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     @app_commands.command(name="cancel", description="Take a task off the board, with a reason")
     @app_commands.autocomplete(task=task_autocomplete)
     async def cancel(
-        self, interaction: PeerInteraction, task: str, reason: app_commands.Range[str, 1, 500]
+        self, interaction: discord.Interaction, task: str, reason: app_commands.Range[str, 1, 500]
     ) -> None:
         await self._act(interaction, task, Action.CANCEL, text=reason)
 
