@@ -1,7 +1,7 @@
-"""The composition root: `peerboard run | migrate | check | invite-url | demo`.
+"""`peerboard run | migrate | check | invite-url | demo`.
 
-Settings, engine, services and the bot are built here and passed down; nothing is
-built at import time.
+Settings are read here; the engine, the services and the bot are built by the
+composition root, `bot/bootstrap.py`. Nothing is built at import time.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
-    from bot.app import build_bot, build_services, point_discord_at
+    from bot.app import point_discord_at
+    from bot.bootstrap import build
     from bot.db.migrate import upgrade
     from bot.settings import DISCORD_API, DISCORD_GATEWAY
 
@@ -78,14 +79,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         log.info("using Discord at %s and %s", settings.discord_api_base, settings.discord_gateway)
 
     async def run() -> None:
-        runtime = build_services(settings.database_url)
-        bot = build_bot(
-            runtime.services,
-            dev_guild_id=settings.dev_guild_id,
-            sweep_interval=settings.sweep_interval_seconds,
-            dm_per_minute=settings.dm_per_minute,
-            freeze_heap=True,
-        )
+        runtime, bot = build(settings)
         # `docker stop` and systemd send SIGTERM: close the gateway and the database cleanly
         # instead of dying mid-write. (Ctrl-C is handled by asyncio.run.)
         loop = asyncio.get_running_loop()

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import discord
 from discord import app_commands
 
 from bot.domain.dates import parse_due
 from bot.services.config import GuildConfig
 from bot.services.tasks import parse_task_number
 from bot.ui.cards import STYLE
-from bot.ui.context import services_of
+from bot.ui.client import PeerInteraction
 from bot.ui.text import clip
 
 POINT_CHOICES = [app_commands.Choice(name=str(p), value=p) for p in (1, 2, 3, 5, 8, 13)]
-NONE_WORDS = {"none", "clear", "-", "no"}
 
 
 def number(raw: str) -> int:
@@ -27,32 +25,34 @@ def due(raw: str | None, config: GuildConfig, now: datetime) -> datetime | None:
 
 
 async def task_autocomplete(
-    interaction: discord.Interaction, current: str
+    interaction: PeerInteraction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Tasks still in play: what claim, submit, review and the rest can act on."""
     return await _suggest(interaction, current, "unfinished")
 
 
 async def finished_task_autocomplete(
-    interaction: discord.Interaction, current: str
+    interaction: PeerInteraction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Done and cancelled tasks: what /task reopen can act on."""
     return await _suggest(interaction, current, "finished")
 
 
 async def any_task_autocomplete(
-    interaction: discord.Interaction, current: str
+    interaction: PeerInteraction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Every task, finished or not: for /task show and /task history."""
     return await _suggest(interaction, current, "any")
 
 
 async def _suggest(
-    interaction: discord.Interaction, current: str, which: str
+    interaction: PeerInteraction, current: str, which: str
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    found = await services_of(interaction).tasks.suggest(interaction.guild_id, current, which=which)
+    found = await interaction.client.services.tasks.suggest(
+        interaction.guild_id, current, which=which
+    )
     return [
         app_commands.Choice(
             name=clip(f"#{t.number} · {t.title} ({STYLE[t.status][1].split(' ', 1)[1]})", 100),

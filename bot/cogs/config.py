@@ -6,8 +6,6 @@ because server admins can change who sees a command.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -20,9 +18,11 @@ from bot.domain.model import (
     MILESTONE_POINTS,
     REQUIRED_APPROVALS,
 )
+from bot.jobs.background import BackgroundJobs
 from bot.services.config import WEEKDAY_NAMES, GuildConfig, timezone_suggestions
-from bot.ui.context import actor_of, services_of
-from bot.ui.errors import report
+from bot.ui.client import PeerClient, PeerInteraction
+from bot.ui.context import actor_of
+from bot.ui.errors import refusals
 
 DAY_CHOICES = [
     app_commands.Choice(name=d.capitalize(), value=i) for i, d in enumerate(WEEKDAY_NAMES)
@@ -76,37 +76,33 @@ def config_embed(c: GuildConfig) -> discord.Embed:
 class ConfigCog(
     commands.GroupCog, group_name="config", group_description="Set Peerboard up (maintainers)"
 ):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: PeerClient, jobs: BackgroundJobs) -> None:
         self.bot = bot
+        self.services = bot.services
+        self.jobs = jobs
 
-    async def _update(self, interaction: discord.Interaction, **changes: Any) -> None:
-        try:
-            actor, _config = await actor_of(interaction)
+    async def _update(self, interaction: PeerInteraction, **changes: int | str | bool) -> None:
+        async with refusals(interaction):
+            actor, _config = await actor_of(self.services, interaction)
             if not changes:
                 raise InvalidInput("Nothing to change: pick at least one option.")
-            config = await services_of(interaction).config.update(actor, **changes)
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        await interaction.response.send_message(
-            "Saved.", embed=config_embed(config), ephemeral=True
-        )
+            config = await self.services.config.update(actor, **changes)
+            await interaction.response.send_message(
+                "Saved.", embed=config_embed(config), ephemeral=True
+            )
 
     @app_commands.command(name="show", description="Show the current settings")
-    async def show(self, interaction: discord.Interaction) -> None:
-        try:
-            actor, config = await actor_of(interaction)
+    async def show(self, interaction: PeerInteraction) -> None:
+        async with refusals(interaction):
+            actor, config = await actor_of(self.services, interaction)
             if not actor.is_maintainer:
                 raise DomainError("Only maintainers can see the settings.")
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        await interaction.response.send_message(embed=config_embed(config), ephemeral=True)
+            await interaction.response.send_message(embed=config_embed(config), ephemeral=True)
 
     @app_commands.command(name="channels", description="Where cards, reviews and the digest go")
     async def channels(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         tasks: discord.TextChannel | None = None,
         review: discord.TextChannel | None = None,
         digest: discord.TextChannel | None = None,
@@ -121,7 +117,7 @@ class ConfigCog(
     @app_commands.command(name="roles", description="Who maintains and who reviews")
     async def roles(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         maintainer: discord.Role | None = None,
         reviewer: discord.Role | None = None,
     ) -> None:
@@ -131,7 +127,7 @@ class ConfigCog(
     @app_commands.command(name="claims", description="Claim windows, limits and approvals")
     async def claims(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         claim_days: app_commands.Range[int, CLAIM_DAYS.min, CLAIM_DAYS.max] | None = None,
         max_extensions: app_commands.Range[int, MAX_EXTENSIONS.min, MAX_EXTENSIONS.max]
         | None = None,
@@ -156,7 +152,7 @@ class ConfigCog(
     @app_commands.choices(day=DAY_CHOICES)
     async def digest(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         day: int | None = None,
         time: str | None = None,
         timezone: str | None = None,
@@ -171,11 +167,11 @@ class ConfigCog(
         await self._update(interaction, **{k: v for k, v in values.items() if v is not None})
         # Weekly digest: rebuild this guild's scheduled job for the new day, time and timezone.
         if interaction.guild_id is not None:
-            await cast(Any, interaction.client).reschedule_digest(interaction.guild_id)
+            await self.jobs.reschedule_digest(interaction.guild_id)
 
     @digest.autocomplete("timezone")
     async def _timezones(
-        self, _interaction: discord.Interaction, current: str
+        self, _interaction: PeerInteraction, current: str
     ) -> list[app_commands.Choice[str]]:
         return [
             app_commands.Choice(name=name, value=name) for name in timezone_suggestions(current)
@@ -187,30 +183,25 @@ class ConfigCog(
     @app_commands.describe(remove="Remove the milestone at these points instead")
     async def milestone(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         points: app_commands.Range[int, MILESTONE_POINTS.min, MILESTONE_POINTS.max],
         role: discord.Role,
         remove: bool = False,
     ) -> None:
-        try:
-            actor, _config = await actor_of(interaction)
+        async with refusals(interaction):
+            actor, _config = await actor_of(self.services, interaction)
             if not remove and (role.is_default() or role.managed):
                 raise InvalidInput(
                     "Pick a regular role: not @everyone, and not one managed by an integration."
                 )
-            config = await services_of(interaction).config.set_milestone(
+            config = await self.services.config.set_milestone(
                 actor, points, None if remove else role.id
             )
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        done = (
-            f"Removed the milestone at {points} points."
-            if remove
-            else f"At {points} points, members get {role.mention}."
-        )
-        await interaction.response.send_message(done, embed=config_embed(config), ephemeral=True)
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(ConfigCog(bot))
+            done = (
+                f"Removed the milestone at {points} points."
+                if remove
+                else f"At {points} points, members get {role.mention}."
+            )
+            await interaction.response.send_message(
+                done, embed=config_embed(config), ephemeral=True
+            )

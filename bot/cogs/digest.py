@@ -6,20 +6,17 @@ because server admins can change who sees a command.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.digest import Digest
-from bot.domain.errors import DomainError
-from bot.jobs.digest import Published, PublishResult, publish
+from bot.jobs.background import BackgroundJobs
+from bot.jobs.digest import Published, PublishResult
 from bot.services.config import WEEKDAY_NAMES, GuildConfig
-from bot.services.digest import DigestPublisher
-from bot.ui.context import actor_of, services_of
+from bot.ui.client import PeerClient, PeerInteraction
+from bot.ui.context import actor_of
 from bot.ui.digest import render, week_label
-from bot.ui.errors import report
+from bot.ui.errors import refusals
 from bot.ui.text import safe, stamp
 
 
@@ -76,52 +73,39 @@ def post_reply(result: PublishResult, label: str, channel_id: int) -> str:
 class DigestCog(
     commands.GroupCog, group_name="digest", group_description="The weekly recognition digest"
 ):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: PeerClient, jobs: BackgroundJobs) -> None:
         self.bot = bot
+        self.services = bot.services
+        self.jobs = jobs
 
     @app_commands.command(
         name="preview", description="See the weekly digest as it stands now (only you)"
     )
-    async def preview(self, interaction: discord.Interaction) -> None:
-        try:
-            actor, config = await actor_of(interaction)
+    async def preview(self, interaction: PeerInteraction) -> None:
+        async with refusals(interaction):
+            actor, config = await actor_of(self.services, interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
-            digest = await services_of(interaction).digest.preview(actor)
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        messages = render(digest)
-        await interaction.followup.send(
-            preview_intro(digest, config), embeds=messages[0], ephemeral=True
-        )
-        for embeds in messages[1:]:
-            await interaction.followup.send(embeds=embeds, ephemeral=True)
+            digest = await self.services.digest.preview(actor)
+            messages = render(digest)
+            await interaction.followup.send(
+                preview_intro(digest, config), embeds=messages[0], ephemeral=True
+            )
+            for embeds in messages[1:]:
+                await interaction.followup.send(embeds=embeds, ephemeral=True)
 
     @app_commands.command(
         name="post", description="Post last week's digest now (once per week, never twice)"
     )
-    async def post(self, interaction: discord.Interaction) -> None:
-        try:
-            actor, config = await actor_of(interaction)
+    async def post(self, interaction: PeerInteraction) -> None:
+        async with refusals(interaction):
+            actor, config = await actor_of(self.services, interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
-            services = services_of(interaction)
-            week = await services.digest.start_post(actor)
+            week = await self.services.digest.start_post(actor)
             # Without a digest channel, the maintainer asked here: post it here.
             channel_id = config.digest_channel_id or interaction.channel_id
             assert channel_id is not None
-            publisher = cast(DigestPublisher, cast(Any, interaction.client).digest_publisher)
-            result = await publish(
-                services, publisher, actor.guild_id, week, channel_id, manual=True
-            )
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        label = week_label(week)
-        where = (
-            result.record.channel_id if result.record and result.record.channel_id else channel_id
-        )
-        await interaction.followup.send(post_reply(result, label, where), ephemeral=True)
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(DigestCog(bot))
+            result = await self.jobs.post_digest(actor.guild_id, week, channel_id)
+            label = week_label(week)
+            record = result.record
+            where = record.channel_id if record and record.channel_id else channel_id
+            await interaction.followup.send(post_reply(result, label, where), ephemeral=True)

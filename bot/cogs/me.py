@@ -2,52 +2,45 @@
 
 from __future__ import annotations
 
-import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.dates import parse_due
-from bot.domain.errors import DomainError
-from bot.ui.context import actor_of, services_of
-from bot.ui.errors import report
+from bot.ui.client import PeerClient, PeerInteraction
+from bot.ui.context import actor_of
+from bot.ui.errors import refusals
 from bot.ui.listing import my_tasks_embed
 from bot.ui.text import stamp
 
 
 @app_commands.guild_only()
 class MeCog(commands.GroupCog, group_name="me", group_description="Your own tasks and preferences"):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: PeerClient) -> None:
         self.bot = bot
+        self.services = bot.services
 
     @app_commands.command(name="tasks", description="Your claims, and reviews waiting for you")
-    async def tasks(self, interaction: discord.Interaction) -> None:
-        try:
-            actor, _config = await actor_of(interaction)
-            services = services_of(interaction)
-            mine = await services.tasks.list_tasks(
+    async def tasks(self, interaction: PeerInteraction) -> None:
+        async with refusals(interaction):
+            actor, _config = await actor_of(self.services, interaction)
+            mine = await self.services.tasks.list_tasks(
                 actor.guild_id, member_id=actor.member_id, limit=25
             )
-            reviews = await services.tasks.reviews_waiting(actor)
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        embed = my_tasks_embed(mine.items, reviews, actor.member_id)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+            reviews = await self.services.tasks.reviews_waiting(actor)
+            embed = my_tasks_embed(mine.items, reviews, actor.member_id)
+            await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="reminders", description="Turn my reminders on or off")
-    async def reminders(self, interaction: discord.Interaction, enabled: bool) -> None:
-        try:
-            actor, _config = await actor_of(interaction)
-            await services_of(interaction).reminders.set_reminders(actor, enabled)
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        text = (
-            "Reminders are on: I'll DM you before a claim runs out or a task falls due."
-            if enabled
-            else "Reminders are off. Your claims still expire at the end of their window, so keep an eye on them."
-        )
-        await interaction.response.send_message(text, ephemeral=True)
+    async def reminders(self, interaction: PeerInteraction, enabled: bool) -> None:
+        async with refusals(interaction):
+            actor, _config = await actor_of(self.services, interaction)
+            await self.services.reminders.set_reminders(actor, enabled)
+            text = (
+                "Reminders are on: I'll DM you before a claim runs out or a task falls due."
+                if enabled
+                else "Reminders are off. Your claims still expire at the end of their window, so keep an eye on them."
+            )
+            await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(
         name="away", description="Pause my reminders and review pings until a date"
@@ -55,41 +48,31 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
     @app_commands.describe(
         until='A date (2026-12-01) or "in 2 weeks"; leave empty to come back now'
     )
-    async def away(self, interaction: discord.Interaction, until: str | None = None) -> None:
-        try:
-            actor, config = await actor_of(interaction)
-            services = services_of(interaction)
-            when = parse_due(until, services.clock.now(), config.timezone) if until else None
-            await services.reminders.set_away(actor, when)
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        if when is None:
-            text = "Welcome back! Reminders are on again."
-        else:
-            text = (
-                f"Enjoy the break — no reminders until {stamp(when, 'D')}. "
-                "Claims you hold still expire at the end of their window; release them if you won't get to them."
-            )
-        await interaction.response.send_message(text, ephemeral=True)
+    async def away(self, interaction: PeerInteraction, until: str | None = None) -> None:
+        async with refusals(interaction):
+            actor, config = await actor_of(self.services, interaction)
+            now = self.services.clock.now()
+            when = parse_due(until, now, config.timezone) if until else None
+            await self.services.reminders.set_away(actor, when)
+            if when is None:
+                text = "Welcome back! Reminders are on again."
+            else:
+                text = (
+                    f"Enjoy the break — no reminders until {stamp(when, 'D')}. "
+                    "Claims you hold still expire at the end of their window; release them if you won't get to them."
+                )
+            await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(
         name="ranking", description="Show or hide me in public rankings and top lists"
     )
-    async def ranking(self, interaction: discord.Interaction, visible: bool) -> None:
-        try:
-            actor, _config = await actor_of(interaction)
-            await services_of(interaction).recognition.set_ranking_visible(actor, visible)
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        text = (
-            "You're shown in leaderboards and the digest's top lists again."
-            if visible
-            else "You're hidden from leaderboards and top lists. Your credit on tasks stays, and so do your points."
-        )
-        await interaction.response.send_message(text, ephemeral=True)
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(MeCog(bot))
+    async def ranking(self, interaction: PeerInteraction, visible: bool) -> None:
+        async with refusals(interaction):
+            actor, _config = await actor_of(self.services, interaction)
+            await self.services.recognition.set_ranking_visible(actor, visible)
+            text = (
+                "You're shown in leaderboards and the digest's top lists again."
+                if visible
+                else "You're hidden from leaderboards and top lists. Your credit on tasks stays, and so do your points."
+            )
+            await interaction.response.send_message(text, ephemeral=True)

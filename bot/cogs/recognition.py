@@ -8,97 +8,85 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.errors import DomainError
-from bot.ui.context import actor_of, services_of
-from bot.ui.errors import report
+from bot.domain.scoring import KUDOS_REASON_MAX
+from bot.ui.client import PeerClient, PeerInteraction
+from bot.ui.context import actor_of, is_maintainer
+from bot.ui.errors import refusals
 from bot.ui.recognition import leaderboard_embed, profile_embed
 from bot.ui.text import safe, user
 
 
 @app_commands.guild_only()
 class RecognitionCog(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: PeerClient) -> None:
         self.bot = bot
+        self.services = bot.services
 
     @app_commands.guild_only()
     @app_commands.command(name="kudos", description="Thank someone for their work, in public")
     @app_commands.describe(member="Who to thank", reason="What for (up to 200 characters)")
     async def kudos(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         member: discord.Member,
-        reason: app_commands.Range[str, 1, 200],
+        reason: app_commands.Range[str, 1, KUDOS_REASON_MAX],
     ) -> None:
-        try:
-            actor, _config = await actor_of(interaction)
-            result = await services_of(interaction).recognition.give_kudos(
+        async with refusals(interaction):
+            actor, _config = await actor_of(self.services, interaction)
+            result = await self.services.recognition.give_kudos(
                 actor, member.id, member.bot, reason
             )
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        # Public, and it pings the receiver only: never a role or @everyone, whatever the reason says.
-        await interaction.response.send_message(
-            f"🙏 {user(result.receiver_id)} — kudos from {user(result.giver_id)}: “{safe(result.reason, 200)}”",
-            allowed_mentions=discord.AllowedMentions(users=[discord.Object(result.receiver_id)]),
-        )
-        left = (
-            "no more kudos" if result.left_this_week == 0 else f"{result.left_this_week} more kudos"
-        )
-        await interaction.followup.send(
-            f"Thanks for noticing! You can give {left} this week.", ephemeral=True
-        )
+            # Public, and it pings the receiver only: never a role or @everyone, whatever the reason says.
+            await interaction.response.send_message(
+                f"🙏 {user(result.receiver_id)} — kudos from {user(result.giver_id)}: “{safe(result.reason, 200)}”",
+                allowed_mentions=discord.AllowedMentions(
+                    users=[discord.Object(result.receiver_id)]
+                ),
+            )
+            left = (
+                "no more kudos"
+                if result.left_this_week == 0
+                else f"{result.left_this_week} more kudos"
+            )
+            await interaction.followup.send(
+                f"Thanks for noticing! You can give {left} this week.", ephemeral=True
+            )
 
     @app_commands.guild_only()
     @app_commands.command(
         name="profile", description="Points, level and streak, from accepted work"
     )
     async def profile(
-        self, interaction: discord.Interaction, member: discord.Member | None = None
+        self, interaction: PeerInteraction, member: discord.Member | None = None
     ) -> None:
-        try:
-            actor, config = await actor_of(interaction)
+        async with refusals(interaction):
+            actor, config = await actor_of(self.services, interaction)
             target = member or interaction.user
-            services = services_of(interaction)
             is_maint = actor.is_maintainer if target.id == actor.member_id else False
             if (
                 member is not None
                 and member.id != actor.member_id
                 and isinstance(member, discord.Member)
             ):
-                from bot.ui.context import is_maintainer
-
                 is_maint = is_maintainer(member, member.guild_permissions, config)
-            data = await services.recognition.profile(
+            data = await self.services.recognition.profile(
                 actor.guild_id, target.id, is_maintainer=is_maint
             )
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        await interaction.response.send_message(
-            embed=profile_embed(data, safe(target.display_name, 80)), ephemeral=True
-        )
+            await interaction.response.send_message(
+                embed=profile_embed(data, safe(target.display_name, 80)), ephemeral=True
+            )
 
     @app_commands.guild_only()
     @app_commands.command(name="leaderboard", description="Who moved things forward")
     async def leaderboard(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         period: Literal["week", "month", "all"] = "week",
         by: Literal["points", "tasks", "reviews", "kudos"] = "points",
     ) -> None:
-        try:
-            actor, _config = await actor_of(interaction)
-            rows = await services_of(interaction).recognition.leaderboard(
-                actor.guild_id, period, by
+        async with refusals(interaction):
+            actor, _config = await actor_of(self.services, interaction)
+            rows = await self.services.recognition.leaderboard(actor.guild_id, period, by)
+            await interaction.response.send_message(
+                embed=leaderboard_embed(rows, period, by), ephemeral=True
             )
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        await interaction.response.send_message(
-            embed=leaderboard_embed(rows, period, by), ephemeral=True
-        )
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(RecognitionCog(bot))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.common import (
-    NONE_WORDS,
     POINT_CHOICES,
     any_task_autocomplete,
     due,
@@ -17,27 +16,55 @@ from bot.cogs.common import (
     number,
     task_autocomplete,
 )
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import InvalidInput
 from bot.domain.model import (
     CAPACITY_MAX,
     CAPACITY_MIN,
     DESCRIPTION_MAX,
     LINK_MAX,
     NOTE_MAX,
+    REASON_MAX,
     TITLE_MAX,
+    Action,
 )
-from bot.ui import board, listing
+from bot.ui import listing, messages
+from bot.ui.actions import TaskActions
 from bot.ui.cards import card_view, task_embed
-from bot.ui.context import actor_of, services_of
-from bot.ui.errors import report, tell
+from bot.ui.client import PeerClient, PeerInteraction
+from bot.ui.context import actor_of
+from bot.ui.errors import refusals, tell
+from bot.ui.ids import ButtonId, CardAction
+from bot.ui.publish import post_card
+from bot.ui.requests import Edit, TaskRequest
 
 Status = Literal["open", "claimed", "in_review", "done", "cancelled", "proposed", "all"]
 
 
 @app_commands.guild_only()
 class TasksCog(commands.GroupCog, group_name="task", group_description="Work on the task board"):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: PeerClient, actions: TaskActions) -> None:
         self.bot = bot
+        self.services = bot.services
+        self.actions = actions
+
+    async def _act(
+        self,
+        interaction: discord.Interaction,
+        raw_task: str,
+        action: Action,
+        *,
+        text: str | None = None,
+        link: str | None = None,
+        notes: str | None = None,
+        member_id: int | None = None,
+        member_is_bot: bool = False,
+        edit: Edit | None = None,
+    ) -> None:
+        async with refusals(interaction):
+            request = TaskRequest(
+                action, number(raw_task), text, link, notes, member_id, member_is_bot, edit
+            )
+            await self.actions.perform(interaction, request)
 
     # -- posting ---------------------------------------------------------------------------
 
@@ -55,7 +82,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     @app_commands.autocomplete(blocked_by=task_autocomplete)
     async def create(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         title: app_commands.Range[str, 1, TITLE_MAX],
         description: app_commands.Range[str, 0, DESCRIPTION_MAX] | None = None,
         points: int = 1,
@@ -74,7 +101,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     @app_commands.choices(points=POINT_CHOICES)
     async def propose(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         title: app_commands.Range[str, 1, TITLE_MAX],
         description: app_commands.Range[str, 0, DESCRIPTION_MAX] | None = None,
         points: int = 1,
@@ -86,135 +113,129 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         name="import", description="Create many tasks from a CSV file (maintainers)"
     )
     @app_commands.describe(file="CSV with columns: title,description,points,tags,due,capacity")
-    async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+    async def import_(self, interaction: PeerInteraction, file: discord.Attachment) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            actor, config = await actor_of(interaction)
+        async with refusals(interaction):
+            actor, config = await actor_of(self.services, interaction)
             if file.size > 256 * 1024:
                 raise InvalidInput("The file is larger than 256 KB; split it into smaller files.")
-            services = services_of(interaction)
-            views = await services.tasks.import_csv(actor, await file.read(), config.timezone)
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        posted = 0
-        for view in views:
-            if await board.post_card(self.bot, services, view, config) is not None:
-                posted += 1
-        numbers = ", ".join(f"#{v.number}" for v in views[:20]) + (" …" if len(views) > 20 else "")
-        where = f" and posted them in <#{config.tasks_channel_id}>" if posted else ""
-        await tell(interaction, f"Imported {len(views)} tasks ({numbers}){where}.")
+            views = await self.services.tasks.import_csv(actor, await file.read(), config.timezone)
+            posted = 0
+            for view in views:
+                if await post_card(self.bot, view, config) is not None:
+                    posted += 1
+            numbers = ", ".join(f"#{v.number}" for v in views[:20])
+            numbers += " …" if len(views) > 20 else ""
+            where = f" and posted them in <#{config.tasks_channel_id}>" if posted else ""
+            await tell(interaction, f"Imported {len(views)} tasks ({numbers}){where}.")
 
     # -- reading ---------------------------------------------------------------------------
 
     @app_commands.command(name="show", description="Show a task's card")
     @app_commands.autocomplete(task=any_task_autocomplete)
-    async def show(self, interaction: discord.Interaction, task: str) -> None:
-        try:
-            view = await services_of(interaction).tasks.show(_guild(interaction), number(task))
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        await interaction.response.send_message(
-            embed=task_embed(view), view=card_view(view), ephemeral=True
-        )
+    async def show(self, interaction: PeerInteraction, task: str) -> None:
+        async with refusals(interaction):
+            view = await self.services.tasks.show(_guild(interaction), number(task))
+            await interaction.response.send_message(
+                embed=task_embed(view), view=card_view(view), ephemeral=True
+            )
 
     @app_commands.command(name="list", description="Browse the board, 10 tasks a page")
     @app_commands.describe(status="Which tasks (default: open)", mine="Only tasks I hold")
     async def list_(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         status: Status | None = None,
         tag: str | None = None,
         member: discord.Member | None = None,
         mine: bool = False,
     ) -> None:
         who = interaction.user if mine else member
-        await listing.show_list(interaction, status=status, tag=tag, member=who)
+        await listing.show_list(self.services, interaction, status=status, tag=tag, member=who)
 
     @app_commands.command(name="history", description="Everything that happened to a task")
     @app_commands.autocomplete(task=any_task_autocomplete)
-    async def history(self, interaction: discord.Interaction, task: str) -> None:
-        try:
-            view, rows = await services_of(interaction).tasks.history(
-                _guild(interaction), number(task)
+    async def history(self, interaction: PeerInteraction, task: str) -> None:
+        async with refusals(interaction):
+            view, rows = await self.services.tasks.history(_guild(interaction), number(task))
+            await interaction.response.send_message(
+                embed=listing.history_embed(view, rows), ephemeral=True
             )
-        except DomainError as err:
-            await report(interaction, err)
-            return
-        await interaction.response.send_message(
-            embed=listing.history_embed(view, rows), ephemeral=True
-        )
 
     # -- working ---------------------------------------------------------------------------
 
     @app_commands.command(name="claim", description="Take a task on")
     @app_commands.autocomplete(task=task_autocomplete)
-    async def claim(self, interaction: discord.Interaction, task: str) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.claim(a, n))
+    async def claim(self, interaction: PeerInteraction, task: str) -> None:
+        await self._act(interaction, task, Action.CLAIM)
 
     @app_commands.command(name="release", description="Give a task back, with an optional note")
     @app_commands.autocomplete(task=task_autocomplete)
     async def release(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         task: str,
         note: app_commands.Range[str, 0, NOTE_MAX] | None = None,
     ) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.release(a, n, note))
+        await self._act(interaction, task, Action.RELEASE, text=note)
 
     @app_commands.command(name="extend", description="Renew your claim window")
     @app_commands.autocomplete(task=task_autocomplete)
-    async def extend(self, interaction: discord.Interaction, task: str) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.extend(a, n))
+    async def extend(self, interaction: PeerInteraction, task: str) -> None:
+        await self._act(interaction, task, Action.EXTEND)
 
     @app_commands.command(name="submit", description="Send your work for review")
     @app_commands.autocomplete(task=task_autocomplete)
     async def submit(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         task: str,
         link: app_commands.Range[str, 0, LINK_MAX] | None = None,
         notes: app_commands.Range[str, 0, NOTE_MAX] | None = None,
     ) -> None:
         if link is None and notes is None:
-            try:  # no evidence given: ask for it in a form (checked first, as the button is)
-                await board.on_button(interaction, _guild(interaction), number(task), "submit")
-            except DomainError as err:
-                await report(interaction, err)
+            async with refusals(interaction):  # no evidence given: ask for it in a form
+                button = ButtonId(_guild(interaction), number(task), CardAction.SUBMIT)
+                await self.actions.ask(interaction, button)  # checked first, as the button is
             return
-        await _act(interaction, task, lambda s, a, n: s.tasks.submit(a, n, link, notes))
+        await self._act(interaction, task, Action.SUBMIT, link=link, notes=notes)
 
     @app_commands.command(name="approve", description="Approve submitted work")
     @app_commands.autocomplete(task=task_autocomplete)
     async def approve(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         task: str,
         comment: app_commands.Range[str, 0, NOTE_MAX] | None = None,
     ) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.approve(a, n, comment))
+        await self._act(interaction, task, Action.APPROVE, text=comment)
 
     @app_commands.command(name="request-changes", description="Send work back with what to change")
     @app_commands.autocomplete(task=task_autocomplete)
     async def request_changes(
-        self, interaction: discord.Interaction, task: str, reason: app_commands.Range[str, 1, 500]
+        self,
+        interaction: PeerInteraction,
+        task: str,
+        reason: app_commands.Range[str, 1, REASON_MAX],
     ) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.request_changes(a, n, reason))
+        await self._act(interaction, task, Action.REQUEST_CHANGES, text=reason)
 
     # -- proposals -------------------------------------------------------------------------
 
     @app_commands.command(name="endorse", description="Support a proposal")
     @app_commands.autocomplete(task=task_autocomplete)
-    async def endorse(self, interaction: discord.Interaction, task: str) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.endorse(a, n))
+    async def endorse(self, interaction: PeerInteraction, task: str) -> None:
+        await self._act(interaction, task, Action.ENDORSE)
 
     @app_commands.command(name="object", description="Object to a proposal, with a reason")
     @app_commands.autocomplete(task=task_autocomplete)
     async def object_(
-        self, interaction: discord.Interaction, task: str, reason: app_commands.Range[str, 1, 500]
+        self,
+        interaction: PeerInteraction,
+        task: str,
+        reason: app_commands.Range[str, 1, REASON_MAX],
     ) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.object(a, n, reason))
+        await self._act(interaction, task, Action.OBJECT, text=reason)
 
     # -- maintaining -----------------------------------------------------------------------
 
@@ -222,13 +243,9 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         name="assign", description="Claim a task on someone's behalf (maintainers)"
     )
     @app_commands.autocomplete(task=task_autocomplete)
-    async def assign(
-        self, interaction: discord.Interaction, task: str, member: discord.Member
-    ) -> None:
-        await _act(
-            interaction,
-            task,
-            lambda s, a, n: s.tasks.assign(a, n, member.id, member_is_bot=member.bot),
+    async def assign(self, interaction: PeerInteraction, task: str, member: discord.Member) -> None:
+        await self._act(
+            interaction, task, Action.ASSIGN, member_id=member.id, member_is_bot=member.bot
         )
 
     @app_commands.command(name="edit", description="Change a task (maintainers)")
@@ -239,7 +256,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     @app_commands.autocomplete(task=task_autocomplete, blocked_by=task_autocomplete)
     async def edit(
         self,
-        interaction: discord.Interaction,
+        interaction: PeerInteraction,
         task: str,
         title: app_commands.Range[str, 1, TITLE_MAX] | None = None,
         description: app_commands.Range[str, 0, DESCRIPTION_MAX] | None = None,
@@ -249,44 +266,25 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         capacity: app_commands.Range[int, CAPACITY_MIN, CAPACITY_MAX] | None = None,
         blocked_by: str | None = None,
     ) -> None:
-        async def call(services: Any, actor: Any, n: int) -> Any:
-            config = await services.config.get(actor.guild_id)
-            changes: dict[str, Any] = {
-                k: v
-                for k, v in {
-                    "title": title,
-                    "description": description,
-                    "points": points,
-                    "tags": tags,
-                    "capacity": capacity,
-                }.items()
-                if v is not None
-            }
-            if due is not None:
-                changes["due_at"] = (
-                    None if due.strip().lower() in NONE_WORDS else _due(due, config, services)
-                )
-            if blocked_by is not None:
-                changes["blocked_by"] = (
-                    None if blocked_by.strip().lower() in NONE_WORDS else number(blocked_by)
-                )
-            return await services.tasks.edit(actor, n, **changes)
-
-        await _act(interaction, task, call)
+        changes = Edit(title, description, points, tags, due, capacity, blocked_by)
+        await self._act(interaction, task, Action.EDIT, edit=changes)
 
     @app_commands.command(name="cancel", description="Take a task off the board, with a reason")
     @app_commands.autocomplete(task=task_autocomplete)
     async def cancel(
-        self, interaction: discord.Interaction, task: str, reason: app_commands.Range[str, 1, 500]
+        self,
+        interaction: PeerInteraction,
+        task: str,
+        reason: app_commands.Range[str, 1, REASON_MAX],
     ) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.cancel(a, n, reason))
+        await self._act(interaction, task, Action.CANCEL, text=reason)
 
     @app_commands.command(
         name="reopen", description="Put a done or cancelled task back on the board"
     )
     @app_commands.autocomplete(task=finished_task_autocomplete)
-    async def reopen(self, interaction: discord.Interaction, task: str) -> None:
-        await _act(interaction, task, lambda s, a, n: s.tasks.reopen(a, n))
+    async def reopen(self, interaction: PeerInteraction, task: str) -> None:
+        await self._act(interaction, task, Action.REOPEN)
 
 
 def _guild(interaction: discord.Interaction) -> int:
@@ -294,21 +292,8 @@ def _guild(interaction: discord.Interaction) -> int:
     return interaction.guild_id
 
 
-def _due(raw: str, config: Any, services: Any) -> Any:
-    return due(raw, config, services.clock.now())
-
-
-async def _act(interaction: discord.Interaction, raw_task: str, call: Any) -> None:
-    try:
-        n = number(raw_task)
-    except DomainError as err:
-        await report(interaction, err)
-        return
-    await board.run_action(interaction, lambda s, a: call(s, a, n))
-
-
 async def _create(
-    interaction: discord.Interaction,
+    interaction: PeerInteraction,
     title: str,
     description: str | None,
     points: int,
@@ -319,9 +304,9 @@ async def _create(
     *,
     propose: bool,
 ) -> None:
-    try:
-        actor, config = await actor_of(interaction)
-        services = services_of(interaction)
+    services = interaction.client.services
+    async with refusals(interaction):
+        actor, config = await actor_of(services, interaction)
         if propose:
             result = await services.tasks.propose(actor, title, description, points, tags)
         else:
@@ -335,14 +320,11 @@ async def _create(
                 capacity,
                 number(blocked_by) if blocked_by else None,
             )
-    except DomainError as err:
-        await report(interaction, err)
-        return
-    message = await board.post_card(interaction.client, services, result.task, config)
-    text = board.confirmation(result)
-    if message is not None:
-        await tell(interaction, f"{text} Its card is in {message.jump_url}")
-    else:
+        message = await post_card(interaction.client, result.task, config)
+        text = messages.confirmation(result)
+        if message is not None:
+            await tell(interaction, f"{text} Its card is in {message.jump_url}")
+            return
         # No tasks channel: the card lives right here, in public.
         await interaction.response.send_message(
             text, embed=task_embed(result.task), view=card_view(result.task)
@@ -351,7 +333,3 @@ async def _create(
         await services.tasks.set_card(
             result.task.guild_id, result.task.number, sent.channel.id, sent.id
         )
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(TasksCog(bot))

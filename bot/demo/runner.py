@@ -249,7 +249,7 @@ async def play(
     import discord
     import simcord
 
-    from bot.app import build_bot, build_services
+    from bot.bootstrap import build_bot, build_services
     from bot.services.clock import FunctionClock
 
     c = community(seed)

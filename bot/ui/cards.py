@@ -7,6 +7,7 @@ import discord
 from bot.domain.model import Status
 from bot.services.views import TaskView
 from bot.ui.components import TaskButton
+from bot.ui.ids import ButtonId, CardAction
 from bot.ui.text import EMBED_FIELD_MAX, EMBED_TITLE_MAX, clip, plural, safe, stamp, user, when
 
 STYLE: dict[Status, tuple[int, str]] = {
@@ -17,10 +18,6 @@ STYLE: dict[Status, tuple[int, str]] = {
     Status.DONE: (0x9B59B6, "✅ Done"),
     Status.CANCELLED: (0x95A5A6, "⚪ Cancelled"),
 }
-
-
-def task_title(task: TaskView) -> str:
-    return f"#{task.number} · {safe(task.title, 120)}"
 
 
 def task_embed(task: TaskView) -> discord.Embed:
@@ -77,15 +74,25 @@ def task_embed(task: TaskView) -> discord.Embed:
 
 def card_view(task: TaskView) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    actions: list[str] = []
+    actions: list[CardAction] = []
     if task.status is Status.PROPOSED:
-        actions = ["endorse", "object"]
+        actions = [CardAction.ENDORSE, CardAction.OBJECT]
     elif task.status is Status.OPEN:
-        actions = ["claim"] + (["release", "submit"] if task.claims else [])
+        actions = [CardAction.CLAIM]
+        if task.claims:
+            actions += [CardAction.RELEASE, CardAction.SUBMIT]
     elif task.status is Status.CLAIMED:
-        actions = ["release", "submit"]
+        actions = [CardAction.RELEASE, CardAction.SUBMIT]
     elif task.status is Status.IN_REVIEW:
-        actions = ["approve", "changes"]
+        actions = [CardAction.APPROVE, CardAction.CHANGES]
     for action in actions:
-        view.add_item(TaskButton(task.guild_id, task.number, action))
+        view.add_item(TaskButton(ButtonId(task.guild_id, task.number, action)))
+    return view
+
+
+def warning_view(task: TaskView) -> discord.ui.View:
+    """The claim warning's buttons: Still on it, and Release."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(TaskButton(ButtonId(task.guild_id, task.number, CardAction.EXTEND)))
+    view.add_item(TaskButton(ButtonId(task.guild_id, task.number, CardAction.RELEASE)))
     return view

@@ -1,8 +1,6 @@
-"""From an interaction to what the services need: the Services, the guild's config, the Actor."""
+"""From an interaction to what the services need: the guild's config and the Actor."""
 
 from __future__ import annotations
-
-from typing import Any, cast
 
 import discord
 
@@ -10,10 +8,6 @@ from bot.domain.errors import PermissionDenied
 from bot.domain.model import Actor
 from bot.services.config import GuildConfig
 from bot.services.registry import Services
-
-
-def services_of(interaction: discord.Interaction) -> Services:
-    return cast(Services, cast(Any, interaction.client).services)
 
 
 def is_maintainer(
@@ -27,19 +21,19 @@ def is_maintainer(
 
 
 async def actor_of(
-    interaction: discord.Interaction, guild_id: int | None = None
+    services: Services, interaction: discord.Interaction, guild_id: int | None = None
 ) -> tuple[Actor, GuildConfig]:
     """The member behind an interaction. A button in a DM (a reminder's Still on it) names
     its guild in its custom_id; there the actor has no roles, which is all those buttons
     need: the service lets only the claimant use them."""
     if interaction.guild_id is None and guild_id is not None:
-        config = await services_of(interaction).config.get(guild_id)
+        config = await services.config.get(guild_id)
         return Actor(
             guild_id=guild_id, member_id=interaction.user.id, is_bot=interaction.user.bot
         ), config
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         raise PermissionDenied("Peerboard works inside a server, not in direct messages.")
-    config = await services_of(interaction).config.get(interaction.guild_id)
+    config = await services.config.get(interaction.guild_id)
     member = interaction.user
     reviewer = config.reviewer_role_id is not None and any(
         r.id == config.reviewer_role_id for r in member.roles

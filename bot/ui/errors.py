@@ -1,9 +1,19 @@
-"""One way to tell a member that something did not work: always ephemeral."""
+"""One way to tell a member that something did not work: always ephemeral, a follow-up
+when the interaction was already answered.
+
+Commands, buttons, modals and views all end here. A refusal (`DomainError`) is caught
+where it happens with `refusals(...)`, so it never reaches the tree's `on_error`: it is
+an answer, not a failure (SimCord fails a test for every error that reaches the tree or
+a view's `on_error`). Anything else goes to `on_error`, and `report` logs it with a
+reference the member can quote.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+from collections.abc import AsyncIterator
 
 import discord
 from discord import app_commands
@@ -48,7 +58,27 @@ async def tell(interaction: discord.Interaction, text: str) -> None:
 
 
 async def report(interaction: discord.Interaction, error: BaseException) -> None:
+    """The one error handler: the tree's, every view's, modal's and button's."""
     await tell(interaction, message_for(error))
+
+
+@contextlib.asynccontextmanager
+async def refusals(interaction: discord.Interaction) -> AsyncIterator[None]:
+    """A `DomainError` raised inside is a refusal: the member is told its message and the
+    rest of the block does not run. Other errors pass on to the `on_error` in charge."""
+    try:
+        yield
+    except DomainError as err:
+        await report(interaction, err)
+
+
+class ComponentError(app_commands.AppCommandError):
+    """An unexpected error in a button's callback, handed to the tree's `on_error` as a
+    command's error would be (discord.py would only log it; the member would hear nothing)."""
+
+    def __init__(self, original: Exception) -> None:
+        super().__init__(str(original))
+        self.original = original
 
 
 class PeerTree(app_commands.CommandTree[discord.Client]):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import discord
 
-from bot.domain.errors import DomainError
+from bot.services.registry import Services
 from bot.services.views import HistoryView, TaskView
 from bot.ui.cards import STYLE
-from bot.ui.context import services_of
-from bot.ui.errors import report
+from bot.ui.errors import refusals, report
 from bot.ui.text import EMBED_DESCRIPTION_MAX, clip, safe, stamp, user
 
 ACTION_WORDS = {
@@ -49,11 +49,21 @@ def task_line(task: TaskView) -> str:
     return f"{emoji} **#{task.number}** {safe(task.title, 100)} · {task.points} pt{tail}"
 
 
+@dataclass(frozen=True, slots=True)
+class Filters:
+    status: str | None = None
+    tag: str | None = None
+    member_id: int | None = None
+
+
 class ListView(discord.ui.View):
     """Ephemeral and short-lived, so it keeps its cursors in memory."""
 
-    def __init__(self, owner_id: int, guild_id: int, filters: dict[str, Any], title: str) -> None:
+    def __init__(
+        self, services: Services, owner_id: int, guild_id: int, filters: Filters, title: str
+    ) -> None:
         super().__init__(timeout=600)
+        self.services = services
         self.owner_id = owner_id
         self.guild_id = guild_id
         self.filters = filters
@@ -61,9 +71,14 @@ class ListView(discord.ui.View):
         self.cursors: list[int] = [0]  # `after` of each page seen
         self.next_after: int | None = None
 
-    async def page(self, interaction: discord.Interaction) -> discord.Embed:
-        page = await services_of(interaction).tasks.list_tasks(
-            self.guild_id, after=self.cursors[-1], **self.filters
+    async def page(self) -> discord.Embed:
+        f = self.filters
+        page = await self.services.tasks.list_tasks(
+            self.guild_id,
+            after=self.cursors[-1],
+            status=f.status,
+            tag=f.tag,
+            member_id=f.member_id,
         )
         self.next_after = page.next_after
         self.previous.disabled = len(self.cursors) == 1
@@ -80,49 +95,49 @@ class ListView(discord.ui.View):
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(
-        self, interaction: discord.Interaction, _button: discord.ui.Button[Any]
+        self, interaction: discord.Interaction, _button: discord.ui.Button[ListView]
     ) -> None:
         if len(self.cursors) > 1:
             self.cursors.pop()
-        await interaction.response.edit_message(embed=await self.page(interaction), view=self)
+        await interaction.response.edit_message(embed=await self.page(), view=self)
 
     @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
+    async def next(
+        self, interaction: discord.Interaction, _button: discord.ui.Button[ListView]
+    ) -> None:
         if self.next_after is not None:
             self.cursors.append(self.next_after)
-        await interaction.response.edit_message(embed=await self.page(interaction), view=self)
+        await interaction.response.edit_message(embed=await self.page(), view=self)
 
     async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: Any, /
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
     ) -> None:
         await report(interaction, error)
 
 
 async def show_list(
-    interaction: discord.Interaction, *, status: str | None, tag: str | None, member: Any
+    services: Services,
+    interaction: discord.Interaction,
+    *,
+    status: str | None,
+    tag: str | None,
+    member: discord.Member | discord.User | None,
 ) -> None:
     assert interaction.guild_id is not None
-    filters: dict[str, Any] = {
-        "status": status,
-        "tag": tag,
-        "member_id": member.id if member else None,
-    }
+    filters = Filters(status, tag, member.id if member else None)
     label = {None: "Open tasks", "all": "All tasks"}.get(
         status, f"Tasks: {(status or '').replace('_', ' ')}"
     )
     if member is not None and status is None:
         label = "Work in progress"
     if member is not None:
-        label += f" held by {getattr(member, 'display_name', 'member')}"
+        label += f" held by {member.display_name}"
     if tag:
         label += f" tagged “{tag.strip().lower()[:32]}”"
-    view = ListView(interaction.user.id, interaction.guild_id, filters, clip(label, 256))
-    try:
-        embed = await view.page(interaction)
-    except DomainError as err:
-        await report(interaction, err)
-        return
-    await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+    view = ListView(services, interaction.user.id, interaction.guild_id, filters, clip(label, 256))
+    async with refusals(interaction):
+        embed = await view.page()
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
 
 def _note(h: HistoryView) -> str:

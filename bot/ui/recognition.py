@@ -9,6 +9,7 @@ import discord
 from bot.services.config import GuildConfig
 from bot.services.recognition import Profile
 from bot.services.registry import Services
+from bot.ui.messages import milestone_refused
 from bot.ui.text import plural, user
 
 log = logging.getLogger("peerboard.recognition")
@@ -86,7 +87,6 @@ async def _tell_maintainers(
     if channel is None or not isinstance(channel, discord.abc.Messageable):
         log.warning("milestone role %s refused and no channel to say so", role_id)
         return
-    mention = f"<@&{config.maintainer_role_id}> " if config.maintainer_role_id else ""
     pings = (
         discord.AllowedMentions(roles=[discord.Object(config.maintainer_role_id)])
         if config.maintainer_role_id
@@ -94,10 +94,7 @@ async def _tell_maintainers(
     )
     try:
         await channel.send(
-            f"{mention}⚠️ I couldn't give the <@&{role_id}> milestone role ({points} points): Discord says I'm "
-            "not allowed. In Server Settings → Roles, move my role above it and make sure I have Manage Roles. "
-            "I'll keep recording milestones, and I won't repeat this message.",
-            allowed_mentions=pings,
+            milestone_refused(role_id, points, config.maintainer_role_id), allowed_mentions=pings
         )
     except discord.HTTPException:
         log.warning("could not tell maintainers about milestone role %s", role_id, exc_info=True)

@@ -14,7 +14,8 @@ from typing import Any
 import discord
 import pytest
 
-from bot.app import PeerBot, Runtime, build_bot, build_services
+from bot.app import PeerBot
+from bot.bootstrap import Runtime, build_bot, build_services
 from bot.services.clock import FunctionClock
 from tests.support.openapi import check_requests
 

@@ -9,7 +9,8 @@ import discord
 import pytest
 import simcord
 
-from bot.app import PeerBot, Runtime
+from bot.app import PeerBot
+from bot.bootstrap import Runtime
 from bot.domain.errors import InvalidInput, PermissionDenied
 from bot.domain.model import Actor
 from tests.e2e.conftest import World, card_of, field, make_world, said

@@ -13,7 +13,8 @@ import discord
 import pytest
 import simcord
 
-from bot.app import PeerBot, Runtime, build_bot
+from bot.app import PeerBot
+from bot.bootstrap import Runtime, build_bot
 from bot.db.engine import create_session_factory
 from bot.db.models import LedgerEntry, Task, TaskHistory
 from bot.db.uow import Database

@@ -16,7 +16,8 @@ from typing import Any
 import discord
 import pytest
 
-from bot.app import PeerBot, Runtime, build_bot
+from bot.app import PeerBot
+from bot.bootstrap import Runtime, build_bot
 from bot.domain.model import Status
 from bot.jobs.scheduler import SWEEP_JOB
 from bot.services.views import TaskView

@@ -11,7 +11,8 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.app import PeerBot, Runtime, build_bot
+from bot.app import PeerBot
+from bot.bootstrap import Runtime, build_bot
 from tests.e2e.conftest import World, card_of, field, said
 
 GLOBAL_COMMANDS = re.compile(r"^/applications/\d+/commands$")

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.app import build_services
+from bot.bootstrap import build_services
 from bot.db.engine import create_engine
 from bot.db.models import ClaimRow, LedgerEntry, Review, Task, TaskHistory
 from bot.domain import digest as d

@@ -30,10 +30,11 @@ import simcord
 import simcord.env
 import simcord.http.router
 
-from bot.app import PeerBot, Runtime, build_bot, build_services
+from bot.app import PeerBot
+from bot.bootstrap import Runtime, build_bot, build_services
 from bot.domain.model import Actor
 from bot.services.clock import FunctionClock
-from bot.ui import board
+from bot.ui import publish
 from tests.perf.baseline import BaselineBot
 from tests.perf.stats import QueryCounter, percentiles
 from tests.support.bulk import BoardSpec, numbers_with_status, seed_board
@@ -390,7 +391,7 @@ async def measure_peerboard(
             config = await services.config.get(GUILD_ID)
             for n in targets:
                 view = await services.tasks.show(GUILD_ID, n)
-                message = await board.post_card(bot, services, view, config)
+                message = await publish.post_card(bot, view, config)
                 assert message is not None
                 w.cards[n] = message
 
@@ -401,7 +402,7 @@ async def measure_peerboard(
                     except Exception as err:  # a claim that did not happen: nothing to undo
                         log.debug("release #%s: %s", n, err)
                         continue
-                    await board.refresh_card(bot, result.task)
+                    await publish.refresh_card(bot, result.task)
 
             # What production does once the login caches are full (`peerboard run` freezes
             # them on ready); here the world is built after ready, so do it now.

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from bot.app import build_services
+from bot.bootstrap import build_services
 from bot.db.engine import create_engine
 from bot.db.models import ClaimRow, Delivery, Task
 from bot.jobs.sweep import deliver_pending, sweep

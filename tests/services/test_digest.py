@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import Runtime, build_services
+from bot.bootstrap import Runtime, build_services
 from bot.db.engine import create_session_factory
 from bot.db.models import ClaimRow, GuildMember, LedgerEntry, Task, TaskHistory
 from bot.db.uow import Database

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import Runtime, build_services
+from bot.bootstrap import Runtime, build_services
 from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
 from bot.domain.model import Actor, TrustLevel
 from bot.services.clock import ManualClock

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.app import Runtime, build_services
+from bot.bootstrap import Runtime, build_services
 from bot.db.models import ClaimRow, Delivery, Task
 from bot.db.repository import Repository
 from bot.domain.model import Reminder, Status

@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.app import Runtime, build_services
+from bot.bootstrap import Runtime, build_services
 from bot.db import repository as q
 from bot.db.engine import create_session_factory
 from bot.db.models import ClaimRow, Delivery, GuildSettings, ProposalVote, Task

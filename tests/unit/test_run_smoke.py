@@ -26,7 +26,8 @@ import discord.http
 import pytest
 from aiohttp import WSMsgType, web
 
-from bot.app import build_bot, build_services, point_discord_at
+from bot.app import point_discord_at
+from bot.bootstrap import build_bot, build_services
 from bot.settings import load_settings
 
 APP_ID = 1234567890123456789

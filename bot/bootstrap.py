@@ -1,0 +1,76 @@
+"""The composition root: settings → engine → services → bot, built here and passed
+down; nothing is built at import time. `peerboard run`, the demo and the tests all
+build the bot with these functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import PeerBot
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.uow import Database
+from bot.jobs.background import JobOptions
+from bot.services.clock import Clock, SystemClock
+from bot.services.config import ConfigService
+from bot.services.digest import DigestService
+from bot.services.recognition import RecognitionService
+from bot.services.registry import Services
+from bot.services.reminders import ReminderService
+from bot.services.tasks import TaskService
+from bot.settings import Settings
+
+
+@dataclass
+class Runtime:
+    engine: AsyncEngine
+    services: Services
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
+    engine = create_engine(database_url)
+    db = Database(create_session_factory(engine))
+    clock = clock or SystemClock()
+    config = ConfigService(db, clock)
+    tasks = TaskService(db, clock, config=config)
+    services = Services(
+        tasks=tasks,
+        config=config,
+        reminders=ReminderService(db, clock, tasks),
+        recognition=RecognitionService(db, clock, config=config),
+        digest=DigestService(db, clock),
+        clock=clock,
+    )
+    return Runtime(engine, services)
+
+
+def build_bot(
+    services: Services,
+    *,
+    dev_guild_id: int | None = None,
+    sweep_interval: int = 60,
+    dm_per_minute: int = 20,
+    scheduler: bool = True,
+    freeze_heap: bool = False,
+) -> PeerBot:
+    jobs = JobOptions(
+        sweep_interval=sweep_interval, dm_per_minute=dm_per_minute, scheduler=scheduler
+    )
+    return PeerBot(services, jobs, dev_guild_id=dev_guild_id, freeze_heap=freeze_heap)
+
+
+def build(settings: Settings) -> tuple[Runtime, PeerBot]:
+    """What `peerboard run` serves: the services on the configured database, and the bot."""
+    runtime = build_services(settings.database_url)
+    bot = build_bot(
+        runtime.services,
+        dev_guild_id=settings.dev_guild_id,
+        sweep_interval=settings.sweep_interval_seconds,
+        dm_per_minute=settings.dm_per_minute,
+        freeze_heap=True,
+    )
+    return runtime, bot

@@ -1,0 +1,66 @@
+"""The client as cogs and the UI know it.
+
+`PeerBot` (bot/app.py) is the one concrete client; it sits above the UI, so the UI
+cannot name it. What the UI needs from it is declared here instead: the services, a
+way to deliver at once what an action just queued, and the controller behind the card
+buttons and forms. Commands type their interaction as `PeerInteraction` (`Interaction[PeerClient]`); the callbacks
+whose signature discord.py fixes (a DynamicItem's) narrow with `client_of`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import discord
+from discord.ext import commands
+
+from bot.services.registry import Services
+from bot.ui.errors import PeerTree
+from bot.ui.ids import ButtonId
+from bot.ui.requests import TaskRequest
+
+
+class Deliveries(Protocol):
+    def kick(self) -> None:
+        """Deliver what an interaction just enqueued, without waiting for the next sweep."""
+
+
+class Controller(Protocol):
+    """What a button or a form hands its interaction to (`actions.TaskActions`)."""
+
+    async def on_button(self, interaction: discord.Interaction, button: ButtonId) -> None:
+        """A click on a card's (or a reminder's) button."""
+
+    async def perform(
+        self, interaction: discord.Interaction, request: TaskRequest, guild_id: int | None = None
+    ) -> None:
+        """Run one action for the member behind `interaction` and show the result."""
+
+
+class PeerClient(commands.Bot):
+    services: Services
+    deliveries: Deliveries
+    controller: Controller
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),  # no privileged intents
+            allowed_mentions=discord.AllowedMentions.none(),  # opt in per message
+            tree_cls=PeerTree,
+            help_command=None,
+        )
+        self.services = services
+        tree = self.tree
+        assert isinstance(tree, PeerTree)
+        self.error_handler: PeerTree = tree  # the tree, typed as the one error handler it is
+
+
+PeerInteraction = discord.Interaction[PeerClient]
+
+
+def client_of(interaction: discord.Interaction) -> PeerClient:
+    client = interaction.client
+    if not isinstance(client, PeerClient):
+        raise TypeError(f"Peerboard's UI runs on a PeerClient, not {type(client).__name__}")
+    return client

@@ -1,0 +1,185 @@
+"""What members read after an action or in a reminder: pure text, no Discord calls.
+
+Every sentence here is part of the product (the end-to-end tests quote them); the
+modules that send them (`publish`, `notifier`, `recognition`) only choose where.
+"""
+
+from __future__ import annotations
+
+from bot.domain.model import Action, Reminder, Status
+from bot.services.notify import Notice
+from bot.services.views import ActionResult, TaskView
+from bot.ui.text import plural, safe, stamp, user, when
+
+
+def task_title(task: TaskView) -> str:
+    return f"#{task.number} · {safe(task.title, 120)}"
+
+
+# -- the actor ------------------------------------------------------------------------------
+
+
+def confirmation(result: ActionResult) -> str:
+    t = result.task
+    name = task_title(t)
+    a = result.action
+    if a is Action.CREATE:
+        return f"Created **{name}** ({plural(t.points, 'point')})."
+    if a is Action.PROPOSE:
+        return (
+            f"Proposed **{name}**. It opens once {plural(t.required_endorsements, 'member')} "
+            "endorse it, or after the proposal window if nobody objects."
+        )
+    if a is Action.CLAIM:
+        mine = next(c for c in t.claims if c.member_id == result.actor_id)
+        text = f"You claimed **{name}**. Your claim runs until {when(mine.expires_at)}; use `/task extend` if you need more time."
+        if result.handoff_note:
+            text += f"\n> Note from the last holder: {safe(result.handoff_note, 500)}"
+        return text
+    if a is Action.RELEASE:
+        return f"You released **{name}** — thanks for letting someone else pick it up."
+    if a is Action.EXTEND:
+        mine = next(c for c in t.claims if c.member_id == result.actor_id)
+        return f"Extended: your claim on **{name}** now runs until {when(mine.expires_at)}."
+    if a is Action.SUBMIT:
+        return f"Submitted **{name}** for review. Reviewers have been told — thank you!"
+    if a is Action.APPROVE:
+        if result.after is Status.DONE:
+            return f"Approved **{name}** — it's done! 🎉"
+        return f"Approved **{name}** ({t.approvals} of {t.required_approvals} approvals)."
+    if a is Action.REQUEST_CHANGES:
+        return f"Asked for changes on **{name}**; the claimant has been told."
+    if a is Action.ASSIGN:
+        return f"Assigned **{name}** to {user(result.member_id or 0)}."
+    if a is Action.ENDORSE:
+        if result.opened:
+            return f"Endorsed **{name}** — it's now open on the board."
+        return f"Endorsed **{name}** ({t.endorsements} of {t.required_endorsements})."
+    if a is Action.OBJECT:
+        return f"Your objection to **{name}** is recorded; a maintainer will decide."
+    if a is Action.EDIT:
+        return f"Updated **{name}**."
+    if a is Action.CANCEL:
+        return f"Cancelled **{name}**."
+    if a is Action.REOPEN:
+        return f"Reopened **{name}**; it's back on the board."
+    return f"Done: {a.value} on **{name}**."
+
+
+def reply_to_actor(result: ActionResult) -> str:
+    text = confirmation(result)
+    if result.action is Action.REQUEST_CHANGES and result.escalate:
+        text += "\nThis task has been through several rounds of changes, so the maintainers were asked to step in."
+    return text
+
+
+# -- the task's thread and the channels --------------------------------------------------------
+
+
+def activity(result: ActionResult) -> str | None:
+    """A line for the task's thread: the public record of what happened."""
+    who = user(result.actor_id)
+    a = result.action
+    lines = {
+        Action.CLAIM: f"{who} claimed this task.",
+        Action.RELEASE: f"{who} released this task; it's back on the board.",
+        Action.SUBMIT: f"{who} submitted this for review.",
+        Action.ASSIGN: f"{who} assigned this to {user(result.member_id or 0)}.",
+        Action.CANCEL: f"{who} cancelled this task.",
+        Action.REOPEN: f"{who} reopened this task.",
+        Action.EDIT: f"{who} edited this task.",
+    }
+    if a is Action.APPROVE:
+        return (
+            f"{who} approved this — it's done! 🎉"
+            if result.after is Status.DONE
+            else f"{who} approved this."
+        )
+    if a is Action.REQUEST_CHANGES:
+        claimants = " ".join(user(m) for m in result.task.claimant_ids)
+        # The card goes back to "claimed" and no longer shows the review: say why here.
+        reason = safe(result.note, 1500).replace("\n", "\n> ")
+        return f"{claimants} — {who} asked for changes:\n> {reason}"
+    return lines.get(a)
+
+
+def review_call(task: TaskView, submitter_id: int, reviewer_role_id: int | None) -> str:
+    role = f"<@&{reviewer_role_id}> " if reviewer_role_id else ""
+    return (
+        f"{role}📬 **{task_title(task)}** is ready for review — submitted by {user(submitter_id)}."
+    )
+
+
+def rework_escalation(task: TaskView, maintainer_role_id: int | None) -> str:
+    mention = f"<@&{maintainer_role_id}> " if maintainer_role_id else ""
+    return (
+        f"{mention}🧭 **{task_title(task)}** has been through {plural(task.rework_rounds, 'round')} "
+        "of changes. Could a maintainer step in and help it land?"
+    )
+
+
+def thread_name(task: TaskView) -> str:
+    # Mentions defused: the "thread started" notice shows the name as message text.
+    return f"#{task.number} {safe(task.title, 100, markdown=False)}"[:100]
+
+
+# -- reminders ----------------------------------------------------------------------------------
+
+
+def member_text(notice: Notice) -> str:
+    t = notice.task
+    name = f"**{task_title(t)}**"
+    mine = next((c for c in t.claims if c.member_id == notice.member_id), None)
+    if notice.kind is Reminder.CLAIM_WARNING:
+        ends = when(mine.expires_at) if mine else "soon"
+        return f"⏳ Your claim on {name} ends {ends}. Still on it? Tap **Still on it** to extend it, or **Release** to hand it back."
+    if notice.kind is Reminder.CLAIM_EXPIRED:
+        return (
+            f"⌛ Your claim on {name} ran out, so it's back on the board. No worries — "
+            "if you're still on it and it's free, just claim it again."
+        )
+    if notice.kind is Reminder.DUE_SOON:
+        return f"📅 {name} is due {when(notice.due_at)}."
+    if notice.kind is Reminder.OVERDUE:
+        return f"📅 {name} was due {stamp(notice.due_at)}. If you need more time, say so in the task's thread."
+    if notice.kind is Reminder.UNBLOCKED:
+        blocker = f" (#{t.blocked_by} is done)" if t.blocked_by else ""
+        return f"🔓 {name} is no longer blocked{blocker} — you can get going."
+    return f"🔔 An update on {name}."
+
+
+def review_reminder(notice: Notice, role_id: int | None) -> str:
+    t = notice.task
+    name = f"**{task_title(t)}**"
+    mention = f"<@&{role_id}> " if role_id else ""
+    since = stamp(t.submission.created_at) if t.submission else "a while"
+    if notice.kind is Reminder.REVIEW_ESCALATION:
+        return f"{mention}🧭 {name} has waited for review since {since}. Could a maintainer review it, or find someone who can?"
+    return (
+        f"{mention}👀 {name} has been waiting for review since {since}. Could someone take a look?"
+    )
+
+
+def board_notice(notice: Notice) -> str:
+    t = notice.task
+    name = f"**{task_title(t)}**"
+    if notice.kind is Reminder.BACK_ON_BOARD:
+        return f"🔁 {name} is back on the board — the last claim ran out. Up for it?"
+    if notice.kind is Reminder.PROPOSAL_OPENED:
+        return f"💡 Proposal {name} is now open on the board."
+    if notice.kind is Reminder.UNBLOCKED:
+        blocker = f"#{t.blocked_by} is done" if t.blocked_by else "its blocker is done"
+        return f"🔓 {name} can be claimed now: {blocker}."
+    return f"🔔 An update on {name}."
+
+
+# -- recognition ---------------------------------------------------------------------------------
+
+
+def milestone_refused(role_id: int, points: int, maintainer_role_id: int | None) -> str:
+    mention = f"<@&{maintainer_role_id}> " if maintainer_role_id else ""
+    return (
+        f"{mention}⚠️ I couldn't give the <@&{role_id}> milestone role ({points} points): Discord says I'm "
+        "not allowed. In Server Settings → Roles, move my role above it and make sure I have Manage Roles. "
+        "I'll keep recording milestones, and I won't repeat this message."
+    )

@@ -1,0 +1,203 @@
+"""What members see after every action, sent: a short ephemeral confirmation for the
+actor, the card edited in place, a line in the task's thread, and announcements where
+the community needs them (review channel on submit, tasks channel when work opens up).
+
+The words are `messages.py`'s; this module decides where they go and what may ping.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.domain.errors import DomainError
+from bot.domain.model import Action
+from bot.services.config import GuildConfig
+from bot.services.views import ActionResult, TaskView
+from bot.ui import messages
+from bot.ui.cards import card_view, task_embed
+from bot.ui.client import PeerClient
+from bot.ui.errors import tell
+from bot.ui.recognition import grant_milestones
+
+log = logging.getLogger("peerboard.board")
+
+Channel = discord.abc.GuildChannel | discord.Thread | discord.abc.PrivateChannel
+# Where a card can be: the channels that hold messages (a forum or a category does not).
+CardChannel = (
+    discord.TextChannel
+    | discord.VoiceChannel
+    | discord.StageChannel
+    | discord.Thread
+    | discord.DMChannel
+)
+
+
+async def publish(
+    client: PeerClient,
+    interaction: discord.Interaction,
+    result: ActionResult,
+    config: GuildConfig,
+) -> None:
+    task = result.task
+    source = interaction.message
+    edited_source = False
+    text = messages.reply_to_actor(result)
+    try:
+        if source is not None and _is_card_of(source, task) and not interaction.response.is_done():
+            await interaction.response.edit_message(embed=task_embed(task), view=card_view(task))
+            edited_source = True
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await tell(interaction, text)
+    except discord.HTTPException:
+        log.warning("could not answer interaction for #%s", task.number, exc_info=True)
+
+    source_id = source.id if source is not None else None
+    if (
+        task.card_message_id
+        and task.card_channel_id
+        and not (edited_source and source_id == task.card_message_id)
+    ):
+        await refresh_card(client, task)
+    for number in result.unblocked:  # their cards still say "waiting"
+        try:
+            waiting = await client.services.tasks.show(task.guild_id, number)
+        except DomainError:
+            continue  # gone since: nothing to refresh
+        await refresh_card(client, waiting)
+    await _post_activity(client, result)
+    await _announce(client, result, config)
+    if result.credited:
+        await grant_milestones(client, client.services, config, result.credited)
+
+
+def _is_card_of(message: discord.Message, task: TaskView) -> bool:
+    """The message shows this task's card (the board's, a /task show copy, a review post).
+    A reminder carrying the task's buttons (the claim warning's Still on it / Release, in a
+    DM or as a thread mention) is not: edited into a card, its text would contradict it."""
+    return bool(
+        message.embeds and message.embeds[0].footer.text == f"Peerboard · task #{task.number}"
+    )
+
+
+async def channel(client: discord.Client, channel_id: int) -> Channel | None:
+    found = client.get_channel(channel_id)
+    if found is None:
+        try:
+            found = await client.fetch_channel(channel_id)
+        except discord.HTTPException:
+            return None
+    return found
+
+
+async def refresh_card(client: discord.Client, task: TaskView) -> None:
+    """Edit the task's card in place, wherever it was posted."""
+    if not (task.card_channel_id and task.card_message_id):
+        return
+    where = await channel(client, task.card_channel_id)
+    if not isinstance(where, CardChannel):
+        return
+    try:
+        await where.get_partial_message(task.card_message_id).edit(
+            embed=task_embed(task), view=card_view(task)
+        )
+    except discord.HTTPException:
+        log.warning("could not edit the card of #%s", task.number, exc_info=True)
+
+
+async def _send(
+    where: Channel | None,
+    content: str,
+    ping: discord.AllowedMentions | None = None,
+    card: TaskView | None = None,
+) -> discord.Message | None:
+    """Post `content` (with the task's card, if given); None when Discord refuses."""
+    if not isinstance(where, discord.abc.Messageable):
+        return None
+    pings = ping or discord.AllowedMentions.none()  # as the client's default: nobody
+    try:
+        if card is None:
+            return await where.send(content, allowed_mentions=pings)
+        return await where.send(
+            content, embed=task_embed(card), view=card_view(card), allowed_mentions=pings
+        )
+    except discord.HTTPException:
+        log.warning("could not post in channel %s", where.id, exc_info=True)
+        return None
+
+
+async def _post_activity(client: discord.Client, result: ActionResult) -> None:
+    line = messages.activity(result)
+    if line is None or result.task.thread_id is None:
+        return
+    thread = await channel(client, result.task.thread_id)
+    if thread is None:
+        return
+    ping = discord.AllowedMentions.none()
+    if result.action is Action.REQUEST_CHANGES:
+        # The claimants need to hear about requested changes: ping them, and only them.
+        ping = discord.AllowedMentions(users=[discord.Object(m) for m in result.task.claimant_ids])
+    elif result.action is Action.ASSIGN and result.member_id:
+        # Someone was handed work: they need to hear about it.
+        ping = discord.AllowedMentions(users=[discord.Object(result.member_id)])
+    await _send(thread, line, ping)
+
+
+def _role_ping(role_id: int | None) -> discord.AllowedMentions:
+    if role_id:
+        return discord.AllowedMentions(roles=[discord.Object(role_id)])
+    return discord.AllowedMentions.none()
+
+
+async def _announce(client: PeerClient, result: ActionResult, config: GuildConfig) -> None:
+    task = result.task
+    if result.action is Action.SUBMIT and config.review_channel_id:
+        review = await channel(client, config.review_channel_id)
+        if review is not None:
+            await _send(
+                review,
+                messages.review_call(task, result.actor_id, config.reviewer_role_id),
+                _role_ping(config.reviewer_role_id),
+                card=task,
+            )
+    if result.escalate and config.review_channel_id:
+        review = await channel(client, config.review_channel_id)
+        if review is not None:
+            await _send(
+                review,
+                messages.rework_escalation(task, config.maintainer_role_id),
+                _role_ping(config.maintainer_role_id),
+            )
+    # Unblocked tasks and opened proposals are announced by the reminder sweep, from the
+    # outbox written with the change; nudge it so members hear about them right away.
+    # (Most actions write nothing there: a claim costs no extra trip to the database.)
+    if result.notices:
+        client.deliveries.kick()
+
+
+async def post_card(
+    client: PeerClient, task: TaskView, config: GuildConfig
+) -> discord.Message | None:
+    """A new task's card goes to the tasks channel with a thread for its discussion."""
+    if not config.tasks_channel_id:
+        return None
+    tasks = await channel(client, config.tasks_channel_id)
+    if tasks is None:
+        return None
+    message = await _send(tasks, "", card=task)
+    if message is None:
+        return None
+    thread_id = None
+    try:
+        thread = await message.create_thread(
+            name=messages.thread_name(task), auto_archive_duration=10080
+        )
+        thread_id = thread.id
+    except discord.HTTPException:
+        log.warning("could not open a thread for #%s", task.number, exc_info=True)
+    await client.services.tasks.set_card(
+        task.guild_id, task.number, tasks.id, message.id, thread_id
+    )
+    return message
