@@ -1,8 +1,19 @@
-"""Apply Alembic migrations from code (`peerboard migrate`, `peerboard run`, tests)."""
+"""Apply Alembic migrations from code (`peerboard migrate`, `peerboard run`, tests).
+
+The migration scripts live in the repository's top-level `migrations/` folder. A wheel
+ships that folder inside the package as `bot/_migrations` (see `[tool.setuptools]` in
+pyproject.toml), so an installed Peerboard migrates from any working directory; in a
+checkout (an editable install) the folder is read where it stands. The Alembic config is
+built here, in code: nothing reads pyproject.toml at run time. pyproject's `[tool.alembic]`
+serves the `alembic` command in the repository (`alembic check`, `alembic revision`), and a
+test keeps the two in step. (`prepend_sys_path` is left out here: the package is installed,
+so env.py imports bot without the working directory on sys.path.)
+"""
 
 from __future__ import annotations
 
 import asyncio
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -10,12 +21,23 @@ from alembic.config import Config
 
 from bot.db.engine import ensure_sqlite_folder
 
-ROOT = Path(__file__).resolve().parents[2]
+# How `alembic revision` names a new script (as in pyproject's [tool.alembic]).
+FILE_TEMPLATE = "%(rev)s_%(slug)s"
+
+
+def script_location() -> Path:
+    """The folder with env.py and versions/: packaged in a wheel, the repository's in a checkout."""
+    packaged = Path(str(resources.files("bot") / "_migrations"))
+    if (packaged / "env.py").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(toml_file=str(ROOT / "pyproject.toml"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    # set_main_option interpolates %(...)s: double the signs to store the template as is.
+    config.set_main_option("file_template", FILE_TEMPLATE.replace("%", "%%"))
     config.attributes["database_url"] = database_url
     return config
 

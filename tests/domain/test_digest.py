@@ -10,10 +10,8 @@ import pytest
 
 from bot.domain.digest import (
     Change,
-    CreditFact,
     CreditKind,
     Digest,
-    DoneFact,
     DoneItem,
     KudosQuote,
     Numbers,
@@ -24,7 +22,6 @@ from bot.domain.digest import (
     TopContributor,
     Waiting,
     Week,
-    WeekFacts,
     card_url,
     compose,
     due_slot,
@@ -33,9 +30,9 @@ from bot.domain.digest import (
     parse_hhmm,
     previous_week,
     streak_weeks,
-    summarize,
     week_starting,
 )
+from tests.support.digest_oracle import CreditFact, DoneFact, WeekFacts, summarize
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -40,6 +40,7 @@ from bot.services.notify import DeliveryFailed
 from bot.services.registry import Services
 from bot.ui.digest import as_text, render
 from tests.services.helpers import GUILD, OTHER_GUILD, maint, member
+from tests.support import digest_oracle as oracle
 
 ALICE, BOB, CAROL, DAN = 11, 12, 13, 14
 DIGEST_CHANNEL = 7000
@@ -649,7 +650,7 @@ async def test_render_section_by_section(services: Services, clock: ManualClock)
 
 
 # -- the database counts what the rows say ----------------------------------------------------------
-# DigestService.summary counts, ranks and cuts the week in SQL; the domain's `summarize`
+# DigestService.summary counts, ranks and cuts the week in SQL; the oracle's `summarize`
 # computes the same from the raw rows. On random guilds (ties in time, rows on the weeks'
 # edges, reopened tasks, gone tasks, hidden members, blockers, claims of every age, a
 # second guild's rows as noise), both must agree exactly.
@@ -787,7 +788,7 @@ async def raw_summary(rt: Runtime, guild: int, now: datetime) -> d.WeekSummary:
         members = await rows(GuildMember)
     by_id = {t.id: t for t in tasks}
     credits = [
-        d.CreditFact(r.member_id, d.CreditKind(r.kind), r.points, r.task_id, r.created_at,
+        oracle.CreditFact(r.member_id, d.CreditKind(r.kind), r.points, r.task_id, r.created_at,
                      r.giver_id, r.reason)
         for r in ledger
     ]  # fmt: skip
@@ -820,14 +821,14 @@ async def raw_summary(rt: Runtime, guild: int, now: datetime) -> d.WeekSummary:
         ),
         key=lambda t: (t.status_changed_at, t.number),
     )
-    facts = d.WeekFacts(
+    facts = oracle.WeekFacts(
         guild_id=guild,
         tz=tz,
         now=now,
         week=week,
         previous=d.previous_week(week, tz),
         tasks={t.id: fact(t) for t in tasks},
-        done=[d.DoneFact(h.task_id, h.created_at) for h in history if h.to_status == "done"],
+        done=[oracle.DoneFact(h.task_id, h.created_at) for h in history if h.to_status == "done"],
         credits=credits,
         first_credit=first,
         credit_times=times,
@@ -840,7 +841,7 @@ async def raw_summary(rt: Runtime, guild: int, now: datetime) -> d.WeekSummary:
         stale=[fact(t) for t in stale[: d.HYGIENE_LIMIT]],
         stale_total=len(stale),
     )
-    return d.summarize(facts)
+    return oracle.summarize(facts)
 
 
 @pytest.mark.parametrize(
