@@ -72,7 +72,7 @@ class EnqueueReport:
 
 @dataclass(frozen=True, slots=True)
 class Work:
-    """What a sweep would find, one flag per read (bot.db.repository.SWEEP_WORK). All set
+    """What a sweep would find, one flag per read (bot.db.queries.sweep.SWEEP_WORK). All set
     by default: enqueue_due, asked without it, looks at everything."""
 
     warnings: bool = True

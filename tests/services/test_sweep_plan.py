@@ -3,8 +3,8 @@ claims and nothing due, each of its statements (the has-work check, the reads, a
 batch writes by primary key) is an index read on SQLite and on PostgreSQL, with the
 values (custom plan) and for any values (generic plan), and an idle sweep enqueues nothing.
 
-The statements EXPLAINed are the ones the repository runs (bot/db/repository.py builds
-each with a small function). The wall times of an idle sweep are printed as benchmark
+The statements EXPLAINed are the ones the repositories run (bot/db/queries/sweep.py
+builds each with a small function). The wall times of an idle sweep are printed as benchmark
 figures; they are not asserted.
 """
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -15,7 +14,7 @@ from bot.db.queries.common import FINISHED
 from bot.db.queries.digest_week import BLOCKER, CLAIMS, COUNTED, CUTOFF, GUILD, TASKS
 from bot.domain import digest as d
 
-TASK_COLUMNS: tuple[Any, ...] = (
+TASK_COLUMNS: tuple[sa.ColumnElement[object], ...] = (
     TASKS.c.id,
     TASKS.c.number,
     TASKS.c.title,
@@ -28,7 +27,7 @@ TASK_COLUMNS: tuple[Any, ...] = (
 )
 
 
-def _count(where: Any, upto: int | None = None) -> Any:
+def _count(where: sa.ColumnElement[bool], upto: int | None = None) -> sa.ScalarSelect[int]:
     """How many tasks `where` picks; with `upto`, at most upto + 1 (counting stops there)."""
     if upto is None:
         return sa.select(sa.func.count()).select_from(COUNTED).where(where).scalar_subquery()
@@ -36,14 +35,19 @@ def _count(where: Any, upto: int | None = None) -> Any:
     return sa.select(sa.func.count()).select_from(found).scalar_subquery()
 
 
-def _listed(where: Any, order: Sequence[Any], limit: int, total: Any = None) -> sa.Select[Any]:
+def _listed(
+    where: sa.ColumnElement[bool],
+    order: Sequence[sa.ColumnElement[object]],
+    limit: int,
+    total: sa.ColumnElement[int] | None = None,
+) -> sa.Select[*tuple[object, ...]]:
     """The first `limit` tasks `where` picks; with `total`, how many it picks in all, on
     each row (computed once: it is not correlated)."""
     columns = TASK_COLUMNS if total is None else (*TASK_COLUMNS, total.label("total"))
     return sa.select(*columns).where(where).order_by(*order).limit(limit)
 
 
-def _claimable() -> Any:
+def _claimable() -> sa.ColumnElement[bool]:
     """Open tasks not waiting on an unfinished blocker."""
     t, blocker = TASKS.c, BLOCKER.c
     blocked = (
@@ -55,7 +59,7 @@ def _claimable() -> Any:
 
 
 @functools.cache
-def oldest_open_query(limit: int) -> sa.Select[Any]:
+def oldest_open_query(limit: int) -> sa.Select[*tuple[object, ...]]:
     """The oldest claimable tasks, and how many are claimable: the open ones less those
     with an unfinished blocker (found from the few that have a blocker at all)."""
     t, c, blocker = TASKS.c, COUNTED.c, BLOCKER.c
@@ -71,7 +75,7 @@ def oldest_open_query(limit: int) -> sa.Select[Any]:
 
 
 @functools.cache
-def good_first_query(tags: tuple[str, ...], limit: int) -> sa.Select[Any]:
+def good_first_query(tags: tuple[str, ...], limit: int) -> sa.Select[*tuple[object, ...]]:
     # Tags are stored as ",a,b," (see queries/common.tags_to_column): one exact LIKE per tag.
     t = TASKS.c
     any_tag = sa.or_(*(t.tags.contains(f",{tag},", autoescape=True) for tag in tags))
@@ -79,14 +83,14 @@ def good_first_query(tags: tuple[str, ...], limit: int) -> sa.Select[Any]:
 
 
 @functools.cache
-def in_review_query(limit: int) -> sa.Select[Any]:
+def in_review_query(limit: int) -> sa.Select[*tuple[object, ...]]:
     t, c = TASKS.c, COUNTED.c
     where = sa.and_(t.guild_id == GUILD, t.status == "in_review")
     total = _count(sa.and_(c.guild_id == GUILD, c.status == "in_review"))
     return _listed(where, (t.status_changed_at, t.number), limit, total)
 
 
-def _unclaimed(tasks: sa.FromClause) -> Any:
+def _unclaimed(tasks: sa.FromClause) -> sa.ColumnElement[bool]:
     """Open, open since `cutoff` or earlier, and nobody has claimed it since: no active
     claim, none made after `cutoff`."""
     t, claims = tasks.c, CLAIMS.c
@@ -101,13 +105,13 @@ def _unclaimed(tasks: sa.FromClause) -> Any:
     return sa.and_(_open_since(tasks), ~claimed)
 
 
-def _open_since(tasks: sa.FromClause) -> Any:
+def _open_since(tasks: sa.FromClause) -> sa.ColumnElement[bool]:
     t = tasks.c
     return sa.and_(t.guild_id == GUILD, t.status == "open", t.status_changed_at <= CUTOFF)
 
 
 @functools.cache
-def unclaimed_since_query(limit: int, *, count_from_claims: bool) -> sa.Select[Any]:
+def unclaimed_since_query(limit: int, *, count_from_claims: bool) -> sa.Select[*tuple[object, ...]]:
     """Open tasks nobody has claimed since `cutoff`, oldest first, and how many there are.
     SQLite counts them by probing each one's claims (an index seek each: cheapest there).
     PostgreSQL would turn that into hashing every claim ever made, so there the count

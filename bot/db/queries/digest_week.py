@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
@@ -29,6 +28,7 @@ from bot.db.models import (
     Task,
     TaskHistory,
 )
+from bot.db.queries.common import Params
 from bot.db.types import UTCDateTime
 from bot.domain import digest as d
 
@@ -58,20 +58,23 @@ LAST_START = sa.bindparam("last_start", type_=UTCDateTime())
 LAST_END = sa.bindparam("last_end", type_=UTCDateTime())
 LIMIT = sa.bindparam("limit", type_=sa.Integer())
 
+# A time in a statement: a column, or a parameter.
+Time = sa.ColumnElement[datetime]
 
-def week_params(guild_id: int, week: d.Week) -> dict[str, Any]:
+
+def week_params(guild_id: int, week: d.Week) -> Params:
     return {"guild_id": guild_id, "start": week.start, "end": week.end}
 
 
-def numbers_params(guild_id: int, week: d.Week, last: d.Week) -> dict[str, Any]:
+def numbers_params(guild_id: int, week: d.Week, last: d.Week) -> Params:
     return {**week_params(guild_id, week), "last_start": last.start, "last_end": last.end}
 
 
-def _during(column: Any, start: Any = START, end: Any = END) -> Any:
+def _during(column: Time, start: Time = START, end: Time = END) -> sa.ColumnElement[bool]:
     return sa.and_(column >= start, column < end)
 
 
-def _hidden() -> Any:
+def _hidden() -> sa.Select[int]:
     """Members who chose not to be ranked (/me ranking visible:false)."""
     m = MEMBERS.c
     return sa.select(m.member_id).where(m.guild_id == GUILD, m.ranking_visible == sa.false())
@@ -80,7 +83,7 @@ def _hidden() -> Any:
 # -- the week: numbers ----------------------------------------------------------------------------
 
 
-def first_timers_query(start: Any = START, end: Any = END) -> sa.Select[Any]:
+def first_timers_query(start: Time = START, end: Time = END) -> sa.Select[int, datetime]:
     """(member, first_at): members whose first accepted task ever is in [start, end)."""
     ledger, earlier = LEDGER, EARLIER
     before = (
@@ -105,7 +108,7 @@ def first_timers_query(start: Any = START, end: Any = END) -> sa.Select[Any]:
     )
 
 
-def _week_numbers(start: Any, end: Any, name: str, *, newcomers: bool) -> Any:
+def _week_numbers(start: Time, end: Time, name: str, *, newcomers: bool) -> sa.Subquery:
     """One row: tasks done, points, reviews, kudos, and (`newcomers`) new contributors in
     [start, end), else the members credited for a task done or for a review. A task is
     done in the week when it moved to done or credited someone (so every task credit is
@@ -124,10 +127,10 @@ def _week_numbers(start: Any, end: Any, name: str, *, newcomers: bool) -> Any:
     ).subquery(f"{name}_done")
     kind = ledger.kind
 
-    def total(value: Any) -> Any:
+    def total(value: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(value), 0)
 
-    columns: list[Any] = [
+    columns: list[sa.ColumnElement[int]] = [
         sa.select(sa.func.count()).select_from(done_ids).scalar_subquery().label("done"),
         total(sa.case((kind.in_(WORK), ledger.points), else_=0)).label("points"),
         total(sa.case((kind == d.CreditKind.REVIEW.value, 1), else_=0)).label("reviews"),
@@ -156,7 +159,7 @@ def _week_numbers(start: Any, end: Any, name: str, *, newcomers: bool) -> Any:
 
 
 @functools.cache
-def numbers_query() -> sa.Select[Any]:
+def numbers_query() -> sa.Select[*tuple[int, ...]]:
     """One row: this week's numbers (start, end: tasks done, points, reviews, kudos, the
     members credited; its new contributors are counted by newcomers_query) and last
     week's (last_start, last_end: the same, but new contributors for members)."""
@@ -169,7 +172,7 @@ def numbers_query() -> sa.Select[Any]:
 
 
 @functools.cache
-def week_done_query() -> sa.Select[Any]:
+def week_done_query() -> sa.Select[int, int]:
     """(task, total): the first `limit` tasks done in the week, in the order they were
     first finished (by their first done row, else their first task credit), and how many
     were done in all."""
@@ -197,19 +200,19 @@ def week_done_query() -> sa.Select[Any]:
     )
 
 
-def _inline_param(name: str) -> Any:
+def _inline_param(name: str) -> sa.BindParameter[int]:
     """An expanding parameter written into the SQL when run (see `_inline`)."""
     return sa.bindparam(name, expanding=True, literal_execute=True, type_=sa.BigInteger())
 
 
-def _inline(ids: Sequence[int]) -> Any:
+def _inline(ids: Sequence[int]) -> sa.BindParameter[list[int]]:
     """A long list of ids written into the SQL, not sent as thousands of parameters: with
     parameters, PostgreSQL switches a prepared statement to a generic plan after a few
     runs, and for IN ($4, …, $2500) that plan tests every row against the whole list."""
     return sa.bindparam("ids", [int(i) for i in ids], expanding=True, literal_execute=True)
 
 
-def tasks_query(ids: Sequence[int]) -> sa.Select[Any]:
+def tasks_query(ids: Sequence[int]) -> sa.Select[int, int, str, int, int | None, int | None]:
     """(id, number, title, points, card channel, card message) of the guild's tasks `ids`:
     looked up by primary key (a join would let a planner read the whole table)."""
     t = TASKS.c
@@ -219,7 +222,7 @@ def tasks_query(ids: Sequence[int]) -> sa.Select[Any]:
 
 
 @functools.cache
-def credits_query() -> sa.Select[Any]:
+def credits_query() -> sa.Select[int, str, int | None]:
     """(member, kind, task) of the week's task and review credits for the tasks `tasks` or
     by the members `members`, in ledger order: who did and who reviewed each task listed,
     what each reviewer listed reviewed, each newcomer's first task. Read from
@@ -241,7 +244,7 @@ def credits_query() -> sa.Select[Any]:
 
 
 @functools.cache
-def reviews_query() -> sa.Select[Any]:
+def reviews_query() -> sa.Select[int, int, int]:
     """(member, reviews, total) of the week's first `limit` reviewers: most first, then by
     first review; and how many reviewed."""
     ledger = LEDGER.c
@@ -260,7 +263,7 @@ def reviews_query() -> sa.Select[Any]:
 
 
 @functools.cache
-def newcomers_query() -> sa.Select[Any]:
+def newcomers_query() -> sa.Select[int, int]:
     """(member, total): the first `limit` first-time contributors, in the order of their
     first accepted task; and how many there are."""
     firsts = first_timers_query().subquery("firsts")
@@ -272,7 +275,7 @@ def newcomers_query() -> sa.Select[Any]:
 
 
 @functools.cache
-def kudos_query() -> sa.Select[Any]:
+def kudos_query() -> sa.Select[int, int, str]:
     ledger = LEDGER.c
     return (
         sa.select(sa.func.coalesce(ledger.giver_id, 0), ledger.member_id, ledger.reason)
@@ -286,7 +289,7 @@ def kudos_query() -> sa.Select[Any]:
 
 
 @functools.cache
-def top_query(limit: int) -> sa.Select[Any]:
+def top_query(limit: int) -> sa.Select[int, int, int, int]:
     """(member, points, tasks, reviews) of the week's best, hidden members left out."""
     ledger = LEDGER.c
     points = sa.func.sum(ledger.points)
@@ -311,17 +314,17 @@ def top_query(limit: int) -> sa.Select[Any]:
 
 def streak_params(
     guild_id: int, week: d.Week, earlier: Sequence[tuple[datetime, datetime]]
-) -> dict[str, Any]:
+) -> Params:
     """The parameters of streaks_query: the week as s0/e0, the ones before as s1/e1, …"""
     spans = [(week.start, week.end), *earlier]
-    params: dict[str, Any] = {"guild_id": guild_id}
+    params: Params = {"guild_id": guild_id}
     for k, (start, end) in enumerate(spans):
         params[f"s{k}"], params[f"e{k}"] = start, end
     return params
 
 
 @functools.cache
-def streaks_query(least: int, weeks: int, limit: int) -> sa.Select[Any]:
+def streaks_query(least: int, weeks: int, limit: int) -> sa.Select[int, int]:
     """(member, weeks): the longest runs of consecutive weeks with credit for work that
     reach the week s0/e0, `least` weeks or more (hidden members left out), over `weeks`
     weeks (s0/e0 latest, then s1/e1, …). A run starts from the members with such credit
@@ -329,7 +332,7 @@ def streaks_query(least: int, weeks: int, limit: int) -> sa.Select[Any]:
     member still running, not a read of each member's history."""
     ledger = LEDGER.c
 
-    def span(k: int) -> tuple[Any, Any]:
+    def span(k: int) -> tuple[sa.BindParameter[datetime], sa.BindParameter[datetime]]:
         return (
             sa.bindparam(f"s{k}", type_=UTCDateTime()),
             sa.bindparam(f"e{k}", type_=UTCDateTime()),

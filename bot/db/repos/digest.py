@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypeVarTuple
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from bot.db import dialect
@@ -19,12 +20,15 @@ from bot.db.queries.common import Params, tags_from_column
 from bot.db.repos.base import Repo, rowcount
 from bot.domain import digest as d
 
+Ts = TypeVarTuple("Ts")
+TaskRow = Row[*tuple[object, ...]]  # queries/digest_board.TASK_COLUMNS (and total)
 
-def _first_and_total(guild_id: int, rows: Sequence[Any]) -> tuple[tuple[d.TaskFact, ...], int]:
+
+def _first_and_total(guild_id: int, rows: Sequence[TaskRow]) -> tuple[tuple[d.TaskFact, ...], int]:
     return tuple(_task_fact(guild_id, r) for r in rows), int(rows[0].total) if rows else 0
 
 
-def _task_fact(guild_id: int, row: Any) -> d.TaskFact:
+def _task_fact(guild_id: int, row: TaskRow) -> d.TaskFact:
     return d.TaskFact(
         id=row.id,
         number=row.number,
@@ -40,9 +44,8 @@ def _task_fact(guild_id: int, row: Any) -> d.TaskFact:
 class DigestRepo(Repo):
     __slots__ = ()
 
-    async def _rows(self, stmt: sa.Select[Any], params: Params) -> Sequence[Any]:
-        rows: Sequence[Any] = (await self.session.execute(stmt, params)).all()
-        return rows
+    async def _rows(self, stmt: sa.Select[*Ts], params: Params) -> Sequence[Row[*Ts]]:
+        return (await self.session.execute(stmt, params)).all()
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -142,7 +145,9 @@ class DigestRepo(Repo):
 
     # -- the board as it stands -------------------------------------------------------------------
 
-    async def _tasks(self, guild_id: int, stmt: sa.Select[Any], **params: Any) -> Sequence[Any]:
+    async def _tasks(
+        self, guild_id: int, stmt: sa.Select[*tuple[object, ...]], **params: object
+    ) -> Sequence[TaskRow]:
         return await self._rows(stmt, {"guild_id": guild_id, **params})
 
     async def oldest_open(self, guild_id: int, limit: int) -> tuple[tuple[d.TaskFact, ...], int]:
