@@ -107,7 +107,8 @@ class Database:
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
         self.factory = factory
         bind = factory.kw.get("bind")
-        self.dialect: str = bind.dialect.name if bind is not None else dialect.SQLITE
+        assert bind is not None, "a session factory bound to an engine (create_session_factory)"
+        self.dialect: str = bind.dialect.name
         self._read = dialect.read_options(self.dialect)
 
     def unit(self) -> UnitOfWork:
