@@ -11,7 +11,10 @@ writes fails at once with SQLITE_BUSY when another writer got in between, and th
 timeout cannot help it. This is SQLAlchemy's documented recipe for pysqlite/aiosqlite
 ("Serializable isolation / Savepoints / Transactional DDL"): the driver's own BEGIN is
 turned off (the engine's isolation level is AUTOCOMMIT, which sets the driver's
-`isolation_level = None`), and the engine's `begin` event emits the BEGIN.
+`isolation_level = None`), and the engine's `begin` event emits the BEGIN; as
+SQLAlchemy sends no ROLLBACK in autocommit (`skip_autocommit_rollback`, so ending a read
+costs nothing), the `rollback` event ends what `begin` opened. Both go to the driver
+through the public `AdaptedConnection.run_async`: one call on aiosqlite's thread each.
 
 Reads (`Database.read`) run in AUTOCOMMIT on both backends: no transaction, each
 statement on its own. On SQLite the engine is in AUTOCOMMIT already, so a read only
@@ -70,6 +73,9 @@ def engine_options(url: str | URL, *, pool_size: int | None = None) -> dict[str,
             # rollback on close) before the pool takes the connection back. One call on
             # the driver's thread fewer per unit of work and per read.
             "pool_reset_on_return": None,
+            # Nor a ROLLBACK of its own when SQLAlchemy ends a read (nothing to end): the
+            # `rollback` event ends the transactions that the `begin` event opened.
+            "skip_autocommit_rollback": True,
         }
     options: dict[str, object] = {"pool_pre_ping": True}
     if pool_size is not None:
@@ -91,6 +97,7 @@ def configure(engine: AsyncEngine) -> None:
         return
     event.listen(sync_engine, "connect", _sqlite_connect)
     event.listen(sync_engine, "begin", _sqlite_begin)
+    event.listen(sync_engine, "rollback", _sqlite_rollback)
 
 
 def _sqlite_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -116,6 +123,19 @@ def _sqlite_begin(conn: Connection) -> None:
         dbapi_conn.run_async(lambda driver: driver.execute_fetchall(_BEGIN))
     except sqlite3.Error as error:  # as SQLAlchemy raises the driver's errors
         raise sa.exc.DBAPIError.instance(_BEGIN, None, error, sqlite3.Error) from error
+
+
+def _sqlite_rollback(conn: Connection) -> None:
+    if conn.get_execution_options().get(READ_ONLY) or conn.invalidated or conn.closed:
+        return  # a read began nothing; a connection gone has nothing to end
+    dbapi_conn = conn.connection.dbapi_connection
+    try:
+        if isinstance(dbapi_conn, AdaptedConnection):
+            dbapi_conn.run_async(lambda driver: driver.rollback())
+        elif dbapi_conn is not None:
+            dbapi_conn.rollback()
+    except sqlite3.Error as error:
+        raise sa.exc.DBAPIError.instance("ROLLBACK", None, error, sqlite3.Error) from error
 
 
 _BEGIN: Final = "BEGIN IMMEDIATE"

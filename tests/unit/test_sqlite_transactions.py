@@ -158,3 +158,22 @@ async def test_a_write_that_reads_first_is_still_refused(engine: AsyncEngine) ->
     with pytest.raises(WriteInRead):
         async with db.read() as uow:
             await uow.session.execute(stmt)
+
+
+async def test_a_unit_left_by_an_error_rolls_back_and_frees_the_lock(
+    engine: AsyncEngine, path: Path
+) -> None:
+    """SQLAlchemy sends no ROLLBACK in autocommit; the engine's rollback event ends the
+    transaction BEGIN IMMEDIATE opened (and a read, which opened none, costs nothing)."""
+    db = Database(create_session_factory(engine))
+    with pytest.raises(LookupError):
+        async with db.unit() as uow:
+            await uow.session.execute(things.insert().values(name="gone", size=1))
+            raise LookupError
+    assert write_lock_is_free(path)
+    async with db.unit() as uow:  # and the pooled connection begins afresh
+        assert (await uow.session.execute(sa.select(things.c.name))).all() == []
+        await uow.session.execute(things.insert().values(name="kept", size=1))
+        await uow.commit()
+    async with db.read() as uow:
+        assert (await uow.session.execute(sa.select(things.c.name))).scalars().all() == ["kept"]
