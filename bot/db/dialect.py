@@ -141,7 +141,7 @@ def _sqlite_rollback(conn: Connection) -> None:
 _BEGIN: Final = "BEGIN IMMEDIATE"
 
 
-_READING_WORDS: Final = ("SELECT", "WITH", "EXPLAIN", "BEGIN")
+_READING_WORDS: Final = ("SELECT", "WITH")
 
 
 def _refuse_writes_in_reads(
