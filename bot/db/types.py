@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from bot.db.dialect import keeps_time_zones
+
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Stores UTC; always hands back an aware datetime (SQLite forgets the zone)."""
@@ -21,7 +23,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value if keeps_time_zones(dialect.name) else value.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

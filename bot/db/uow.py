@@ -1,48 +1,83 @@
 """The unit of work: one session, one transaction, explicit commit, rollback on exit.
 
+Its repositories, one per aggregate, read and write within it: `uow.tasks`,
+`uow.claims`, `uow.reviews` (reviews, submissions, votes), `uow.history`,
+`uow.deliveries` (the outbox and the sweep's due work), `uow.ledger` (credits, scores,
+kudos, milestones), `uow.guilds` (settings, members) and `uow.digest`.
+
 A read (`Database.read`) is a unit that writes nothing, and opens no transaction: each
-statement reads the latest committed state on its own. On SQLite a read so neither
-takes the write lock (BEGIN IMMEDIATE, which made every /task show wait for a sweep's
-writes) nor needs a second thread hop to end; on PostgreSQL (autocommit) it sends no
-BEGIN and no ROLLBACK. What one statement returns is
-consistent; two statements may see different moments, so reads whose statements must
-agree use `unit()`."""
+statement reads the latest committed state on its own (bot.db.dialect). On SQLite a read
+so never takes the write lock (BEGIN IMMEDIATE, which made every /task show wait for a
+sweep's writes); on PostgreSQL (autocommit) it sends no BEGIN and no ROLLBACK. What one
+statement returns is consistent; two statements may see different moments, so reads
+whose statements must agree use `unit()`."""
 
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.repository import Repository
-
-# The execution option a read's connection carries (see bot.db.engine's begin hook).
-READ_ONLY = "peerboard_read_only"
+from bot.db import dialect
+from bot.db.repos.claims import ClaimRepo
+from bot.db.repos.deliveries import DeliveryRepo
+from bot.db.repos.digest import DigestRepo
+from bot.db.repos.guilds import GuildRepo
+from bot.db.repos.history import HistoryRepo
+from bot.db.repos.ledger import LedgerRepo
+from bot.db.repos.reviews import ReviewRepo
+from bot.db.repos.tasks import TaskRepo
 
 
 class UnitOfWork:
+    tasks: TaskRepo
+    claims: ClaimRepo
+    reviews: ReviewRepo
+    history: HistoryRepo
+    deliveries: DeliveryRepo
+    ledger: LedgerRepo
+    guilds: GuildRepo
+    digest: DigestRepo
+
     def __init__(
-        self, factory: async_sessionmaker[AsyncSession], read: dict[str, Any] | None = None
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        dialect_name: str,
+        read: dict[str, object] | None = None,
     ) -> None:
         self._factory = factory
+        self._dialect = dialect_name
         self._read = read  # a read's execution options
         self._session: AsyncSession | None = None
-        self._repo: Repository | None = None
 
     @property
-    def repo(self) -> Repository:
-        assert self._repo is not None, "use the unit of work inside `async with`"
-        return self._repo
+    def session(self) -> AsyncSession:
+        """The unit's session: for the repositories, and for tests that seed or inspect
+        rows directly. Services use the repositories."""
+        assert self._session is not None, "use the unit of work inside `async with`"
+        return self._session
 
     async def __aenter__(self) -> UnitOfWork:
         if self._read is not None:
-            self._session = self._factory(execution_options=self._read)
+            session = self._factory(execution_options=self._read)
         else:
-            self._session = self._factory()
-        await self._session.begin()
-        self._repo = Repository(self._session)
+            session = self._factory()
+        await session.begin()
+        self._session = session
+        name = self._dialect
+        self.tasks = TaskRepo(session, name)
+        self.claims = ClaimRepo(session, name)
+        self.reviews = ReviewRepo(session, name)
+        self.history = HistoryRepo(session, name)
+        self.deliveries = DeliveryRepo(session, name)
+        self.ledger = LedgerRepo(session, name)
+        self.guilds = GuildRepo(session, name)
+        self.digest = DigestRepo(session, name)
         return self
+
+    async def flush(self) -> None:
+        """Send what the repositories added so far (rows get their ids)."""
+        await self.session.flush()
 
     async def commit(self) -> None:
         assert self._session is not None
@@ -64,7 +99,6 @@ class UnitOfWork:
         finally:
             await self._session.close()
             self._session = None
-            self._repo = None
 
 
 class Database:
@@ -73,13 +107,13 @@ class Database:
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
         self.factory = factory
         bind = factory.kw.get("bind")
-        self._read: dict[str, Any] = {READ_ONLY: True}
-        if bind is not None and bind.dialect.name == "postgresql":
-            self._read["isolation_level"] = "AUTOCOMMIT"
+        assert bind is not None, "a session factory bound to an engine (create_session_factory)"
+        self.dialect: str = bind.dialect.name
+        self._read = dialect.read_options(self.dialect)
 
     def unit(self) -> UnitOfWork:
-        return UnitOfWork(self.factory)
+        return UnitOfWork(self.factory, self.dialect)
 
     def read(self) -> UnitOfWork:
         """A unit for reading only (see the module's docstring)."""
-        return UnitOfWork(self.factory, self._read)
+        return UnitOfWork(self.factory, self.dialect, self._read)

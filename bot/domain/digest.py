@@ -294,7 +294,7 @@ class Digest:
 @dataclass(frozen=True, slots=True)
 class WeekSummary:
     """The week as the digest needs it, counted, ranked and cut already: what the digest's
-    queries return (bot/db/digest_queries.py), and what the tests' oracle computes from raw rows.
+    queries return (bot/db/queries/digest_week.py), and what the tests' oracle computes from raw rows.
     The week's lists (done, reviews, newcomers) come as their first LIST_LIMIT with their
     totals, the credits only as far as those lists need them (`needed_credits`), kudos
     whole; the rankings come cut (top, streaks), the board's lists as their first rows and

@@ -88,11 +88,11 @@ class ConfigService:
         writes = self._writes.get(guild_id, 0)
         read_at = self._monotonic()
         async with self._db.unit() as uow:
-            row = await uow.repo.get_guild(guild_id)
+            row = await uow.guilds.get_guild(guild_id)
             if row is None:
-                row = await uow.repo.ensure_guild(guild_id, self._clock.now())
+                row = await uow.guilds.ensure_guild(guild_id, self._clock.now())
                 await uow.commit()
-            milestones = list(await uow.repo.milestones(guild_id))
+            milestones = list(await uow.ledger.milestones(guild_id))
             view = _view(row, milestones)
         if self._writes.get(guild_id, 0) == writes:
             self._cache[guild_id] = (read_at, view)
@@ -122,12 +122,12 @@ class ConfigService:
             raise InvalidInput(f"Unknown setting: {', '.join(sorted(unknown))}.")
         _validate(changes)
         async with self._db.unit() as uow:
-            row = await uow.repo.ensure_guild(actor.guild_id, self._clock.now())
+            row = await uow.guilds.ensure_guild(actor.guild_id, self._clock.now())
             for name, value in changes.items():
                 setattr(row, name, value)
             row.updated_at = self._clock.now()
-            await uow.repo.flush()
-            milestones = list(await uow.repo.milestones(actor.guild_id))
+            await uow.flush()
+            milestones = list(await uow.ledger.milestones(actor.guild_id))
             view = _view(row, milestones)
             self._written(actor.guild_id, None)  # from here, no read may cache the old settings
             await uow.commit()
@@ -139,22 +139,21 @@ class ConfigService:
         check_maintainer(actor, "change milestone roles")
         check_milestone_points(points)
         async with self._db.unit() as uow:
-            repo = uow.repo
-            await repo.ensure_guild(actor.guild_id, self._clock.now())
+            await uow.guilds.ensure_guild(actor.guild_id, self._clock.now())
             existing = next(
-                (m for m in await repo.milestones(actor.guild_id) if m.points == points), None
+                (m for m in await uow.ledger.milestones(actor.guild_id) if m.points == points), None
             )
             if role_id is None:
                 if existing is None:
                     raise NotFound(f"There is no milestone at {points} points.")
-                await repo.session.delete(existing)
+                await uow.ledger.remove_milestone(existing)
             elif existing is not None:
                 existing.role_id = role_id
             else:
-                if len(await repo.milestones(actor.guild_id)) >= 25:
+                if len(await uow.ledger.milestones(actor.guild_id)) >= 25:
                     raise InvalidInput("A server can have at most 25 milestone roles.")
-                repo.add(Milestone(guild_id=actor.guild_id, points=points, role_id=role_id))
-            await repo.flush()
+                uow.ledger.add_milestone(actor.guild_id, points, role_id)
+            await uow.flush()
             self._written(actor.guild_id, None)
             await uow.commit()
         self._written(actor.guild_id, None)  # a read during the commit may have cached the old

@@ -18,8 +18,8 @@ from enum import StrEnum
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.db.digest_queries import DigestQueries
 from bot.db.models import DigestPost, GuildSettings
+from bot.db.repos.digest import DigestRepo
 from bot.db.uow import Database
 from bot.domain import digest as d
 from bot.domain.model import Actor
@@ -137,7 +137,7 @@ class DigestService:
     async def week_of_now(self, guild_id: int) -> d.Week:
         """The last full week before now, in the guild's timezone."""
         async with self._db.unit() as uow:
-            tz_name = await DigestQueries(uow.repo.session).timezone(guild_id)
+            tz_name = await uow.digest.timezone(guild_id)
         tz = zone(tz_name or "UTC")
         return d.last_full_week(self._clock.now(), tz)
 
@@ -161,7 +161,7 @@ class DigestService:
         the guild's timezone."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            q = DigestQueries(uow.repo.session)
+            q = uow.digest
             tz_name = await q.timezone(guild_id) or "UTC"
             tz = zone(tz_name)
             week = week or d.last_full_week(now, tz)
@@ -223,12 +223,12 @@ class DigestService:
     async def schedules(self, guild_ids: frozenset[int] | None = None) -> list[DigestSchedule]:
         """Every guild with the digest on."""
         async with self._db.unit() as uow:
-            rows = await DigestQueries(uow.repo.session).enabled_guilds(guild_ids)
+            rows = await uow.digest.enabled_guilds(guild_ids)
             return [_schedule(row) for row in rows]
 
     async def schedule(self, guild_id: int) -> DigestSchedule | None:
         async with self._db.unit() as uow:
-            row = await DigestQueries(uow.repo.session).guild(guild_id)
+            row = await uow.digest.guild(guild_id)
             return _schedule(row) if row is not None else None
 
     async def due(self, guild_ids: frozenset[int] | None = None) -> list[DueDigest]:
@@ -237,7 +237,7 @@ class DigestService:
         now = self._clock.now()
         found: list[DueDigest] = []
         async with self._db.unit() as uow:
-            q = DigestQueries(uow.repo.session)
+            q = uow.digest
             for row in await q.enabled_guilds(guild_ids):
                 tz = zone(row.digest_timezone)
                 try:
@@ -263,7 +263,7 @@ class DigestService:
         """Take the (guild, week) row for posting, inserting it if it is not there."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            q = DigestQueries(uow.repo.session)
+            q = uow.digest
             posted = await self._posted_near(q, guild_id, week)
             if posted is not None:
                 return Claim(ClaimOutcome.POSTED, posted)
@@ -286,7 +286,7 @@ class DigestService:
     ) -> PostRecord:
         now = self._clock.now()
         async with self._db.unit() as uow:
-            q = DigestQueries(uow.repo.session)
+            q = uow.digest
             await q.finish_post(
                 guild_id,
                 week.start,
@@ -307,7 +307,7 @@ class DigestService:
     ) -> None:
         """Posting failed: free the row, to be tried again after `delay`."""
         async with self._db.unit() as uow:
-            await DigestQueries(uow.repo.session).finish_post(
+            await uow.digest.finish_post(
                 guild_id,
                 week.start,
                 only=(PostState.PENDING.value,),
@@ -321,7 +321,7 @@ class DigestService:
         A maintainer's /digest post can still post that week."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            q = DigestQueries(uow.repo.session)
+            q = uow.digest
             await q.add_post(guild_id, week.start, now)
             row = await q.post(guild_id, week.start)
             assert row is not None
@@ -340,11 +340,11 @@ class DigestService:
 
     async def record(self, guild_id: int, week: d.Week) -> PostRecord | None:
         async with self._db.unit() as uow:
-            row = await DigestQueries(uow.repo.session).post(guild_id, week.start)
+            row = await uow.digest.post(guild_id, week.start)
             return _record(row) if row is not None else None
 
     @staticmethod
-    async def _posted_near(q: DigestQueries, guild_id: int, week: d.Week) -> PostRecord | None:
+    async def _posted_near(q: DigestRepo, guild_id: int, week: d.Week) -> PostRecord | None:
         """The week's post, also when it was keyed under another timezone's Monday."""
         rows = await q.posts_between([guild_id], week.start - SAME_WEEK, week.start + SAME_WEEK)
         posted = [r for r in rows if r.status == PostState.POSTED]

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.db.models import GuildSettings, LedgerEntry, MilestoneGrant
+from bot.db.models import GuildSettings
+from bot.db.repos.ledger import Credit
 from bot.db.uow import Database
 from bot.domain import rules as r
 from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
@@ -65,15 +66,14 @@ class RecognitionService:
         if self._config is not None:
             settings = await self._config.get(guild_id)
         async with self._db.read() as uow:
-            repo = uow.repo
             if settings is None:
-                settings = await repo.get_guild(guild_id)
+                settings = await uow.guilds.get_guild(guild_id)
             # The totals as member_scores keeps them (the ledger's sums, written with it),
             # the claims held and the ranking choice: one statement.
-            points, done, reviews, kudos, held, visible = await repo.profile_figures(
+            points, done, reviews, kudos, held, visible = await uow.ledger.profile_figures(
                 guild_id, member_id
             )
-            times = await repo.credit_times(guild_id, member_id, now - timedelta(days=400))
+            times = await uow.ledger.credit_times(guild_id, member_id, now - timedelta(days=400))
         rules = settings.rules if settings else Rules()
         tz = ZoneInfo(settings.digest_timezone) if settings else ZoneInfo("UTC")
         level = r.trust_level(done, rules)
@@ -102,7 +102,7 @@ class RecognitionService:
         now = self._clock.now()
         since = now - span if span is not None else None
         async with self._db.read() as uow:
-            return list(await uow.repo.leaderboard(guild_id, since, by, limit, until=now))
+            return list(await uow.ledger.leaderboard(guild_id, since, by, limit, until=now))
 
     async def give_kudos(
         self, actor: Actor, receiver_id: int, receiver_is_bot: bool, reason: str
@@ -122,11 +122,10 @@ class RecognitionService:
             )
         now = self._clock.now()
         async with self._db.unit() as uow:
-            repo = uow.repo
-            settings = await repo.ensure_guild(actor.guild_id, now)
+            settings = await uow.guilds.ensure_guild(actor.guild_id, now)
             # Writing the giver's row first serialises one giver's kudos (PostgreSQL row lock).
-            await repo.touch_member(actor.guild_id, actor.member_id, now)
-            given = await repo.kudos_given_since(
+            await uow.guilds.touch_member(actor.guild_id, actor.member_id, now)
+            given = await uow.ledger.kudos_given_since(
                 actor.guild_id, actor.member_id, now - KUDOS_WINDOW
             )
             budget = settings.kudos_weekly_budget
@@ -135,9 +134,9 @@ class RecognitionService:
                     f"You've given {given} kudos in the last 7 days, the most for a week. "
                     "Your budget refills as those get older — thank you for noticing people's work!"
                 )
-            await repo.add_credits(
+            await uow.ledger.add_credits(
                 [
-                    LedgerEntry(
+                    Credit(
                         guild_id=actor.guild_id,
                         member_id=receiver_id,
                         kind=LedgerKind.KUDOS.value,
@@ -153,8 +152,8 @@ class RecognitionService:
 
     async def set_ranking_visible(self, actor: Actor, visible: bool) -> None:
         async with self._db.unit() as uow:
-            await uow.repo.touch_member(actor.guild_id, actor.member_id, self._clock.now())
-            member = await uow.repo.get_member(actor.guild_id, actor.member_id)
+            await uow.guilds.touch_member(actor.guild_id, actor.member_id, self._clock.now())
+            member = await uow.guilds.get_member(actor.guild_id, actor.member_id)
             assert member is not None
             member.ranking_visible = visible
             await uow.commit()
@@ -164,12 +163,11 @@ class RecognitionService:
     async def milestones_due(self, guild_id: int, member_id: int) -> list[MilestoneDue]:
         """Milestones whose threshold the member has reached and never got (or was refused)."""
         async with self._db.unit() as uow:
-            repo = uow.repo
-            milestones = await repo.milestones(guild_id)
+            milestones = await uow.ledger.milestones(guild_id)
             if not milestones:
                 return []
-            points, *_ = await repo.member_totals(guild_id, member_id)
-            had = await repo.milestone_grants(guild_id, member_id)
+            points, *_ = await uow.ledger.member_totals(guild_id, member_id)
+            had = await uow.ledger.milestone_grants(guild_id, member_id)
         return [
             MilestoneDue(m.points, m.role_id)
             for m in milestones
@@ -183,21 +181,19 @@ class RecognitionService:
         so maintainers are told once what to fix."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            repo = uow.repo
-            repo.add(
-                MilestoneGrant(
-                    guild_id=guild_id,
-                    member_id=member_id,
-                    points=due.points,
-                    role_id=due.role_id,
-                    status="granted" if granted else "refused",
-                    created_at=now,
-                )
+            uow.ledger.add_grant(
+                guild_id=guild_id,
+                member_id=member_id,
+                points=due.points,
+                role_id=due.role_id,
+                granted=granted,
+                created_at=now,
             )
             first_problem = False
             if not granted:
                 milestone = next(
-                    (m for m in await repo.milestones(guild_id) if m.points == due.points), None
+                    (m for m in await uow.ledger.milestones(guild_id) if m.points == due.points),
+                    None,
                 )
                 if milestone is not None and milestone.problem_noticed_at is None:
                     milestone.problem_noticed_at = now

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from bot.db.models import GuildMember
+from bot.db.repos.deliveries import Notice
 from bot.db.uow import Database
 from bot.domain.errors import DomainError
 from bot.domain.model import (
@@ -71,7 +72,7 @@ class EnqueueReport:
 
 @dataclass(frozen=True, slots=True)
 class Work:
-    """What a sweep would find, one flag per read (bot.db.repository.SWEEP_WORK). All set
+    """What a sweep would find, one flag per read (bot.db.queries.sweep.SWEEP_WORK). All set
     by default: enqueue_due, asked without it, looks at everything."""
 
     warnings: bool = True
@@ -118,7 +119,7 @@ class ReminderService:
         with work. It looks at exactly what the phases below read, over every guild."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            found = await uow.repo.sweep_work(
+            found = await uow.deliveries.sweep_work(
                 now,
                 due_after=now - timedelta(days=1),  # the overdue look-back of _due_dates
                 due_until=now + timedelta(hours=DUE_SOON_HOURS),
@@ -141,24 +142,17 @@ class ReminderService:
     @staticmethod
     def _row(
         guild_id: int, kind: Reminder, task_id: int, member_id: int, due_at: datetime, now: datetime
-    ) -> dict[str, Any]:
-        return {
-            "guild_id": guild_id,
-            "kind": kind.value,
-            "task_id": task_id,
-            "member_id": member_id,
-            "due_at": due_at,
-            "created_at": now,
-        }
+    ) -> Notice:
+        return Notice(guild_id, kind.value, task_id, member_id, due_at, now)
 
     async def _warnings(self, now: datetime, guilds: frozenset[int] | None) -> int:
         """A batch of warnings in three statements: read (and lock) the claims, clear their
         warnings, write their delivery rows; one transaction."""
         async with self._db.unit() as uow:
-            due = [w for w in await uow.repo.claims_to_warn(now, BATCH) if _mine(w[1], guilds)]
+            due = [w for w in await uow.claims.claims_to_warn(now, BATCH) if _mine(w[1], guilds)]
             # Sent work leaves the warning index, so an idle sweep reads nothing.
-            await uow.repo.clear_warnings([claim_id for claim_id, *_rest in due])
-            await uow.repo.enqueue(
+            await uow.claims.clear_warnings([claim_id for claim_id, *_rest in due])
+            await uow.deliveries.enqueue(
                 [
                     self._row(guild_id, Reminder.CLAIM_WARNING, task_id, member_id, warn_at, now)
                     for _claim, guild_id, task_id, member_id, warn_at in due
@@ -171,7 +165,7 @@ class ReminderService:
         async with self._db.unit() as uow:
             expired = [
                 (task_id, member_id)
-                for guild_id, task_id, _number, member_id, _expires in await uow.repo.expired_claims(
+                for guild_id, task_id, _number, member_id, _expires in await uow.claims.expired_claims(
                     now, BATCH
                 )
                 if _mine(guild_id, guilds)
@@ -185,7 +179,7 @@ class ReminderService:
             # Only notices not in the log yet: once enqueued, a due task costs a sweep an
             # index probe per claimant, not a row offered again. Overdue notices look back
             # a day: a bot that was down longer than that skips them.
-            notices = await uow.repo.due_notices(
+            notices = await uow.deliveries.due_notices(
                 now, now - timedelta(days=1), now + timedelta(hours=DUE_SOON_HOURS), BATCH
             )
             rows = [
@@ -193,14 +187,14 @@ class ReminderService:
                 for guild_id, task_id, member_id, due_at, kind in notices
                 if _mine(guild_id, guilds)
             ]
-            await uow.repo.enqueue(rows)
+            await uow.deliveries.enqueue(rows)
             await uow.commit()
         return len(rows)
 
     async def _nudges(self, now: datetime, guilds: frozenset[int] | None) -> int:
         async with self._db.unit() as uow:
             tasks = [
-                t for t in await uow.repo.tasks_to_nudge(now, BATCH) if _mine(t.guild_id, guilds)
+                t for t in await uow.tasks.tasks_to_nudge(now, BATCH) if _mine(t.guild_id, guilds)
             ]
             rows = []
             for task in tasks:
@@ -221,7 +215,7 @@ class ReminderService:
                         escalate_at  # the escalation comes on day 5, not at the next 48 h mark
                     )
                 task.next_nudge_at = max(following, now)
-            await uow.repo.enqueue(rows)
+            await uow.deliveries.enqueue(rows)
             await uow.commit()
         return len(tasks)
 
@@ -229,12 +223,12 @@ class ReminderService:
         async with self._db.unit() as uow:
             candidates = [
                 t
-                for t in await uow.repo.stale_proposals(now - timedelta(hours=1), BATCH)
+                for t in await uow.tasks.stale_proposals(now - timedelta(hours=1), BATCH)
                 if _mine(t.guild_id, guilds)
             ]
             windows: dict[int, timedelta] = {}
             for guild_id in {t.guild_id for t in candidates}:
-                settings = await uow.repo.get_guild(guild_id)
+                settings = await uow.guilds.get_guild(guild_id)
                 hours = settings.proposal_window_hours if settings else DEFAULT_WINDOW_HOURS
                 windows[guild_id] = timedelta(hours=hours)
         # Only those past their guild's window: trying the others (the domain refuses them)
@@ -260,7 +254,7 @@ class ReminderService:
     ) -> list[Due]:
         now = self._clock.now()
         async with self._db.unit() as uow:
-            rows = await uow.repo.pending_deliveries(now, limit)
+            rows = await uow.deliveries.pending_deliveries(now, limit)
         return [
             Due(r.id, r.guild_id, Reminder(r.kind), r.task_id, r.member_id, r.due_at, r.attempts)
             for r in rows
@@ -276,19 +270,19 @@ class ReminderService:
         unit of work; None when another sweep has the row or it is done."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            if not await uow.repo.lease_delivery(due.id, now, now + LEASE):
+            if not await uow.deliveries.lease_delivery(due.id, now, now + LEASE):
                 return None
             paused = None
             if due.to_member:
-                paused = self._pause(await uow.repo.get_member(due.guild_id, due.member_id), now)
+                paused = self._pause(await uow.guilds.get_member(due.guild_id, due.member_id), now)
             await uow.commit()
         return Lease(paused)
 
     async def mark_sent(self, due: Due, via: str) -> None:
-        await self._finish(due, status="sent", sent_at=self._clock.now(), via=via, lease_until=None)
+        await self._finish(due, status="sent", sent_at=self._clock.now(), via=via)
 
     async def mark_skipped(self, due: Due, why: str) -> None:
-        await self._finish(due, status="skipped", last_error=why[:500], lease_until=None)
+        await self._finish(due, status="skipped", last_error=why[:500])
 
     async def retry_later(self, due: Due, error: str) -> None:
         attempts = due.attempts + 1
@@ -300,24 +294,40 @@ class ReminderService:
                 attempts,
                 error,
             )
-            await self._finish(due, status="failed", last_error=error[:500], lease_until=None)
+            await self._finish(due, status="failed", last_error=error[:500])
             return
         await self._finish(
             due,
             next_attempt_at=self._clock.now() + backoff(attempts),
             last_error=error[:500],
-            lease_until=None,
         )
 
-    async def _finish(self, due: Due, **values: Any) -> None:
+    async def _finish(
+        self,
+        due: Due,
+        *,
+        status: str | None = None,
+        sent_at: datetime | None = None,
+        via: str | None = None,
+        last_error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """Free the delivery's lease and record what became of it."""
         async with self._db.unit() as uow:
-            await uow.repo.finish_delivery(due.id, **values)
+            await uow.deliveries.finish_delivery(
+                due.id,
+                status=status,
+                sent_at=sent_at,
+                via=via,
+                last_error=last_error,
+                next_attempt_at=next_attempt_at,
+            )
             await uow.commit()
 
     async def paused(self, guild_id: int, member_id: int) -> str | None:
         """Why this member gets no reminders now, if they don't."""
         async with self._db.unit() as uow:
-            member = await uow.repo.get_member(guild_id, member_id)
+            member = await uow.guilds.get_member(guild_id, member_id)
         return self._pause(member, self._clock.now())
 
     @staticmethod
@@ -334,16 +344,16 @@ class ReminderService:
 
     async def set_reminders(self, actor: Actor, enabled: bool) -> None:
         async with self._db.unit() as uow:
-            await uow.repo.touch_member(actor.guild_id, actor.member_id, self._clock.now())
-            member = await uow.repo.get_member(actor.guild_id, actor.member_id)
+            await uow.guilds.touch_member(actor.guild_id, actor.member_id, self._clock.now())
+            member = await uow.guilds.get_member(actor.guild_id, actor.member_id)
             assert member is not None
             member.reminders_enabled = enabled
             await uow.commit()
 
     async def set_away(self, actor: Actor, until: datetime | None) -> None:
         async with self._db.unit() as uow:
-            await uow.repo.touch_member(actor.guild_id, actor.member_id, self._clock.now())
-            member = await uow.repo.get_member(actor.guild_id, actor.member_id)
+            await uow.guilds.touch_member(actor.guild_id, actor.member_id, self._clock.now())
+            member = await uow.guilds.get_member(actor.guild_id, actor.member_id)
             assert member is not None
             member.away_until = until
             await uow.commit()

@@ -14,24 +14,15 @@ from typing import Any, Final, Protocol
 
 import sqlalchemy.exc
 
-from bot.db.models import (
-    ClaimRow,
-    GuildSettings,
-    LedgerEntry,
-    ProposalVote,
-    Review,
-    Submission,
-    Task,
-    TaskHistory,
-)
-from bot.db.repository import (
-    MAX_NUMBER,
-    Repository,
-    tags_from_column,
-    tags_to_column,
-    typed_number,
-)
-from bot.db.uow import Database
+from bot.db.models import ClaimRow, GuildSettings, Task
+from bot.db.queries.common import MAX_NUMBER, tags_from_column, tags_to_column
+from bot.db.queries.suggest import typed_number
+from bot.db.repos.claims import NewClaim
+from bot.db.repos.deliveries import Notice
+from bot.db.repos.history import HistoryEntry
+from bot.db.repos.ledger import Credit
+from bot.db.repos.tasks import NewTask
+from bot.db.uow import Database, UnitOfWork
 from bot.domain import lifecycle as lc
 from bot.domain import rules as r
 from bot.domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -105,7 +96,7 @@ def parse_task_number(raw: str | int) -> int:
 
 @dataclass
 class _Ctx:
-    repo: Repository
+    uow: UnitOfWork
     now: datetime
     settings: GuildSettings | GuildConfig
     rules: Rules
@@ -114,7 +105,7 @@ class _Ctx:
     claims: Sequence[ClaimRow]
 
     async def level(self, member_id: int) -> TrustLevel:
-        done = await self.repo.done_task_count(self.task.guild_id, member_id)
+        done = await self.uow.ledger.done_task_count(self.task.guild_id, member_id)
         return r.trust_level(done, self.rules)
 
 
@@ -169,21 +160,21 @@ class TaskService:
 
     async def show_by_id(self, task_id: int) -> TaskView | None:
         async with self._db.read() as uow:
-            task = await uow.repo.task_by_id(task_id)
+            task = await uow.tasks.task_by_id(task_id)
             if task is None:
                 return None
-            settings = await self._settings(uow.repo, task.guild_id)
-            return (await self._views(uow.repo, [task], settings, detail=True))[0]
+            settings = await self._settings(uow, task.guild_id)
+            return (await self._views(uow, [task], settings, detail=True))[0]
 
     async def show(self, guild_id: int, number: int) -> TaskView:
         settings = await self._card_settings(guild_id)
         async with self._db.read() as uow:
             if settings is None:
-                settings = await self._settings(uow.repo, guild_id)
-            task, claims, note = await self._task_with_claims(uow.repo, guild_id, number)
+                settings = await self._settings(uow, guild_id)
+            task, claims, note = await self._task_with_claims(uow, guild_id, number)
             assert task.id is not None
             views = await self._views(
-                uow.repo,
+                uow,
                 [task],
                 settings,
                 detail=True,
@@ -216,13 +207,13 @@ class TaskService:
         settings = await self._card_settings(guild_id)
         async with self._db.read() as uow:
             if settings is None:
-                settings = await self._settings(uow.repo, guild_id)
-            rows, claims = await uow.repo.list_tasks(
+                settings = await self._settings(uow, guild_id)
+            rows, claims = await uow.tasks.list_tasks(
                 guild_id, statuses, clean_tag, member_id, after, limit + 1
             )
             page = rows[:limit]
             known = {t.id: _claim_views(claims[t.id]) for t in page if t.id is not None}
-            views = await self._views(uow.repo, page, settings, claims=known)
+            views = await self._views(uow, page, settings, claims=known)
             next_after = page[-1].number if len(rows) > limit else None
         return TaskPage(tuple(views), next_after)
 
@@ -230,11 +221,11 @@ class TaskService:
         settings = await self._card_settings(guild_id)
         async with self._db.read() as uow:
             if settings is None:
-                settings = await self._settings(uow.repo, guild_id)
-            task = await self._task(uow.repo, guild_id, number)
+                settings = await self._settings(uow, guild_id)
+            task = await self._task(uow, guild_id, number)
             assert task.id is not None
-            rows = await uow.repo.history(task.id, HISTORY_LIMIT)
-            view = (await self._views(uow.repo, [task], settings))[0]
+            rows = await uow.history.history(task.id, HISTORY_LIMIT)
+            view = (await self._views(uow, [task], settings))[0]
         return view, tuple(
             HistoryView(h.actor_id, h.action, h.from_status, h.to_status, h.note, h.created_at)
             for h in rows
@@ -242,17 +233,17 @@ class TaskService:
 
     async def standing(self, actor: Actor) -> MemberStanding:
         async with self._db.read() as uow:
-            settings = await self._settings(uow.repo, actor.guild_id)
+            settings = await self._settings(uow, actor.guild_id)
             rules = settings.rules
-            done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
+            done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
             level = r.trust_level(done, rules)
-            held = await uow.repo.count_held_claims(actor.guild_id, actor.member_id)
+            held = await uow.claims.count_held_claims(actor.guild_id, actor.member_id)
         limit = None if actor.is_maintainer else r.claim_limit(level, rules)
         return MemberStanding(actor.member_id, done, level, held, limit)
 
     async def settings(self, guild_id: int) -> GuildSettings:
         async with self._db.unit() as uow:
-            settings = await uow.repo.ensure_guild(guild_id, self._clock.now())
+            settings = await uow.guilds.ensure_guild(guild_id, self._clock.now())
             await uow.commit()
             return settings
 
@@ -272,19 +263,19 @@ class TaskService:
             # of numbers is a part of the statement); a title needs no bound.
             top = MAX_NUMBER
             if typed_number(query):
-                top = await uow.repo.highest_task_number(guild_id)
-            rows = await uow.repo.suggest_tasks(guild_id, query, min(limit, 25), statuses, top)
+                top = await uow.tasks.highest_task_number(guild_id)
+            rows = await uow.tasks.suggest_tasks(guild_id, query, min(limit, 25), statuses, top)
         return tuple(TaskChoice(number, title, Status(status)) for number, title, status in rows)
 
     async def reviews_waiting(self, actor: Actor, limit: int = 10) -> tuple[TaskView, ...]:
         """In-review tasks this member may review now (none for members who can't review yet)."""
         async with self._db.read() as uow:
-            settings = await self._settings(uow.repo, actor.guild_id)
-            done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
+            settings = await self._settings(uow, actor.guild_id)
+            done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
             if not r.can_review(actor, r.trust_level(done, settings.rules)):
                 return ()
-            rows = await uow.repo.tasks_in_review_for(actor.guild_id, actor.member_id, limit)
-            return tuple(await self._views(uow.repo, rows, settings))
+            rows = await uow.tasks.tasks_in_review_for(actor.guild_id, actor.member_id, limit)
+            return tuple(await self._views(uow, rows, settings))
 
     # -- creation --------------------------------------------------------------------------
 
@@ -303,9 +294,9 @@ class TaskService:
         clean = self._clean_fields(title, description, points, tags, capacity)
         r.check_claim_days(claim_days)
 
-        async def decide(repo: Repository, rules: Rules, now: datetime) -> Outcome:
+        async def decide(uow: UnitOfWork, rules: Rules, now: datetime) -> Outcome:
             self._check_due(due_at, now)
-            done = await repo.done_task_count(actor.guild_id, actor.member_id)
+            done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
             return lc.create(actor, r.trust_level(done, rules), rules)
 
         return await self._insert(
@@ -322,7 +313,7 @@ class TaskService:
     ) -> ActionResult:
         clean = self._clean_fields(title, description, points, tags, 1)
 
-        async def decide(repo: Repository, rules: Rules, now: datetime) -> Outcome:
+        async def decide(uow: UnitOfWork, rules: Rules, now: datetime) -> Outcome:
             return lc.propose(actor)
 
         return await self._insert(actor, decide, clean)
@@ -330,8 +321,8 @@ class TaskService:
     async def import_csv(self, actor: Actor, data: bytes, tz: tzinfo) -> tuple[TaskView, ...]:
         """Permission first, so a non-maintainer learns that before fixing their file."""
         async with self._db.unit() as uow:
-            settings = await self._settings(uow.repo, actor.guild_id)
-            done = await uow.repo.done_task_count(actor.guild_id, actor.member_id)
+            settings = await self._settings(uow, actor.guild_id)
+            done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
             lc.create(actor, r.trust_level(done, settings.rules), settings.rules)
         return await self.import_tasks(actor, parse_csv(data, self._clock.now(), tz))
 
@@ -369,16 +360,15 @@ class TaskService:
                 "Nothing was imported. Fix these rows and try again:\n" + "\n".join(shown) + more
             )
         async with self._db.unit() as uow:
-            repo = uow.repo
-            settings = await repo.ensure_guild(actor.guild_id, now)
+            settings = await uow.guilds.ensure_guild(actor.guild_id, now)
             rules = settings.rules
-            done = await repo.done_task_count(actor.guild_id, actor.member_id)
+            done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
             outcome = lc.create(actor, r.trust_level(done, rules), rules)
             tasks: list[Task] = []
             for fields, due in cleaned:
-                task = await self._new_task(repo, actor, outcome, fields, now, due_at=due)
+                task = await self._new_task(uow, actor, outcome, fields, now, due_at=due)
                 tasks.append(task)
-            views = await self._views(repo, tasks, settings)
+            views = await self._views(uow, tasks, settings)
             await uow.commit()
         return tuple(views)
 
@@ -390,14 +380,12 @@ class TaskService:
 
         async def after(c: _Ctx, o: Outcome) -> None:
             assert c.task.id is not None
-            c.repo.add(
-                ProposalVote(
-                    task_id=c.task.id,
-                    guild_id=actor.guild_id,
-                    member_id=actor.member_id,
-                    kind="endorse",
-                    created_at=c.now,
-                )
+            c.uow.reviews.add_vote(
+                task_id=c.task.id,
+                guild_id=actor.guild_id,
+                member_id=actor.member_id,
+                kind="endorse",
+                created_at=c.now,
             )
 
         return await self._act(actor, number, decide, after)
@@ -408,15 +396,13 @@ class TaskService:
 
         async def after(c: _Ctx, o: Outcome) -> None:
             assert c.task.id is not None
-            c.repo.add(
-                ProposalVote(
-                    task_id=c.task.id,
-                    guild_id=actor.guild_id,
-                    member_id=actor.member_id,
-                    kind="object",
-                    reason=o.note,
-                    created_at=c.now,
-                )
+            c.uow.reviews.add_vote(
+                task_id=c.task.id,
+                guild_id=actor.guild_id,
+                member_id=actor.member_id,
+                kind="object",
+                reason=o.note,
+                created_at=c.now,
             )
 
         return await self._act(actor, number, decide, after)
@@ -433,11 +419,10 @@ class TaskService:
 
     async def claim(self, actor: Actor, number: int) -> ActionResult:
         async def decide(c: _Ctx) -> Outcome:
-            if actor.member_id not in c.state.claimant_ids and c.repo.dialect == "postgresql":
-                # Writing the member row first serialises one member's claims (PostgreSQL row
-                # lock). SQLite's write transaction (BEGIN IMMEDIATE) has done that already.
-                await c.repo.touch_member(actor.guild_id, actor.member_id, c.now)
-            held, done = await c.repo.claim_standing(actor.guild_id, actor.member_id)
+            if actor.member_id not in c.state.claimant_ids:
+                # One member's claims one at a time, so two at once cannot both pass the limit.
+                await c.uow.guilds.lock_member(actor.guild_id, actor.member_id, c.now)
+            held, done = await c.uow.claims.claim_standing(actor.guild_id, actor.member_id)
             level = r.trust_level(done, c.rules)
             return lc.claim(c.state, actor, level, held, c.rules, c.now)
 
@@ -490,13 +475,13 @@ class TaskService:
         applied = 0
         later: list[tuple[int, int, int]] = []  # (guild, number, member)
         async with self._db.unit() as uow:
-            repo, now = uow.repo, self._clock.now()
-            tasks = {t.id: t for t in await repo.tasks_by_ids(list(first))}
+            now = self._clock.now()
+            tasks = {t.id: t for t in await uow.tasks.tasks_by_ids(list(first))}
             held: dict[int, list[ClaimRow]] = {}
-            for claim in await repo.active_claims_for_tasks(list(first)):
+            for claim in await uow.claims.active_claims_for_tasks(list(first)):
                 held.setdefault(claim.task_id, []).append(claim)
             # Their blockers into the session, so _state reads none of them again.
-            await repo.tasks_by_ids(
+            await uow.tasks.tasks_by_ids(
                 [t.blocked_by_id for t in tasks.values() if t.blocked_by_id is not None]
             )
             groups: dict[tuple[int, tuple[tuple[str, Any], ...]], list[int]] = {}
@@ -508,7 +493,7 @@ class TaskService:
                 mine = next((c for c in held.get(task_id, []) if c.member_id == member_id), None)
                 try:
                     outcome = lc.expire(
-                        await self._state(repo, task, held.get(task_id, [])), member_id, now
+                        await self._state(uow, task, held.get(task_id, [])), member_id, now
                     )
                 except DomainError:
                     continue  # extended, released or submitted in the meantime
@@ -527,44 +512,46 @@ class TaskService:
                 decided[task_id] = (task, outcome, mine.id)
             written: set[int] = set()
             for (version, items), ids in groups.items():
-                written |= await repo.compare_and_set_many(ids, version, dict(items))
+                written |= await uow.tasks.compare_and_set_many(ids, version, dict(items))
             for task_id, (task, _outcome, _claim) in decided.items():
                 if task_id not in written:  # someone else changed it: read it again
                     later.append((task.guild_id, task.number, first[task_id]))
             done = [decided[t] for t in decided if t in written]
-            await repo.end_claims_by_id([c for _t, _o, c in done], now, ClaimEnd.EXPIRED.value)
-            history: list[dict[str, Any]] = []
-            notices: list[dict[str, Any]] = []
+            await uow.claims.end_claims_by_id(
+                [c for _t, _o, c in done], now, ClaimEnd.EXPIRED.value
+            )
+            history: list[HistoryEntry] = []
+            notices: list[Notice] = []
             for task, outcome, _claim in done:
                 assert task.id is not None
                 history.append(  # as _write writes it: one row per applied action
-                    {
-                        "guild_id": task.guild_id,
-                        "task_id": task.id,
-                        "actor_id": bot_id,
-                        "action": outcome.action.value,
-                        "from_status": outcome.before.value if outcome.before else None,
-                        "to_status": outcome.after.value,
-                        "note": f"<@{outcome.end_claims[0]}>",
-                        "created_at": now,
-                    }
+                    HistoryEntry(
+                        guild_id=task.guild_id,
+                        task_id=task.id,
+                        actor_id=bot_id,
+                        action=outcome.action.value,
+                        from_status=outcome.before.value if outcome.before else None,
+                        to_status=outcome.after.value,
+                        note=f"<@{outcome.end_claims[0]}>",
+                        created_at=now,
+                    )
                 )
                 # As _outbox writes them, in the same transaction.
                 members = [*outcome.end_claims, CHANNEL]
                 kinds = [Reminder.CLAIM_EXPIRED] * len(outcome.end_claims)
                 for kind, member in zip([*kinds, Reminder.BACK_ON_BOARD], members, strict=True):
                     notices.append(
-                        {
-                            "guild_id": task.guild_id,
-                            "kind": kind.value,
-                            "task_id": task.id,
-                            "member_id": member,
-                            "due_at": now,
-                            "created_at": now,
-                        }
+                        Notice(
+                            guild_id=task.guild_id,
+                            kind=kind.value,
+                            task_id=task.id,
+                            member_id=member,
+                            due_at=now,
+                            created_at=now,
+                        )
                     )
-            await repo.add_history(history)
-            await repo.enqueue(notices)
+            await uow.history.add_many(history)
+            await uow.deliveries.enqueue(notices)
             await uow.commit()
             applied = len(done)
         for task_id, member_id in one_by_one:
@@ -589,16 +576,14 @@ class TaskService:
 
         async def after(c: _Ctx, o: Outcome) -> None:
             assert c.task.id is not None
-            c.repo.add(
-                Submission(
-                    task_id=c.task.id,
-                    guild_id=actor.guild_id,
-                    member_id=actor.member_id,
-                    round=c.task.review_round + 1,
-                    link=(link or "").strip(),
-                    notes=(notes or "").strip(),
-                    created_at=c.now,
-                )
+            c.uow.reviews.add_submission(
+                task_id=c.task.id,
+                guild_id=actor.guild_id,
+                member_id=actor.member_id,
+                round_=c.task.review_round + 1,
+                link=(link or "").strip(),
+                notes=(notes or "").strip(),
+                created_at=c.now,
             )
 
         return await self._act(actor, number, decide, after)
@@ -620,16 +605,14 @@ class TaskService:
     def _review_writer(self, actor: Actor) -> After:
         async def after(c: _Ctx, o: Outcome) -> None:
             assert c.task.id is not None and o.review is not None
-            c.repo.add(
-                Review(
-                    task_id=c.task.id,
-                    guild_id=actor.guild_id,
-                    reviewer_id=actor.member_id,
-                    round=c.task.review_round,
-                    verdict=o.review.value,
-                    comment=o.note,
-                    created_at=c.now,
-                )
+            c.uow.reviews.add_review(
+                task_id=c.task.id,
+                guild_id=actor.guild_id,
+                reviewer_id=actor.member_id,
+                round_=c.task.review_round,
+                verdict=o.review.value,
+                comment=o.note,
+                created_at=c.now,
             )
 
         return after
@@ -668,7 +651,7 @@ class TaskService:
                 self._check_due(due_at, c.now)
                 values["due_at"] = due_at
             if not isinstance(blocked_by, _Unset):
-                values["blocked_by_id"] = await self._blocker_id(c.repo, c.task, blocked_by)
+                values["blocked_by_id"] = await self._blocker_id(c.uow, c.task, blocked_by)
             return lc.edit(c.state, actor, values.get("capacity"))
 
         changed = ", ".join(
@@ -705,7 +688,7 @@ class TaskService:
     ) -> None:
         """Remember where the card lives, so every change can edit it in place."""
         async with self._db.unit() as uow:
-            task = await self._task(uow.repo, guild_id, number)
+            task = await self._task(uow, guild_id, number)
             task.card_channel_id = channel_id
             task.card_message_id = message_id
             if thread_id is not None:
@@ -739,33 +722,33 @@ class TaskService:
     async def _card_settings(self, guild_id: int) -> CardSettings | None:
         return await self._config.get(guild_id) if self._config is not None else None
 
-    async def _settings(self, repo: Repository, guild_id: int) -> GuildSettings:
-        settings = await repo.get_guild(guild_id)
+    async def _settings(self, uow: UnitOfWork, guild_id: int) -> GuildSettings:
+        settings = await uow.guilds.get_guild(guild_id)
         return settings if settings is not None else GuildSettings(guild_id=guild_id)
 
     @staticmethod
-    async def _task(repo: Repository, guild_id: int, number: int) -> Task:
-        task = await repo.task_by_number(guild_id, number)
+    async def _task(uow: UnitOfWork, guild_id: int, number: int) -> Task:
+        task = await uow.tasks.task_by_number(guild_id, number)
         if task is None:
             raise no_such_task(number)
         return task
 
     @staticmethod
     async def _task_with_claims(
-        repo: Repository, guild_id: int, number: int
+        uow: UnitOfWork, guild_id: int, number: int
     ) -> tuple[Task, list[ClaimRow], str | None]:
         """The task, its active claims and its last handoff note (one statement)."""
-        found = await repo.task_for_action(guild_id, number)
+        found = await uow.tasks.task_for_action(guild_id, number)
         if found is None:
             raise no_such_task(number)
         return found
 
     async def _blocker_id(
-        self, repo: Repository, task: Task | None, number: int | None
+        self, uow: UnitOfWork, task: Task | None, number: int | None
     ) -> int | None:
         if number is None:
             return None
-        blocker = await self._task(repo, task.guild_id if task else 0, number) if task else None
+        blocker = await self._task(uow, task.guild_id if task else 0, number) if task else None
         assert blocker is not None and task is not None
         if blocker.id == task.id:
             raise InvalidInput("A task can't be blocked by itself.")
@@ -776,14 +759,14 @@ class TaskService:
                 raise InvalidInput(
                     f"#{number} already waits on #{task.number}; that would be a loop."
                 )
-            step = await repo.task_by_id(step.blocked_by_id)
+            step = await uow.tasks.task_by_id(step.blocked_by_id)
             seen += 1
         return blocker.id
 
     async def _insert(
         self,
         actor: Actor,
-        decide: Callable[[Repository, Rules, datetime], Awaitable[Outcome]],
+        decide: Callable[[UnitOfWork, Rules, datetime], Awaitable[Outcome]],
         fields: dict[str, Any],
         *,
         due_at: datetime | None = None,
@@ -791,17 +774,16 @@ class TaskService:
         claim_days: int | None = None,
     ) -> ActionResult:
         async with self._db.unit() as uow:
-            repo = uow.repo
             now = self._clock.now()
-            settings = await repo.ensure_guild(actor.guild_id, now)
+            settings = await uow.guilds.ensure_guild(actor.guild_id, now)
             rules = settings.rules
-            outcome = await decide(repo, rules, now)
+            outcome = await decide(uow, rules, now)
             blocker_id = None
             if blocked_by is not None:
-                blocker = await self._task(repo, actor.guild_id, blocked_by)
+                blocker = await self._task(uow, actor.guild_id, blocked_by)
                 blocker_id = blocker.id
             task = await self._new_task(
-                repo,
+                uow,
                 actor,
                 outcome,
                 fields,
@@ -810,13 +792,13 @@ class TaskService:
                 blocker_id=blocker_id,
                 claim_days=claim_days,
             )
-            view = (await self._views(repo, [task], settings, detail=True))[0]
+            view = (await self._views(uow, [task], settings, detail=True))[0]
             await uow.commit()
         return ActionResult(outcome.action, view, None, outcome.after, actor.member_id)
 
     async def _new_task(
         self,
-        repo: Repository,
+        uow: UnitOfWork,
         actor: Actor,
         outcome: Outcome,
         fields: dict[str, Any],
@@ -826,25 +808,23 @@ class TaskService:
         blocker_id: int | None = None,
         claim_days: int | None = None,
     ) -> Task:
-        number = await repo.next_task_number(actor.guild_id)
-        task = Task(
-            guild_id=actor.guild_id,
-            number=number,
-            status=outcome.after.value,
-            creator_id=actor.member_id,
-            due_at=due_at,
-            blocked_by_id=blocker_id,
-            claim_days=claim_days,
-            status_changed_at=now,
-            created_at=now,
-            updated_at=now,
-            **fields,
+        number = await uow.tasks.next_task_number(actor.guild_id)
+        task = await uow.tasks.insert_task(
+            NewTask(
+                guild_id=actor.guild_id,
+                number=number,
+                status=outcome.after.value,
+                creator_id=actor.member_id,
+                due_at=due_at,
+                blocked_by_id=blocker_id,
+                claim_days=claim_days,
+                created_at=now,
+                **fields,
+            )
         )
-        repo.add(task)
-        await repo.flush()
         assert task.id is not None
-        repo.add(
-            TaskHistory(
+        await uow.history.add(
+            HistoryEntry(
                 guild_id=actor.guild_id,
                 task_id=task.id,
                 actor_id=actor.member_id,
@@ -892,18 +872,17 @@ class TaskService:
         # this process), not a read of the settings row in every write.
         cached = await self._config.get(actor.guild_id) if self._config is not None else None
         async with self._db.unit() as uow:
-            repo = uow.repo
             now = self._clock.now()
             settings: GuildSettings | GuildConfig
             if cached is not None:
                 settings = cached
             else:
-                settings = await repo.ensure_guild(actor.guild_id, now)
+                settings = await uow.guilds.ensure_guild(actor.guild_id, now)
             rules = settings.rules
-            task, claims, last_note = await self._task_with_claims(repo, actor.guild_id, number)
+            task, claims, last_note = await self._task_with_claims(uow, actor.guild_id, number)
             assert task.id is not None
-            state = await self._state(repo, task, claims)
-            ctx = _Ctx(repo, now, settings, rules, task, state, claims)
+            state = await self._state(uow, task, claims)
+            ctx = _Ctx(uow, now, settings, rules, task, state, claims)
             outcome = await decide(ctx)
 
             values: dict[str, Any] = dict(fields or {})
@@ -921,7 +900,7 @@ class TaskService:
                 values["next_nudge_at"] = now + timedelta(hours=rules.review_nudge_hours)
             elif outcome.after is not Status.IN_REVIEW:
                 values["next_nudge_at"] = None
-            if not await repo.compare_and_set(task.id, task.version, values):
+            if not await uow.tasks.compare_and_set(task.id, task.version, values):
                 return None  # someone else changed the task: read again
 
             await self._write(ctx, outcome, actor, note)
@@ -930,18 +909,18 @@ class TaskService:
             unblocked: tuple[int, ...] = ()
             credited: tuple[int, ...] = ()
             if outcome.done:
-                await repo.flush()
+                await uow.flush()
                 credited = await self._credit(ctx, outcome)
-                unblocked = await self._unblocked(repo, task)
+                unblocked = await self._unblocked(uow, task)
             notices = await self._outbox(ctx, outcome, unblocked)
             handoff = last_note if outcome.action is Action.CLAIM else None
-            await repo.flush()
+            await uow.flush()
             # The CAS wrote through SQL: the row now holds `values` (no need to read it back).
-            repo.mark_written(task, {**values, "version": task.version + 1})
+            uow.tasks.mark_written(task, {**values, "version": task.version + 1})
             # The claims as they are now: what was read, with the outcome applied (no second
             # read) — unless a hook wrote more than the outcome says.
             known = None if after is not None else {task.id: _claims_after(claims, outcome)}
-            view = (await self._views(repo, [task], settings, detail=True, claims=known))[0]
+            view = (await self._views(uow, [task], settings, detail=True, claims=known))[0]
             await uow.commit()
         return ActionResult(
             outcome.action,
@@ -960,19 +939,21 @@ class TaskService:
         )
 
     async def _write(self, c: _Ctx, o: Outcome, actor: Actor, note: str | None) -> None:
-        repo, task = c.repo, c.task
+        uow, task = c.uow, c.task
         assert task.id is not None
         if o.add_claim is not None:
-            await repo.insert_claim(
-                task_id=task.id,
-                guild_id=task.guild_id,
-                member_id=o.add_claim.member_id,
-                claimed_at=o.add_claim.claimed_at,
-                expires_at=o.add_claim.expires_at,
-                warn_at=self._warn_at(c, o.add_claim.expires_at),
+            await uow.claims.insert_claim(
+                NewClaim(
+                    task_id=task.id,
+                    guild_id=task.guild_id,
+                    member_id=o.add_claim.member_id,
+                    claimed_at=o.add_claim.claimed_at,
+                    expires_at=o.add_claim.expires_at,
+                    warn_at=self._warn_at(c, o.add_claim.expires_at),
+                )
             )
         for claim in o.renew_claims:
-            await repo.renew_claim(
+            await uow.claims.renew_claim(
                 task.id,
                 claim.member_id,
                 claim.expires_at,
@@ -982,21 +963,23 @@ class TaskService:
         if o.end_claims:
             handoff = o.note if o.end_reason is ClaimEnd.RELEASED else None
             assert o.end_reason is not None
-            await repo.end_claims(task.id, o.end_claims, c.now, o.end_reason.value, handoff)
+            await uow.claims.end_claims(task.id, o.end_claims, c.now, o.end_reason.value, handoff)
         history_note = note if note is not None else o.note
         if o.action in (Action.ASSIGN, Action.EXPIRE) and o.add_claim is not None:
             history_note = f"<@{o.add_claim.member_id}>"
         elif o.action is Action.EXPIRE and o.end_claims:
             history_note = f"<@{o.end_claims[0]}>"
-        await repo.insert_history(
-            guild_id=task.guild_id,
-            task_id=task.id,
-            actor_id=actor.member_id,
-            action=o.action.value,
-            from_status=o.before.value if o.before else None,
-            to_status=o.after.value,
-            note=history_note[:2000],
-            created_at=c.now,
+        await uow.history.add(
+            HistoryEntry(
+                guild_id=task.guild_id,
+                task_id=task.id,
+                actor_id=actor.member_id,
+                action=o.action.value,
+                from_status=o.before.value if o.before else None,
+                to_status=o.after.value,
+                note=history_note[:2000],
+                created_at=c.now,
+            )
         )
 
     async def _outbox(self, c: _Ctx, o: Outcome, unblocked: tuple[int, ...]) -> int:
@@ -1004,19 +987,10 @@ class TaskService:
         the reminder sweep delivers them (at least once, never twice)."""
         task = c.task
         assert task.id is not None
-        rows: list[dict[str, Any]] = []
+        rows: list[Notice] = []
 
         def add(kind: Reminder, task_id: int, member_id: int) -> None:
-            rows.append(
-                {
-                    "guild_id": task.guild_id,
-                    "kind": kind.value,
-                    "task_id": task_id,
-                    "member_id": member_id,
-                    "due_at": c.now,
-                    "created_at": c.now,
-                }
-            )
+            rows.append(Notice(task.guild_id, kind.value, task_id, member_id, c.now, c.now))
 
         if o.action is Action.EXPIRE:
             for member in o.end_claims:
@@ -1025,13 +999,13 @@ class TaskService:
         if o.before is Status.PROPOSED and o.after is Status.OPEN:
             add(Reminder.PROPOSAL_OPENED, task.id, CHANNEL)
         for number in unblocked:
-            waiting = await c.repo.task_by_number(task.guild_id, number)
+            waiting = await c.uow.tasks.task_by_number(task.guild_id, number)
             if waiting is None or waiting.id is None:
                 continue
             add(Reminder.UNBLOCKED, waiting.id, CHANNEL)
-            for claim in await c.repo.active_claims(waiting.id):
+            for claim in await c.uow.claims.active_claims(waiting.id):
                 add(Reminder.UNBLOCKED, waiting.id, claim.member_id)
-        await c.repo.enqueue(rows)
+        await c.uow.deliveries.enqueue(rows)
         return len(rows)
 
     @staticmethod
@@ -1044,7 +1018,7 @@ class TaskService:
         task = c.task
         assert task.id is not None
         credits = [
-            LedgerEntry(
+            Credit(
                 guild_id=task.guild_id,
                 member_id=member,
                 kind=LedgerKind.TASK.value,
@@ -1054,9 +1028,9 @@ class TaskService:
             )
             for member in o.credit_claimants
         ]
-        reviews = await c.repo.uncredited_reviews(task.id)
+        reviews = await c.uow.reviews.uncredited_reviews(task.id)
         credits += [
-            LedgerEntry(
+            Credit(
                 guild_id=task.guild_id,
                 member_id=review.reviewer_id,
                 kind=LedgerKind.REVIEW.value,
@@ -1067,25 +1041,25 @@ class TaskService:
             )
             for review in reviews
         ]
-        await c.repo.add_credits(credits)
-        await c.repo.mark_reviews_credited([rv.id for rv in reviews if rv.id is not None])
+        await c.uow.ledger.add_credits(credits)
+        await c.uow.reviews.mark_reviews_credited([rv.id for rv in reviews if rv.id is not None])
         return tuple(dict.fromkeys([*o.credit_claimants, *(rv.reviewer_id for rv in reviews)]))
 
-    async def _unblocked(self, repo: Repository, task: Task) -> tuple[int, ...]:
+    async def _unblocked(self, uow: UnitOfWork, task: Task) -> tuple[int, ...]:
         assert task.id is not None
-        return tuple(await repo.waiting_on(task.id))
+        return tuple(await uow.tasks.waiting_on(task.id))
 
-    async def _state(self, repo: Repository, task: Task, claims: Sequence[ClaimRow]) -> TaskState:
+    async def _state(self, uow: UnitOfWork, task: Task, claims: Sequence[ClaimRow]) -> TaskState:
         assert task.id is not None
         reviews = (
-            await repo.reviews_in_round(task.id, task.review_round)
+            await uow.reviews.reviews_in_round(task.id, task.review_round)
             if task.status == Status.IN_REVIEW
             else []
         )
-        votes = await repo.votes(task.id) if task.status == Status.PROPOSED else []
+        votes = await uow.reviews.votes(task.id) if task.status == Status.PROPOSED else []
         blocked_by = None
         if task.blocked_by_id is not None:
-            blocker = await repo.task_by_id(task.blocked_by_id)
+            blocker = await uow.tasks.task_by_id(task.blocked_by_id)
             if blocker is not None and blocker.status not in FINISHED:
                 blocked_by = blocker.number
         return TaskState(
@@ -1108,7 +1082,7 @@ class TaskService:
 
     async def _views(
         self,
-        repo: Repository,
+        uow: UnitOfWork,
         tasks: Sequence[Task],
         settings: CardSettings,
         *,
@@ -1121,17 +1095,17 @@ class TaskService:
         if claims is not None and set(claims) == set(ids):
             claims_by_task = claims
         else:
-            for c in await repo.active_claims_for_tasks(ids):
+            for c in await uow.claims.active_claims_for_tasks(ids):
                 claims_by_task[c.task_id].append(_claim_view(c))
-        blockers = await repo.numbers_for_ids(
+        blockers = await uow.tasks.numbers_for_ids(
             [t.blocked_by_id for t in tasks if t.blocked_by_id is not None]
         )
         # Counted for the whole page at once (a page of tasks in review is one statement,
         # not one per task).
-        approved = await repo.approvals(
+        approved = await uow.reviews.approvals(
             [t.id for t in tasks if t.id is not None and t.status == Status.IN_REVIEW]
         )
-        voted = await repo.vote_counts(
+        voted = await uow.reviews.vote_counts(
             [t.id for t in tasks if t.id is not None and t.status == Status.PROPOSED]
         )
         views: list[TaskView] = []
@@ -1144,7 +1118,7 @@ class TaskService:
             handoff = None
             # Every submission starts a review round: a task still in round 0 has none.
             if detail and t.review_round > 0:
-                sub = await repo.latest_submission(t.id)
+                sub = await uow.reviews.latest_submission(t.id)
                 if sub is not None:
                     submission = SubmissionView(
                         sub.member_id, sub.round, sub.link, sub.notes, sub.created_at
@@ -1153,7 +1127,7 @@ class TaskService:
                 if handoffs is not None and t.id in handoffs:
                     handoff = handoffs[t.id]
                 else:
-                    handoff = await repo.last_handoff_note(t.id)
+                    handoff = await uow.claims.last_handoff_note(t.id)
             blocker = blockers.get(t.blocked_by_id) if t.blocked_by_id is not None else None
             views.append(
                 TaskView(

@@ -12,8 +12,6 @@ EXEMPT = {"bot/demo/script.py"}
 # Over the limit today, being split. The list can only shrink: a file back under the
 # limit (or gone) must leave it, and any other file over the limit fails.
 OVERSIZE_ALLOWED: set[str] = {
-    "bot/db/digest_queries.py",
-    "bot/db/repository.py",
     "bot/services/tasks.py",
 }
 

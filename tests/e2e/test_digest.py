@@ -374,8 +374,7 @@ async def seed_busy_week(runtime: Runtime, guild_id: int, done: int = 200) -> No
     db = Database(create_session_factory(runtime.engine))
     base = datetime(2025, 12, 29, 8, tzinfo=UTC)
     async with db.unit() as uow:
-        repo = uow.repo
-        settings = await repo.ensure_guild(guild_id, base)
+        settings = await uow.guilds.ensure_guild(guild_id, base)
         start = settings.next_task_number
         settings.next_task_number = start + done
         for i in range(done):
@@ -393,10 +392,10 @@ async def seed_busy_week(runtime: Runtime, guild_id: int, done: int = 200) -> No
                 created_at=at,
                 updated_at=at,
             )
-            repo.add(task)
-            await repo.flush()
+            uow.session.add(task)
+            await uow.flush()
             assert task.id is not None
-            repo.add(
+            uow.session.add(
                 TaskHistory(
                     guild_id=guild_id,
                     task_id=task.id,
@@ -413,7 +412,7 @@ async def seed_busy_week(runtime: Runtime, guild_id: int, done: int = 200) -> No
                 (10**18 + 5000 + i % 7, "review", 1),
                 (10**18 + 6000 + i % 11, "review", 1),
             ):
-                repo.add(
+                uow.session.add(
                     LedgerEntry(
                         guild_id=guild_id,
                         member_id=member,
@@ -424,7 +423,7 @@ async def seed_busy_week(runtime: Runtime, guild_id: int, done: int = 200) -> No
                     )
                 )
         for i in range(60):
-            repo.add(
+            uow.session.add(
                 LedgerEntry(
                     guild_id=guild_id,
                     member_id=10**18 + i,

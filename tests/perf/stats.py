@@ -85,7 +85,7 @@ async def unit_of_work_floor(engine: AsyncEngine, n: int = 200) -> float:
     for k in range(n + 10):
         t0 = time.perf_counter()
         async with db.unit() as uow:
-            await uow.repo.session.execute(sa.select(1))
+            await uow.session.execute(sa.select(1))
         if k >= 10:
             times.append(time.perf_counter() - t0)
     return statistics.median(times)

@@ -10,7 +10,7 @@ the due sweeps at T, each on a fresh copy of the seeded database.
 
 Then (JSON "idle_due" only) idle sweeps again with 400 claimed tasks due within the
 sweep's window whose notices are already in the delivery log: they must cost an idle
-sweep nothing (bot.db.repository.due_notices_query reads only what is not enqueued).
+sweep nothing (bot.db.queries.sweep.due_notices_query reads only what is not enqueued).
 
 The sweep is the bot's own (bot.jobs.sweep.sweep) with a notifier that returns at once
 and the bot's default DM budget (20 a minute, so 20 a sweep), as PeerBot.run_sweep calls it.

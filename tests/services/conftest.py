@@ -14,7 +14,7 @@ async def history_count(database: Database, guild: int) -> int:
             .select_from(TaskHistory)
             .where(col(TaskHistory.guild_id) == guild)
         )
-        return int((await uow.repo.session.execute(stmt)).scalar_one())
+        return int((await uow.session.execute(stmt)).scalar_one())
 
 
 async def ledger(database: Database, guild: int) -> list[tuple[int, str, int]]:
@@ -24,4 +24,4 @@ async def ledger(database: Database, guild: int) -> list[tuple[int, str, int]]:
             .where(col(LedgerEntry.guild_id) == guild)
             .order_by(col(LedgerEntry.id))
         )
-        return [(m, k, p) for m, k, p in (await uow.repo.session.execute(stmt)).all()]
+        return [(m, k, p) for m, k, p in (await uow.session.execute(stmt)).all()]

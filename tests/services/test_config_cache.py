@@ -102,21 +102,21 @@ async def test_a_read_racing_a_write_does_not_cache_the_old_settings(
     await config.get(GUILD)
     config.forget(GUILD)
     reading, written = asyncio.Event(), asyncio.Event()
-    from bot.db.repository import Repository
+    from bot.db.repos.ledger import LedgerRepo
 
-    original = Repository.milestones
+    original = LedgerRepo.milestones
 
-    async def slow_milestones(self: Repository, guild_id: int) -> Any:
+    async def slow_milestones(self: LedgerRepo, guild_id: int) -> Any:
         rows = await original(self, guild_id)
         if not written.is_set():
             reading.set()
             await written.wait()  # the write commits while this read holds the old row
         return rows
 
-    monkeypatch.setattr(Repository, "milestones", slow_milestones)
+    monkeypatch.setattr(LedgerRepo, "milestones", slow_milestones)
     read = asyncio.create_task(config.get(GUILD))
     await reading.wait()
-    monkeypatch.setattr(Repository, "milestones", original)
+    monkeypatch.setattr(LedgerRepo, "milestones", original)
     await config.update(maint(), claim_days=33)
     written.set()
     old = await read

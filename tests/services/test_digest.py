@@ -464,12 +464,11 @@ async def seed_large_week(services: Services, rt: Runtime, done: int = 200) -> N
     db = Database(create_session_factory(rt.engine))
     base = WEEK.start + timedelta(hours=1)
     async with db.unit() as uow:
-        repo = uow.repo
-        await repo.ensure_guild(GUILD, base)
+        await uow.guilds.ensure_guild(GUILD, base)
         for i in range(done + 60):
             at = base + timedelta(minutes=20 * i)
             status = "done" if i < done else ("open" if i < done + 40 else "in_review")
-            repo.add(
+            uow.session.add(
                 Task(
                     guild_id=GUILD,
                     number=i + 1,
@@ -485,13 +484,15 @@ async def seed_large_week(services: Services, rt: Runtime, done: int = 200) -> N
                     updated_at=at,
                 )
             )
-        await repo.flush()
-        tasks = {t.number: t for t in (await repo.list_tasks(GUILD, None, None, None, 0, 1000))[0]}
+        await uow.flush()
+        tasks = {
+            t.number: t for t in (await uow.tasks.list_tasks(GUILD, None, None, None, 0, 1000))[0]
+        }
         for i in range(done):
             task = tasks[i + 1]
             assert task.id is not None
             at = base + timedelta(minutes=20 * i)
-            repo.add(
+            uow.session.add(
                 TaskHistory(
                     guild_id=GUILD,
                     task_id=task.id,
@@ -505,21 +506,21 @@ async def seed_large_week(services: Services, rt: Runtime, done: int = 200) -> N
             workers = (10**17 + 2 * i, 10**17 + 2 * i + 1)
             reviewers = (10**17 + 5000 + i, 10**17 + 6000 + i)
             for m in workers:
-                repo.add(
+                uow.session.add(
                     LedgerEntry(
                         guild_id=GUILD, member_id=m, kind="task", points=13, task_id=task.id,
                         created_at=at,
                     )
                 )  # fmt: skip
             for m in reviewers:
-                repo.add(
+                uow.session.add(
                     LedgerEntry(
                         guild_id=GUILD, member_id=m, kind="review", points=1, task_id=task.id,
                         created_at=at,
                     )
                 )  # fmt: skip
         for i in range(60):
-            repo.add(
+            uow.session.add(
                 LedgerEntry(
                     guild_id=GUILD,
                     member_id=10**17 + i,

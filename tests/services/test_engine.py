@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import sqlalchemy as sa
 
@@ -32,23 +34,37 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(sqlite_url: str) -> N
 async def test_a_read_opens_no_transaction_and_a_unit_does(database: Database) -> None:
     """Database.read: each statement on its own (no BEGIN, nothing to end); a unit: one
     transaction. On PostgreSQL a transaction's now() stays put, a read's moves on; on
-    SQLite a read does not wait for another writer's lock (tests/unit/test_sqlite_driver)."""
+    SQLite a read does not wait for another writer's lock (tests/unit/test_sqlite_transactions)."""
     session_bind = database.factory.kw["bind"]
     if session_bind.dialect.name != "postgresql":
+        # SQLite: a read holds no lock; a unit holds the write lock from its first statement
+        # (tests/unit/test_sqlite_transactions.py has the rest).
+        path = session_bind.url.database
+
+        def lock_is_free() -> bool:
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                return True
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                other.close()
+
         async with database.read() as uow:
-            raw = await (await uow.repo.session.connection()).get_raw_connection()
-            assert raw.dbapi_connection._connection._conn.in_transaction is False
+            await uow.session.execute(sa.text("SELECT 1"))
+            assert lock_is_free()
         async with database.unit() as uow:
-            await uow.repo.session.execute(sa.text("SELECT 1"))
-            raw = await (await uow.repo.session.connection()).get_raw_connection()
-            assert raw.dbapi_connection._connection._conn.in_transaction is True
+            await uow.session.execute(sa.text("SELECT 1"))
+            assert not lock_is_free()
         return
     clock = sa.text("SELECT now(), pg_sleep(0.002)")
     async with database.read() as uow:
-        first = (await uow.repo.session.execute(clock)).scalar()
-        second = (await uow.repo.session.execute(clock)).scalar()
+        first = (await uow.session.execute(clock)).scalar()
+        second = (await uow.session.execute(clock)).scalar()
     assert second > first
     async with database.unit() as uow:
-        first = (await uow.repo.session.execute(clock)).scalar()
-        second = (await uow.repo.session.execute(clock)).scalar()
+        first = (await uow.session.execute(clock)).scalar()
+        second = (await uow.session.execute(clock)).scalar()
     assert second == first

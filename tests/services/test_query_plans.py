@@ -6,8 +6,8 @@ PostgreSQL, and a full scan of a big table fails the test.
 SQLite: `SCAN <table>` fails; `SCAN <table> USING [COVERING] INDEX …` and `SEARCH …` pass.
 PostgreSQL: a `Seq Scan` on a big table fails, in the plan for the values given (custom)
 and in the plan for any values (generic), as asyncpg prepares each statement. The
-statements are the repository's own (bot/db/repository.py builds each with a small
-function), with the parameters the driver gets. The plans are printed.
+statements are the repositories' own (bot/db/queries/ builds each with a small
+function, most once, with bound parameters), with the parameters the driver gets. The plans are printed.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import digest_queries as dq
-from bot.db import repository as q
 from bot.db.engine import create_engine
 from bot.db.models import ClaimRow, LedgerEntry, Task
+from bot.db.queries import board as reads
+from bot.db.queries import common, digest_board, digest_week, ledger, suggest, sweep
 from bot.domain import digest
 from bot.services.digest import STREAK_LOOKBACK
 from bot.services.tasks import ACTIVE_STATUSES, HISTORY_LIMIT, PAGE_SIZE
@@ -108,49 +108,59 @@ def hot_path_statements(f: Facts) -> dict[str, Callable[[], Any]]:
     autocomplete, /me tasks, /profile, /leaderboard, /kudos, /task history."""
     week = f.now - timedelta(days=7)
     return {
-        "task by number": lambda: q.task_by_number_query(GUILD, f.task_number),
-        "board: open": lambda: q.list_tasks_query(GUILD, ("open",), None, None, 0, PAGE_SIZE + 1),
-        "board: open, page 3": lambda: q.list_tasks_query(
+        "task by number": lambda: reads.task_by_number_query(GUILD, f.task_number),
+        "board: open": lambda: reads.list_tasks_query(
+            GUILD, ("open",), None, None, 0, PAGE_SIZE + 1
+        ),
+        "board: open, page 3": lambda: reads.list_tasks_query(
             GUILD, ("open",), None, None, 900, PAGE_SIZE + 1
         ),
-        "board: all": lambda: q.list_tasks_query(GUILD, None, None, None, 0, PAGE_SIZE + 1),
-        "board: claimed": lambda: q.list_tasks_query(
+        "board: all": lambda: reads.list_tasks_query(GUILD, None, None, None, 0, PAGE_SIZE + 1),
+        "board: claimed": lambda: reads.list_tasks_query(
             GUILD, ("claimed",), None, None, 0, PAGE_SIZE + 1
         ),
-        "board: tag": lambda: q.list_tasks_query(GUILD, ("open",), "docs", None, 0, PAGE_SIZE + 1),
-        "board: member": lambda: q.list_tasks_query(GUILD, ACTIVE_STATUSES, None, f.member, 0, 26),
-        "active claims of a task": lambda: q.active_claims_query(f.task_id),
-        "active claims for tasks": lambda: q.active_claims_for_tasks_query(f.task_ids),
-        "task for an action": lambda: q.task_for_action_query(GUILD, f.task_number),
-        "approvals on a page": lambda: q.approvals_query(f.task_ids),
-        "votes on a page": lambda: q.vote_counts_query(f.task_ids),
-        "blockers' numbers": lambda: q.numbers_for_ids_query(f.task_ids[:3]),
-        "held claims count": lambda: q.count_held_claims_query(GUILD, f.member),
-        "last handoff note": lambda: q.last_handoff_note_query(f.task_id),
-        "latest submission": lambda: q.latest_submission_query(f.task_id),
-        "suggest: number 23": lambda: q.suggest_tasks_query(GUILD, "23", 25),
-        "suggest: number 1": lambda: q.suggest_tasks_query(GUILD, "1", 25),
-        "suggest: title": lambda: q.suggest_tasks_query(GUILD, "transl", 25),
-        "suggest: title (sqlite)": lambda: q.suggest_tasks_query(
-            GUILD, "transl", 25, dialect="sqlite"
+        "board: tag": lambda: reads.list_tasks_query(
+            GUILD, ("open",), "docs", None, 0, PAGE_SIZE + 1
         ),
-        "suggest: nothing typed": lambda: q.suggest_tasks_query(GUILD, "", 25),
-        "reviews waiting": lambda: q.tasks_in_review_for_query(GUILD, f.member, 10),
-        "done task count": lambda: q.done_task_count_query(GUILD, f.member),
-        "claim standing": lambda: q.claim_standing_query(GUILD, f.member),
-        "profile figures": lambda: q.profile_figures_query(GUILD, f.member),
-        "member totals": lambda: q.member_totals_query(GUILD, f.member),
-        "credit times": lambda: q.credit_times_query(GUILD, f.member, f.now - timedelta(days=400)),
-        "leaderboard: week, points": lambda: q.leaderboard_query(
+        "board: member": lambda: reads.list_tasks_query(
+            GUILD, ACTIVE_STATUSES, None, f.member, 0, 26
+        ),
+        "active claims of a task": lambda: reads.active_claims_query(f.task_id),
+        "active claims for tasks": lambda: reads.active_claims_for_tasks_query(f.task_ids),
+        "task for an action": lambda: reads.task_for_action_query(GUILD, f.task_number),
+        "approvals on a page": lambda: reads.approvals_query(f.task_ids),
+        "votes on a page": lambda: reads.vote_counts_query(f.task_ids),
+        "blockers' numbers": lambda: reads.numbers_for_ids_query(f.task_ids[:3]),
+        "held claims count": lambda: reads.count_held_claims_query(GUILD, f.member),
+        "last handoff note": lambda: reads.last_handoff_note_query(f.task_id),
+        "latest submission": lambda: reads.latest_submission_query(f.task_id),
+        "suggest: number 23": lambda: suggest.suggest_tasks_query(GUILD, "23", 25),
+        "suggest: number 1": lambda: suggest.suggest_tasks_query(GUILD, "1", 25),
+        "suggest: title": lambda: suggest.suggest_tasks_query(GUILD, "transl", 25),
+        "suggest: title (sqlite)": lambda: suggest.suggest_tasks_query(
+            GUILD, "transl", 25, dialect_name="sqlite"
+        ),
+        "suggest: nothing typed": lambda: suggest.suggest_tasks_query(GUILD, "", 25),
+        "reviews waiting": lambda: reads.tasks_in_review_for_query(GUILD, f.member, 10),
+        "done task count": lambda: reads.done_task_count_query(GUILD, f.member),
+        "claim standing": lambda: reads.claim_standing_query(GUILD, f.member),
+        "profile figures": lambda: ledger.profile_figures_query(GUILD, f.member),
+        "member totals": lambda: ledger.member_totals_query(GUILD, f.member),
+        "credit times": lambda: ledger.credit_times_query(
+            GUILD, f.member, f.now - timedelta(days=400)
+        ),
+        "leaderboard: week, points": lambda: ledger.leaderboard_query(
             GUILD, week, "points", 10, until=f.now
         ),
-        "leaderboard: all time, points": lambda: q.leaderboard_query(GUILD, None, "points", 10),
-        "leaderboard: all time, tasks": lambda: q.leaderboard_query(GUILD, None, "tasks", 10),
-        "leaderboard: all time, kudos": lambda: q.leaderboard_query(GUILD, None, "kudos", 10),
-        "kudos budget count": lambda: q.kudos_given_since_query(GUILD, f.giver, week),
-        "history of a task": lambda: q.history_query(f.task_id, HISTORY_LIMIT),
+        "leaderboard: all time, points": lambda: ledger.leaderboard_query(
+            GUILD, None, "points", 10
+        ),
+        "leaderboard: all time, tasks": lambda: ledger.leaderboard_query(GUILD, None, "tasks", 10),
+        "leaderboard: all time, kudos": lambda: ledger.leaderboard_query(GUILD, None, "kudos", 10),
+        "kudos budget count": lambda: ledger.kudos_given_since_query(GUILD, f.giver, week),
+        "history of a task": lambda: reads.history_query(f.task_id, HISTORY_LIMIT),
         # Every idle sweep asks this first (the sweep's own reads: test_sweep_plan.py).
-        "sweep: anything to do?": lambda: q.sweep_has_work_query(
+        "sweep: anything to do?": lambda: sweep.sweep_has_work_query(
             f.now,
             f.now - timedelta(days=1),
             f.now + timedelta(hours=48),
@@ -213,7 +223,7 @@ async def test_every_hot_path_read_uses_an_index(
     board: tuple[AsyncEngine, Facts], capsys: pytest.CaptureFixture[str]
 ) -> None:
     engine, facts = board
-    statements = {name: (build(), None) for name, build in hot_path_statements(facts).items()}
+    statements = {name: build() for name, build in hot_path_statements(facts).items()}
     await check_plans(engine, statements, "hot-path", capsys)
 
 
@@ -221,41 +231,41 @@ async def test_every_hot_path_read_uses_an_index(
 
 
 def digest_statements(f: Facts, dialect: str) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """What DigestService.build runs (bot/db/digest_queries.py), with its parameters, for
+    """What DigestService.build runs (bot/db/queries/digest_week.py, digest_board.py), with its parameters, for
     the last full week before `now`: it counts and ranks the week in SQL."""
     postgres = dialect == "postgresql"
     week = digest.last_full_week(f.now, UTC)
     earlier = digest.streak_weeks(week, UTC, week.start - STREAK_LOOKBACK)
-    this = dq.week_params(GUILD, week)
+    this = digest_week.week_params(GUILD, week)
     listed = {**this, "limit": digest.LIST_LIMIT}
     board = {"guild_id": GUILD}
     return {
         "digest: numbers": (
-            dq.numbers_query(),
-            dq.numbers_params(GUILD, week, digest.previous_week(week, UTC)),
+            digest_week.numbers_query(),
+            digest_week.numbers_params(GUILD, week, digest.previous_week(week, UTC)),
         ),
-        "digest: done in the week": (dq.week_done_query(), listed),
-        "digest: those tasks": (dq.tasks_query(f.task_ids), board),
+        "digest: done in the week": (digest_week.week_done_query(), listed),
+        "digest: those tasks": (digest_week.tasks_query(f.task_ids), board),
         "digest: credits": (
-            dq.credits_query(),
+            digest_week.credits_query(),
             {**this, "tasks": list(f.task_ids), "members": [f.member, f.giver, ACTOR]},
         ),
-        "digest: reviewers": (dq.reviews_query(), listed),
-        "digest: newcomers": (dq.newcomers_query(), listed),
-        "digest: kudos": (dq.kudos_query(), this),
-        "digest: top": (dq.top_query(digest.TOP_LIMIT), this),
+        "digest: reviewers": (digest_week.reviews_query(), listed),
+        "digest: newcomers": (digest_week.newcomers_query(), listed),
+        "digest: kudos": (digest_week.kudos_query(), this),
+        "digest: top": (digest_week.top_query(digest.TOP_LIMIT), this),
         "digest: streaks": (
-            dq.streaks_query(digest.STREAK_MIN, len(earlier) + 1, digest.STREAK_LIMIT),
-            dq.streak_params(GUILD, week, earlier),
+            digest_week.streaks_query(digest.STREAK_MIN, len(earlier) + 1, digest.STREAK_LIMIT),
+            digest_week.streak_params(GUILD, week, earlier),
         ),
-        "digest: oldest open": (dq.oldest_open_query(digest.HELP_LIMIT), board),
+        "digest: oldest open": (digest_board.oldest_open_query(digest.HELP_LIMIT), board),
         "digest: good first": (
-            dq.good_first_query(digest.GOOD_FIRST_TAGS, 2 * digest.HELP_LIMIT),
+            digest_board.good_first_query(digest.GOOD_FIRST_TAGS, 2 * digest.HELP_LIMIT),
             board,
         ),
-        "digest: in review": (dq.in_review_query(digest.WAITING_LIMIT), board),
+        "digest: in review": (digest_board.in_review_query(digest.WAITING_LIMIT), board),
         "digest: unclaimed": (
-            dq.unclaimed_since_query(digest.HYGIENE_LIMIT, count_from_claims=postgres),
+            digest_board.unclaimed_since_query(digest.HYGIENE_LIMIT, count_from_claims=postgres),
             {**board, "cutoff": f.now - digest.STALE_AFTER},
         ),
     }
@@ -276,7 +286,7 @@ async def test_suggest_matches_the_plain_query(board: tuple[AsyncEngine, Facts])
     engine, _facts = board
     number = sa.cast(Task.__table__.c.number, sa.String)
 
-    def plain(text: str, statuses: tuple[str, ...] = q.UNFINISHED) -> Any:
+    def plain(text: str, statuses: tuple[str, ...] = common.UNFINISHED) -> Any:
         t = Task.__table__.c
         stmt = sa.select(Task).where(t.guild_id == GUILD, t.status.in_(statuses))
         order: list[Any] = []
@@ -293,19 +303,20 @@ async def test_suggest_matches_the_plain_query(board: tuple[AsyncEngine, Facts])
     async with AsyncSession(engine) as session:
         texts = ("1", "23", "234", "2345", "0", "012", "99999", "transl", "DOCS", "%", "_", "")
         for text in texts:
-            for statuses in (q.UNFINISHED, ("done", "cancelled")):
+            for statuses in (common.UNFINISHED, ("done", "cancelled")):
                 want = [t.number for t in (await session.scalars(plain(text, statuses))).all()]
-                for highest in (q.MAX_NUMBER, 4_000):  # the guild's highest number, or none
-                    stmt = q.suggest_tasks_query(
-                        GUILD, text, 25, statuses, highest, dialect=engine.dialect.name
+                for highest in (common.MAX_NUMBER, 4_000):  # the guild's highest number, or none
+                    stmt, params = suggest.suggest_tasks_query(
+                        GUILD, text, 25, statuses, highest, dialect_name=engine.dialect.name
                     )
-                    got = [n for n, _title, _status in (await session.execute(stmt)).all()]
+                    rows = (await session.execute(stmt, params)).all()
+                    got = [n for n, _title, _status in rows]
                     assert got == want, (text, statuses, highest)
 
 
 def test_number_prefix_ranges() -> None:
-    assert q.number_prefix_ranges("12")[:3] == [(12, 12), (120, 129), (1200, 1299)]
-    assert q.number_prefix_ranges("12")[-1] == (120_000_000, 129_999_999)
-    assert q.number_prefix_ranges("012") == [(12, 12)]
-    assert q.number_prefix_ranges("0") == []
-    assert q.number_prefix_ranges("1234567890") == []
+    assert suggest.number_prefix_ranges("12")[:3] == [(12, 12), (120, 129), (1200, 1299)]
+    assert suggest.number_prefix_ranges("12")[-1] == (120_000_000, 129_999_999)
+    assert suggest.number_prefix_ranges("012") == [(12, 12)]
+    assert suggest.number_prefix_ranges("0") == []
+    assert suggest.number_prefix_ranges("1234567890") == []

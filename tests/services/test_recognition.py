@@ -4,6 +4,7 @@ a property: every score shown equals the ledger's sums."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from datetime import timedelta
 
@@ -162,7 +163,9 @@ async def _scores_equal_ledger_sums(
                 )
                 await finish(services, number, a, b, guild)
             elif kind == "kudos" and a != b:
-                await services.recognition.give_kudos(Actor(guild, b), a, False, "thanks")
+                # Past the weekly budget a kudos is refused and writes nothing.
+                with contextlib.suppress(LimitReached):
+                    await services.recognition.give_kudos(Actor(guild, b), a, False, "thanks")
         rows = await ledger(services.tasks._db, guild)
         for m in range(1, 5):
             p = await services.recognition.profile(guild, m)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from bot.bootstrap import Runtime, build_services
 from bot.db.models import ClaimRow, Delivery, Task
-from bot.db.repository import Repository
+from bot.db.repos.tasks import TaskRepo
 from bot.domain.model import Reminder, Status
 from bot.jobs.sweep import SweepReport, deliver_pending, sweep
 from bot.services.clock import ManualClock
@@ -479,7 +479,7 @@ async def test_an_expiry_that_lost_a_race_is_applied_once_on_its_own(
     await services.tasks.claim(member(ALICE), 1)
     await services.tasks.claim(member(BOB), 2)
     clock.advance(days=3)
-    original = Repository.compare_and_set_many
+    original = TaskRepo.compare_and_set_many
 
     async def racing(self, task_ids, version, values):
         # Another writer gets to task #1 first (its version moves on).
@@ -488,10 +488,10 @@ async def test_an_expiry_that_lost_a_race_is_applied_once_on_its_own(
             .where(Task.__table__.c.number == 1)
             .values(version=Task.__table__.c.version + 1)
         )
-        monkeypatch.setattr(Repository, "compare_and_set_many", original)
+        monkeypatch.setattr(TaskRepo, "compare_and_set_many", original)
         return await original(self, task_ids, version, values)
 
-    monkeypatch.setattr(Repository, "compare_and_set_many", racing)
+    monkeypatch.setattr(TaskRepo, "compare_and_set_many", racing)
     assert (await services.reminders.enqueue_due(BOT)).expired == 2
     for number in (1, 2):
         view = await services.tasks.show(GUILD, number)

@@ -3,8 +3,8 @@ claims and nothing due, each of its statements (the has-work check, the reads, a
 batch writes by primary key) is an index read on SQLite and on PostgreSQL, with the
 values (custom plan) and for any values (generic plan), and an idle sweep enqueues nothing.
 
-The statements EXPLAINed are the ones the repository runs (bot/db/repository.py builds
-each with a small function). The wall times of an idle sweep are printed as benchmark
+The statements EXPLAINed are the ones the repositories run (bot/db/queries/sweep.py
+builds each with a small function). The wall times of an idle sweep are printed as benchmark
 figures; they are not asserted.
 """
 
@@ -22,9 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.bootstrap import Runtime, build_services
-from bot.db import repository as q
 from bot.db.engine import create_session_factory
 from bot.db.models import ClaimRow, Delivery, GuildSettings, ProposalVote, Task
+from bot.db.queries import board as reads
+from bot.db.queries import sweep
 from bot.db.uow import Database
 from bot.domain.model import DUE_SOON_HOURS, Reminder
 from bot.services.clock import ManualClock
@@ -64,7 +65,7 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
     expired = {"status": "open", "updated_at": now, "next_nudge_at": None}
     return {
         "has work": (
-            q.sweep_has_work_query(now, due_after, due_until, now - timedelta(hours=1)),
+            sweep.sweep_has_work_query(now, due_after, due_until, now - timedelta(hours=1)),
             (
                 "ix_claims_warning",
                 "ix_claims_active_expiry",
@@ -74,32 +75,38 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
                 "ix_deliveries_retry",
             ),
         ),
-        "claims_to_warn": (q.claims_to_warn_query(now, BATCH, lock=True), ("ix_claims_warning",)),
-        "clear_warnings": (q.clear_warnings_statement(ids.claims), ("claims pk",)),
-        "expired_claims": (q.expired_claims_query(now, BATCH), ("ix_claims_active_expiry",)),
-        "expire: tasks": (q.tasks_by_ids_query(ids.tasks), ("tasks pk",)),
+        "claims_to_warn": (
+            sweep.claims_to_warn_query(now, BATCH, lock=True),
+            ("ix_claims_warning",),
+        ),
+        "clear_warnings": (sweep.clear_warnings_statement(ids.claims), ("claims pk",)),
+        "expired_claims": (sweep.expired_claims_query(now, BATCH), ("ix_claims_active_expiry",)),
+        "expire: tasks": (sweep.tasks_by_ids_query(ids.tasks), ("tasks pk",)),
         "expire: claims": (
-            q.active_claims_for_tasks_query(ids.tasks),
+            reads.active_claims_for_tasks_query(ids.tasks),
             ("ix_claims_task|uq_claims_active_member",),
         ),
         "expire: compare and set": (
-            q.compare_and_set_many_statement(ids.tasks, 1, expired),
+            sweep.compare_and_set_many_statement(ids.tasks, 1, expired),
             ("tasks pk",),
         ),
         "expire: end claims": (
-            q.end_claims_by_id_statement(ids.claims, now, "expired"),
+            sweep.end_claims_by_id_statement(ids.claims, now, "expired"),
             ("claims pk",),
         ),
         "due_notices": (
-            q.due_notices_query(now, due_after, due_until, BATCH),
+            sweep.due_notices_query(now, due_after, due_until, BATCH),
             ("ix_tasks_due", "deliveries key"),
         ),
-        "tasks_to_nudge": (q.tasks_to_nudge_query(now, BATCH), ("ix_tasks_nudge",)),
+        "tasks_to_nudge": (sweep.tasks_to_nudge_query(now, BATCH), ("ix_tasks_nudge",)),
         "stale_proposals": (
-            q.stale_proposals_query(now - timedelta(hours=1), BATCH),
+            sweep.stale_proposals_query(now - timedelta(hours=1), BATCH),
             ("ix_tasks_status_age",),
         ),
-        "pending_deliveries": (q.pending_deliveries_query(now, BATCH), ("ix_deliveries_retry",)),
+        "pending_deliveries": (
+            sweep.pending_deliveries_query(now, BATCH),
+            ("ix_deliveries_retry",),
+        ),
     }
 
 
@@ -186,8 +193,8 @@ async def seed(database: Database, now: datetime) -> dict[str, int]:
     due a nudge, fresh proposals (some objected). Written in bulk through the repository's
     session."""
     async with database.unit() as uow:
-        await uow.repo.ensure_guild(GUILD, now)
-        conn = await uow.repo.session.connection()
+        await uow.guilds.ensure_guild(GUILD, now)
+        conn = await uow.session.connection()
         rows: list[dict[str, Any]] = []
         number = 0
         for i in range(ACTIVE_CLAIMS):  # claimed in the last 6 days; due dates weeks away
@@ -358,14 +365,16 @@ async def explain_all(runtime: Runtime, now: datetime) -> dict[str, list[str]]:
     seen: dict[str, list[str]] = {}
     async with runtime.engine.connect() as conn:
         ids = await some_ids(conn)
-        for name, (stmt, indexes) in sweep_queries(now, ids).items():
+        for name, (built, indexes) in sweep_queries(now, ids).items():
+            # A statement with its values in, or one built once and its values (Bound).
+            stmt, params = built if isinstance(built, tuple) else (built, None)
             if conn.dialect.name == "sqlite":
-                plan = await sqlite_plan(conn, stmt)
+                plan = await sqlite_plan(conn, stmt, params)
                 check_sqlite(name, plan, indexes)
                 seen[name] = plan
                 continue
             for mode in PG_PLAN_MODES:
-                nodes = await pg_plan(conn, stmt, mode)
+                nodes = await pg_plan(conn, stmt, mode, params)
                 check_postgres(f"{name} ({mode})", nodes, indexes)
                 seen[f"{name} ({mode.split('_')[1]})"] = describe_pg(nodes)
     return seen

@@ -182,7 +182,7 @@ async def test_review_rules_and_credit(tasks: TaskService, database) -> None:
 async def test_n_of_m_approvals(tasks: TaskService, database) -> None:
     settings = await tasks.settings(GUILD)
     async with database.unit() as uow:
-        row = await uow.repo.get_guild(GUILD)
+        row = await uow.guilds.get_guild(GUILD)
         row.required_approvals = 2
         await uow.commit()
     assert settings.required_approvals == 1

@@ -1,0 +1,212 @@
+"""The one place that tells SQLite and PostgreSQL apart.
+
+Everything else in bot/ asks a question here ("does this backend lock rows?", "how is an
+upsert written?") instead of comparing dialect names. Only SQLAlchemy's public API is
+used: engine options, the documented `connect`, `begin` and `before_cursor_execute`
+events, and the `AUTOCOMMIT` isolation level.
+
+Transactions. A unit of work (`Database.unit`) is one transaction; on SQLite it takes
+the write lock up front (BEGIN IMMEDIATE): a deferred transaction that reads and then
+writes fails at once with SQLITE_BUSY when another writer got in between, and the busy
+timeout cannot help it. This is SQLAlchemy's documented recipe for pysqlite/aiosqlite
+("Serializable isolation / Savepoints / Transactional DDL"): the driver's own BEGIN is
+turned off (the engine's isolation level is AUTOCOMMIT, which sets the driver's
+`isolation_level = None`), and the engine's `begin` event emits the BEGIN; as
+SQLAlchemy sends no ROLLBACK in autocommit (`skip_autocommit_rollback`, so ending a read
+costs nothing), the `rollback` event ends what `begin` opened. Both go to the driver
+through the public `AdaptedConnection.run_async`: one call on aiosqlite's thread each.
+
+Reads (`Database.read`) run in AUTOCOMMIT on both backends: no transaction, each
+statement on its own. On SQLite the engine is in AUTOCOMMIT already, so a read only
+skips the BEGIN; on PostgreSQL the read's connection asks for AUTOCOMMIT (no BEGIN and
+ROLLBACK round trips). A write inside a read is refused before it reaches the driver.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, ExecutionContext, make_url
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.engine.interfaces import AdaptedConnection, DBAPIConnection, DBAPICursor
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE: Final = "sqlite"
+POSTGRESQL: Final = "postgresql"
+
+SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+
+# The execution option a read's connection carries (see Database.read).
+READ_ONLY: Final = "peerboard_read_only"
+
+
+class WriteInRead(sa.exc.InvalidRequestError):
+    """A statement that writes, sent inside Database.read() (which has no transaction: the
+    write would commit at once). A bug in the caller, never a member's mistake."""
+
+
+# -- engines ----------------------------------------------------------------------------------
+
+
+def ensure_sqlite_folder(url: str | URL) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == SQLITE and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def engine_options(url: str | URL, *, pool_size: int | None = None) -> dict[str, object]:
+    """The backend's arguments to create_async_engine (besides the URL and echo)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == SQLITE:
+        return {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            # The driver never begins a transaction by itself: the `begin` event does.
+            "isolation_level": "AUTOCOMMIT",
+            # No ROLLBACK when a connection goes back to the pool: in autocommit, the
+            # only transactions are SQLAlchemy's own, and it ends each of them (commit, or
+            # rollback on close) before the pool takes the connection back. One call on
+            # the driver's thread fewer per unit of work and per read.
+            "pool_reset_on_return": None,
+            # Nor a ROLLBACK of its own when SQLAlchemy ends a read (nothing to end): the
+            # `rollback` event ends the transactions that the `begin` event opened.
+            "skip_autocommit_rollback": True,
+        }
+    options: dict[str, object] = {"pool_pre_ping": True}
+    if pool_size is not None:
+        options["pool_size"] = pool_size
+    if parsed.get_backend_name() == POSTGRESQL and parsed.get_driver_name() == "asyncpg":
+        # No JIT compilation: the bot's statements are short, and a planner estimate far
+        # above a query's real cost (the digest's recursive streak query) made PostgreSQL
+        # spend ~35 ms compiling a ~10 ms query.
+        options["connect_args"] = {"server_settings": {"jit": "off"}}
+    return options
+
+
+def configure(engine: AsyncEngine) -> None:
+    """The engine's event hooks: SQLite's pragmas and BEGIN IMMEDIATE; on every backend,
+    the refusal of writes inside a read."""
+    sync_engine = engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", _refuse_writes_in_reads)
+    if sync_engine.dialect.name != SQLITE:
+        return
+    event.listen(sync_engine, "connect", _sqlite_connect)
+    event.listen(sync_engine, "begin", _sqlite_begin)
+    event.listen(sync_engine, "rollback", _sqlite_rollback)
+
+
+def _sqlite_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(READ_ONLY):
+        return  # a read: each statement on its own (autocommit), no lock, nothing to end
+    dbapi_conn = conn.connection.dbapi_connection
+    if not isinstance(dbapi_conn, AdaptedConnection):
+        conn.exec_driver_sql(_BEGIN)
+        return
+    # Through the driver (aiosqlite) in one call on its thread; a statement through
+    # SQLAlchemy's cursor makes three (open a cursor, execute, close it), each a round
+    # trip between the event loop and that thread.
+    try:
+        dbapi_conn.run_async(lambda driver: driver.execute_fetchall(_BEGIN))
+    except sqlite3.Error as error:  # as SQLAlchemy raises the driver's errors
+        raise sa.exc.DBAPIError.instance(_BEGIN, None, error, sqlite3.Error) from error
+
+
+def _sqlite_rollback(conn: Connection) -> None:
+    if conn.get_execution_options().get(READ_ONLY) or conn.invalidated or conn.closed:
+        return  # a read began nothing; a connection gone has nothing to end
+    dbapi_conn = conn.connection.dbapi_connection
+    try:
+        if isinstance(dbapi_conn, AdaptedConnection):
+            dbapi_conn.run_async(lambda driver: driver.rollback())
+        elif dbapi_conn is not None:
+            dbapi_conn.rollback()
+    except sqlite3.Error as error:
+        raise sa.exc.DBAPIError.instance("ROLLBACK", None, error, sqlite3.Error) from error
+
+
+_BEGIN: Final = "BEGIN IMMEDIATE"
+
+
+_READING_WORDS: Final = ("SELECT", "WITH")
+
+
+def _refuse_writes_in_reads(
+    conn: Connection,
+    _cursor: DBAPICursor,
+    statement: str,
+    _parameters: object,
+    context: ExecutionContext | None,
+    _executemany: bool,
+) -> None:
+    if context is None or not context.execution_options.get(READ_ONLY):
+        return
+    # A compiled statement says what it is (an INSERT … RETURNING or a CTE that writes
+    # included); textual SQL is judged by its first word.
+    writes = context.isinsert or context.isupdate
+    if isinstance(context, DefaultExecutionContext):
+        writes = writes or context.isdelete or context.isddl
+    words = statement.lstrip().split(None, 1)
+    if writes or not words or words[0].upper() not in _READING_WORDS:
+        raise WriteInRead(f"a write in a read-only unit: {statement[:60]!r}")
+
+
+def read_options(dialect: str) -> dict[str, object]:
+    """The execution options of a read's session (see the module's docstring)."""
+    if dialect == SQLITE:
+        return {READ_ONLY: True}  # the engine is in AUTOCOMMIT already
+    return {READ_ONLY: True, "isolation_level": "AUTOCOMMIT"}
+
+
+# -- statements ---------------------------------------------------------------------------------
+
+
+def insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT (both backends write it the same way)."""
+    return postgresql.insert(table) if dialect == POSTGRESQL else sqlite.insert(table)
+
+
+def locks_rows(dialect: str) -> bool:
+    """Whether a write transaction locks only the rows it writes (PostgreSQL), so two
+    transactions that must not interleave have to write one row first; SQLite's write
+    transaction (BEGIN IMMEDIATE) holds the whole database from its start."""
+    return dialect == POSTGRESQL
+
+
+def like_ignores_case(dialect: str) -> bool:
+    """SQLite's LIKE ignores case (ASCII letters, as its lower() does); PostgreSQL needs
+    ILIKE."""
+    return dialect == SQLITE
+
+
+def probes_claims_per_task(dialect: str) -> bool:
+    """How the digest counts forgotten tasks: SQLite probes each task's claims (an index
+    seek each, cheapest there); PostgreSQL would hash every claim ever made for that, so
+    there the count reads the guild's active and recent claims once (see
+    queries/digest_board.unclaimed_since_query)."""
+    return dialect == SQLITE
+
+
+def generic_plan_statement(dialect: str) -> str | None:
+    """A statement making the transaction's prepared statements keep one plan for any
+    values (PostgreSQL), or None where plans are not kept (SQLite)."""
+    return "SET LOCAL plan_cache_mode = force_generic_plan" if dialect == POSTGRESQL else None
+
+
+def keeps_time_zones(dialect: str) -> bool:
+    """Whether the backend stores a datetime's zone (PostgreSQL's timestamptz); SQLite
+    stores the UTC wall time, and bot.db.types puts the zone back."""
+    return dialect != SQLITE

@@ -1,0 +1,62 @@
+"""A guild's settings row and its members' rows (reminder, away and ranking choices)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bot.db import dialect
+from bot.db.models import GuildMember, GuildSettings
+from bot.db.repos.base import Repo
+
+
+@functools.cache
+def _touch_member_statement(name: str) -> sa.Insert:
+    table = GuildMember.__table__  # type: ignore[attr-defined]
+    now = sa.bindparam("now", type_=table.c.updated_at.type)
+    stmt = dialect.insert(name, table).values(
+        guild_id=sa.bindparam("guild", type_=sa.BigInteger),
+        member_id=sa.bindparam("member", type_=sa.BigInteger),
+        updated_at=now,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["guild_id", "member_id"], set_={"updated_at": now}
+    )
+
+
+class GuildRepo(Repo):
+    __slots__ = ()
+
+    async def ensure_guild(self, guild_id: int, now: datetime) -> GuildSettings:
+        found = await self.session.get(GuildSettings, guild_id)
+        if found is not None:  # nearly always: one read, no write
+            return found
+        table = GuildSettings.__table__  # type: ignore[attr-defined]
+        stmt = dialect.insert(self.dialect, table).values(
+            guild_id=guild_id, created_at=now, updated_at=now
+        )
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["guild_id"]))
+        settings = await self.session.get(GuildSettings, guild_id)
+        assert settings is not None
+        return settings
+
+    async def get_guild(self, guild_id: int) -> GuildSettings | None:
+        return await self.session.get(GuildSettings, guild_id)
+
+    async def touch_member(self, guild_id: int, member_id: int, now: datetime) -> None:
+        """Upsert and write the member's row: on PostgreSQL the row lock serialises one
+        member's concurrent claims, so two claims at once cannot both pass the limit."""
+        params = {"guild": guild_id, "member": member_id, "now": now}
+        await self.session.execute(_touch_member_statement(self.dialect), params)
+
+    async def lock_member(self, guild_id: int, member_id: int, now: datetime) -> None:
+        """Serialise this member's concurrent writes until the transaction ends: where a
+        write transaction locks only rows (PostgreSQL), by writing the member's row first;
+        SQLite's write transaction (BEGIN IMMEDIATE) has done that already."""
+        if dialect.locks_rows(self.dialect):
+            await self.touch_member(guild_id, member_id, now)
+
+    async def get_member(self, guild_id: int, member_id: int) -> GuildMember | None:
+        return await self.session.get(GuildMember, (guild_id, member_id))
