@@ -29,13 +29,14 @@ def _when(**kw: object) -> datetime:
 
 
 _RULE_FIELDS = tuple(f.name for f in fields(Rules))
+DEFAULT_RULES = Rules()  # the columns' defaults are the domain's, declared once there
 
 
 class GuildSettings(SQLModel, table=True):
     """Everything /config sets, with SPEC defaults, plus the guild's task counter.
 
-    The rule columns are `domain.Rules`' fields, of the same names and defaults (a test
-    holds them in step); `rules` reads them as one.
+    The rule columns are `domain.Rules`' fields, of the same names, with the domain's
+    defaults (a test holds the names in step); `rules` reads them as one.
     """
 
     __tablename__ = "guild_settings"
@@ -49,21 +50,21 @@ class GuildSettings(SQLModel, table=True):
     digest_channel_id: int | None = _id(default=None, nullable=True)
     maintainer_role_id: int | None = _id(default=None, nullable=True)
     reviewer_role_id: int | None = _id(default=None, nullable=True)
-    claim_days: int | None = Field(default=None, nullable=True)
-    max_extensions: int = 2
-    limit_newcomer: int = 1
-    limit_contributor: int = 3
-    limit_regular: int = 5
-    required_approvals: int = 1
-    regular_threshold: int = 5
-    regulars_can_create: bool = False
-    proposal_endorsements: int = 2
-    proposal_window_hours: int = 72
-    claim_warning_fraction: float = 0.5
-    review_points: int = 1
-    rework_limit: int = 3
-    review_nudge_hours: int = 48
-    kudos_weekly_budget: int = 5
+    claim_days: int | None = Field(default=DEFAULT_RULES.claim_days, nullable=True)
+    max_extensions: int = DEFAULT_RULES.max_extensions
+    limit_newcomer: int = DEFAULT_RULES.limit_newcomer
+    limit_contributor: int = DEFAULT_RULES.limit_contributor
+    limit_regular: int = DEFAULT_RULES.limit_regular
+    required_approvals: int = DEFAULT_RULES.required_approvals
+    regular_threshold: int = DEFAULT_RULES.regular_threshold
+    regulars_can_create: bool = DEFAULT_RULES.regulars_can_create
+    proposal_endorsements: int = DEFAULT_RULES.proposal_endorsements
+    proposal_window_hours: int = DEFAULT_RULES.proposal_window_hours
+    claim_warning_fraction: float = DEFAULT_RULES.claim_warning_fraction
+    review_points: int = DEFAULT_RULES.review_points
+    rework_limit: int = DEFAULT_RULES.rework_limit
+    review_nudge_hours: int = DEFAULT_RULES.review_nudge_hours
+    kudos_weekly_budget: int = DEFAULT_RULES.kudos_weekly_budget
     digest_day: int = 0  # Monday, as in datetime.weekday()
     digest_time: str = Field(default="17:00", max_length=5)
     digest_timezone: str = Field(default="UTC", max_length=64)
