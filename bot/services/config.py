@@ -122,11 +122,7 @@ class ConfigService:
             raise InvalidInput(f"Unknown setting: {', '.join(sorted(unknown))}.")
         _validate(changes)
         async with self._db.unit() as uow:
-            row = await uow.guilds.ensure_guild(actor.guild_id, self._clock.now())
-            for name, value in changes.items():
-                setattr(row, name, value)
-            row.updated_at = self._clock.now()
-            await uow.flush()
+            row = await uow.guilds.update_settings(actor.guild_id, changes, self._clock.now())
             milestones = list(await uow.ledger.milestones(actor.guild_id))
             view = _view(row, milestones)
             self._written(actor.guild_id, None)  # from here, no read may cache the old settings
@@ -148,7 +144,7 @@ class ConfigService:
                     raise NotFound(f"There is no milestone at {points} points.")
                 await uow.ledger.remove_milestone(existing)
             elif existing is not None:
-                existing.role_id = role_id
+                uow.ledger.set_milestone_role(existing, role_id)
             else:
                 if len(await uow.ledger.milestones(actor.guild_id)) >= 25:
                     raise InvalidInput("A server can have at most 25 milestone roles.")

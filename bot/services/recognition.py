@@ -152,10 +152,9 @@ class RecognitionService:
 
     async def set_ranking_visible(self, actor: Actor, visible: bool) -> None:
         async with self._db.unit() as uow:
-            await uow.guilds.touch_member(actor.guild_id, actor.member_id, self._clock.now())
-            member = await uow.guilds.get_member(actor.guild_id, actor.member_id)
-            assert member is not None
-            member.ranking_visible = visible
+            await uow.guilds.set_preferences(
+                actor.guild_id, actor.member_id, self._clock.now(), ranking_visible=visible
+            )
             await uow.commit()
 
     # -- milestone roles -------------------------------------------------------------------------
@@ -195,9 +194,8 @@ class RecognitionService:
                     (m for m in await uow.ledger.milestones(guild_id) if m.points == due.points),
                     None,
                 )
-                if milestone is not None and milestone.problem_noticed_at is None:
-                    milestone.problem_noticed_at = now
-                    first_problem = True
+                if milestone is not None:
+                    first_problem = uow.ledger.note_milestone_problem(milestone, now)
             await uow.commit()
         return first_problem
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Final
 
 import sqlalchemy as sa
 
@@ -24,6 +26,14 @@ def _touch_member_statement(name: str) -> sa.Insert:
     return stmt.on_conflict_do_update(
         index_elements=["guild_id", "member_id"], set_={"updated_at": now}
     )
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Final = _Keep()  # a member preference left as it is
 
 
 class GuildRepo(Repo):
@@ -60,3 +70,35 @@ class GuildRepo(Repo):
 
     async def get_member(self, guild_id: int, member_id: int) -> GuildMember | None:
         return await self.session.get(GuildMember, (guild_id, member_id))
+
+    async def update_settings(
+        self, guild_id: int, values: Mapping[str, object], now: datetime
+    ) -> GuildSettings:
+        """Write these settings (validated by the caller) and return the row as it now is."""
+        row = await self.ensure_guild(guild_id, now)
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = now
+        await self.session.flush()
+        return row
+
+    async def set_preferences(
+        self,
+        guild_id: int,
+        member_id: int,
+        now: datetime,
+        *,
+        reminders_enabled: bool | _Keep = KEEP,
+        away_until: datetime | _Keep | None = KEEP,
+        ranking_visible: bool | _Keep = KEEP,
+    ) -> None:
+        """A member's own choices (reminders, away, ranking), on their row, made if new."""
+        await self.touch_member(guild_id, member_id, now)
+        member = await self.get_member(guild_id, member_id)
+        assert member is not None
+        if not isinstance(reminders_enabled, _Keep):
+            member.reminders_enabled = reminders_enabled
+        if not isinstance(away_until, _Keep):
+            member.away_until = away_until
+        if not isinstance(ranking_visible, _Keep):
+            member.ranking_visible = ranking_visible

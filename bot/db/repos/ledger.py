@@ -137,6 +137,20 @@ class LedgerRepo(Repo):
     async def remove_milestone(self, milestone: Milestone) -> None:
         await self.session.delete(milestone)
 
+    @staticmethod
+    def set_milestone_role(milestone: Milestone, role_id: int) -> None:
+        """Written with the unit of work's commit."""
+        milestone.role_id = role_id
+
+    @staticmethod
+    def note_milestone_problem(milestone: Milestone, now: datetime) -> bool:
+        """Remember when maintainers were first told a milestone's role can't be given;
+        True when this is that first time (written with the unit of work's commit)."""
+        if milestone.problem_noticed_at is not None:
+            return False
+        milestone.problem_noticed_at = now
+        return True
+
     async def milestone_grants(self, guild_id: int, member_id: int) -> set[int]:
         stmt = sa.select(col(MilestoneGrant.points)).where(
             col(MilestoneGrant.guild_id) == guild_id, col(MilestoneGrant.member_id) == member_id
