@@ -30,7 +30,7 @@ from bot.services.tasks.common import (
     task_or_404,
 )
 from bot.services.tasks.importing import clean_rows, parse_csv
-from bot.services.tasks.queries import TaskQueries, settings_of
+from bot.services.tasks.queries import TaskQueries, rules_of
 from bot.services.tasks.views import task_views
 from bot.services.tasks.writer import After, Ctx, Writer, load_state, new_task, persist_expiries
 from bot.services.views import ActionResult, TaskView
@@ -97,9 +97,9 @@ class TaskService(TaskQueries):
     async def import_csv(self, actor: Actor, data: bytes, tz: tzinfo) -> tuple[TaskView, ...]:
         """Permission first, so a non-maintainer learns that before fixing their file."""
         async with self._db.unit() as uow:
-            settings = await settings_of(uow, actor.guild_id)
+            rules = await rules_of(uow, actor.guild_id)
             done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
-            lc.create(actor, r.trust_level(done, settings.rules), settings.rules)
+            lc.create(actor, r.trust_level(done, rules), rules)
         return await self.import_tasks(actor, parse_csv(data, self._clock.now(), tz))
 
     async def import_tasks(
@@ -110,14 +110,13 @@ class TaskService(TaskQueries):
         now = self._clock.now()
         cleaned = clean_rows(rows, now)
         async with self._db.unit() as uow:
-            settings = await uow.guilds.ensure_guild(actor.guild_id, now)
-            rules = settings.rules
+            rules = (await uow.guilds.ensure_guild(actor.guild_id, now)).rules
             done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
             outcome = lc.create(actor, r.trust_level(done, rules), rules)
             tasks: list[Task] = []
             for fields, due in cleaned:
                 tasks.append(await new_task(uow, actor, outcome, fields, now, due_at=due))
-            views = await task_views(uow, tasks, settings)
+            views = await task_views(uow, tasks, rules)
             await uow.commit()
         return tuple(views)
 

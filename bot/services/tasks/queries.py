@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.db.models import GuildSettings
 from bot.db.queries.common import MAX_NUMBER
 from bot.db.queries.suggest import typed_number
 from bot.db.uow import Database, UnitOfWork
 from bot.domain import rules as r
 from bot.domain.errors import InvalidInput
-from bot.domain.model import Actor, Status
+from bot.domain.model import Actor, Rules, Status
 from bot.services.clock import Clock
 from bot.services.config import ConfigService
 from bot.services.tasks.common import (
@@ -23,14 +22,14 @@ from bot.services.tasks.common import (
     no_such_task,
     task_or_404,
 )
-from bot.services.tasks.views import CardSettings, claim_views, history_views, task_views
+from bot.services.tasks.views import claim_views, history_views, task_views
 from bot.services.views import HistoryView, MemberStanding, TaskChoice, TaskPage, TaskView
 
 
-async def settings_of(uow: UnitOfWork, guild_id: int) -> GuildSettings:
-    """The guild's settings row, or the defaults for a guild without one."""
+async def rules_of(uow: UnitOfWork, guild_id: int) -> Rules:
+    """The guild's rules, or the defaults for a guild without a settings row."""
     settings = await uow.guilds.get_guild(guild_id)
-    return settings if settings is not None else GuildSettings(guild_id=guild_id)
+    return settings.rules if settings is not None else Rules()
 
 
 class TaskQueries:
@@ -42,22 +41,22 @@ class TaskQueries:
         # transaction, as their rules depend on them.
         self._config = config
 
-    async def _card_settings(self, guild_id: int) -> CardSettings | None:
-        return await self._config.get(guild_id) if self._config is not None else None
+    async def _card_rules(self, guild_id: int) -> Rules | None:
+        return (await self._config.get(guild_id)).rules if self._config is not None else None
 
     async def show_by_id(self, task_id: int) -> TaskView | None:
         async with self._db.read() as uow:
             task = await uow.tasks.task_by_id(task_id)
             if task is None:
                 return None
-            settings = await settings_of(uow, task.guild_id)
-            return (await task_views(uow, [task], settings, detail=True))[0]
+            rules = await rules_of(uow, task.guild_id)
+            return (await task_views(uow, [task], rules, detail=True))[0]
 
     async def show(self, guild_id: int, number: int) -> TaskView:
-        settings = await self._card_settings(guild_id)
+        rules = await self._card_rules(guild_id)
         async with self._db.read() as uow:
-            if settings is None:
-                settings = await settings_of(uow, guild_id)
+            if rules is None:
+                rules = await rules_of(uow, guild_id)
             found = await uow.tasks.task_for_action(guild_id, number)
             if found is None:
                 raise no_such_task(number)
@@ -66,7 +65,7 @@ class TaskQueries:
             views = await task_views(
                 uow,
                 [task],
-                settings,
+                rules,
                 detail=True,
                 claims={task.id: claim_views(claims)},
                 handoffs={task.id: note},
@@ -94,34 +93,33 @@ class TaskQueries:
             # Someone's own list shows all their work in progress; the board shows what is open.
             statuses = ACTIVE_STATUSES if member_id is not None else (Status.OPEN.value,)
         clean_tag = r.parse_tags(tag)[0] if tag and r.parse_tags(tag) else None
-        settings = await self._card_settings(guild_id)
+        rules = await self._card_rules(guild_id)
         async with self._db.read() as uow:
-            if settings is None:
-                settings = await settings_of(uow, guild_id)
+            if rules is None:
+                rules = await rules_of(uow, guild_id)
             rows, claims = await uow.tasks.list_tasks(
                 guild_id, statuses, clean_tag, member_id, after, limit + 1
             )
             page = rows[:limit]
             known = {t.id: claim_views(claims[t.id]) for t in page if t.id is not None}
-            views = await task_views(uow, page, settings, claims=known)
+            views = await task_views(uow, page, rules, claims=known)
             next_after = page[-1].number if len(rows) > limit else None
         return TaskPage(tuple(views), next_after)
 
     async def history(self, guild_id: int, number: int) -> tuple[TaskView, tuple[HistoryView, ...]]:
-        settings = await self._card_settings(guild_id)
+        rules = await self._card_rules(guild_id)
         async with self._db.read() as uow:
-            if settings is None:
-                settings = await settings_of(uow, guild_id)
+            if rules is None:
+                rules = await rules_of(uow, guild_id)
             task = await task_or_404(uow, guild_id, number)
             assert task.id is not None
             rows = await uow.history.history(task.id, HISTORY_LIMIT)
-            view = (await task_views(uow, [task], settings))[0]
+            view = (await task_views(uow, [task], rules))[0]
         return view, history_views(rows)
 
     async def standing(self, actor: Actor) -> MemberStanding:
         async with self._db.read() as uow:
-            settings = await settings_of(uow, actor.guild_id)
-            rules = settings.rules
+            rules = await rules_of(uow, actor.guild_id)
             done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
             level = r.trust_level(done, rules)
             held = await uow.claims.count_held_claims(actor.guild_id, actor.member_id)
@@ -151,9 +149,9 @@ class TaskQueries:
     async def reviews_waiting(self, actor: Actor, limit: int = 10) -> tuple[TaskView, ...]:
         """In-review tasks this member may review now (none for members who can't review yet)."""
         async with self._db.read() as uow:
-            settings = await settings_of(uow, actor.guild_id)
+            rules = await rules_of(uow, actor.guild_id)
             done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
-            if not r.can_review(actor, r.trust_level(done, settings.rules)):
+            if not r.can_review(actor, r.trust_level(done, rules)):
                 return ()
             rows = await uow.tasks.tasks_in_review_for(actor.guild_id, actor.member_id, limit)
-            return tuple(await task_views(uow, rows, settings))
+            return tuple(await task_views(uow, rows, rules))

@@ -4,7 +4,6 @@ blocker) assembled into `TaskView`s, a page at a time in a few statements."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
 
 from bot.db.models import ClaimRow, Task, TaskHistory
 from bot.db.queries.common import tags_from_column
@@ -13,13 +12,6 @@ from bot.domain.lifecycle import Claim
 from bot.domain.model import Rules, Status
 from bot.services.tasks.common import FINISHED
 from bot.services.views import ClaimView, HistoryView, SubmissionView, TaskView
-
-
-class CardSettings(Protocol):
-    """What a card needs of the guild's settings (GuildSettings and GuildConfig have it)."""
-
-    @property
-    def rules(self) -> Rules: ...
 
 
 def claim_views(rows: Iterable[ClaimRow | Claim]) -> list[ClaimView]:
@@ -37,7 +29,7 @@ def history_views(rows: Iterable[TaskHistory]) -> tuple[HistoryView, ...]:
 async def task_views(
     uow: UnitOfWork,
     tasks: Sequence[Task],
-    settings: CardSettings,
+    rules: Rules,
     *,
     detail: bool = False,
     claims: dict[int, list[ClaimView]] | None = None,
@@ -66,7 +58,6 @@ async def task_views(
         [t.id for t in tasks if t.id is not None and t.status == Status.PROPOSED]
     )
     views: list[TaskView] = []
-    rules = settings.rules
     for t in tasks:
         assert t.id is not None
         approvals = approved.get(t.id, 0)

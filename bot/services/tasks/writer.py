@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.db.errors import Duplicate
-from bot.db.models import ClaimRow, GuildSettings, Task
+from bot.db.models import ClaimRow, Task
 from bot.db.repos.deliveries import Notice as Delivery
 from bot.db.repos.ledger import Credit as LedgerRow
 from bot.db.repos.tasks import NewTask
@@ -28,7 +28,7 @@ from bot.domain.errors import Conflict
 from bot.domain.lifecycle import Outcome, TaskState
 from bot.domain.model import Action, Actor, ClaimEnd, Rules, Status, TrustLevel, Verdict
 from bot.services.clock import Clock
-from bot.services.config import ConfigService, GuildConfig
+from bot.services.config import ConfigService
 from bot.services.tasks.common import FINISHED, TaskFields, no_such_task, task_or_404
 from bot.services.tasks.views import claim_views, task_views
 from bot.services.views import ActionResult
@@ -40,7 +40,6 @@ class Ctx:
 
     uow: UnitOfWork
     now: datetime
-    settings: GuildSettings | GuildConfig
     rules: Rules
     task: Task
     state: TaskState
@@ -258,19 +257,17 @@ class Writer:
         cached = await self._config.get(actor.guild_id) if self._config is not None else None
         async with self._db.unit() as uow:
             now = self._clock.now()
-            settings: GuildSettings | GuildConfig
             if cached is not None:
-                settings = cached
+                rules = cached.rules
             else:
-                settings = await uow.guilds.ensure_guild(actor.guild_id, now)
-            rules = settings.rules
+                rules = (await uow.guilds.ensure_guild(actor.guild_id, now)).rules
             found = await uow.tasks.task_for_action(actor.guild_id, number)
             if found is None:
                 raise no_such_task(number)
             task, claims, last_note = found
             assert task.id is not None
             state = await load_state(uow, task, claims)
-            ctx = Ctx(uow, now, settings, rules, task, state, claims)
+            ctx = Ctx(uow, now, rules, task, state, claims)
             outcome = await decide(ctx)
             change = apply(state, outcome, rules, now, actor_id=actor.member_id, note=note)
             values = {**(fields or {}), **change.fields.values()}
@@ -293,7 +290,7 @@ class Writer:
             # The claims as the change left them (no second read) — unless a hook wrote
             # more than the outcome says.
             known = None if after is not None else {task.id: claim_views(change.state.claims)}
-            view = (await task_views(uow, [task], settings, detail=True, claims=known))[0]
+            view = (await task_views(uow, [task], rules, detail=True, claims=known))[0]
             await uow.commit()
         return ActionResult(
             outcome.action,
@@ -324,8 +321,8 @@ class Writer:
         """A new task (create, propose): its row and its first history row."""
         async with self._db.unit() as uow:
             now = self._clock.now()
-            settings = await uow.guilds.ensure_guild(actor.guild_id, now)
-            outcome = await decide(uow, settings.rules, now)
+            rules = (await uow.guilds.ensure_guild(actor.guild_id, now)).rules
+            outcome = await decide(uow, rules, now)
             blocker_id = None
             if blocked_by is not None:
                 blocker_id = (await task_or_404(uow, actor.guild_id, blocked_by)).id
@@ -339,7 +336,7 @@ class Writer:
                 blocker_id=blocker_id,
                 claim_days=claim_days,
             )
-            view = (await task_views(uow, [task], settings, detail=True))[0]
+            view = (await task_views(uow, [task], rules, detail=True))[0]
             await uow.commit()
         return ActionResult(outcome.action, view, None, outcome.after, actor.member_id)
 
