@@ -17,8 +17,8 @@ from datetime import datetime
 
 from bot.db.errors import Duplicate
 from bot.db.models import ClaimRow, Task
-from bot.db.repos.deliveries import Notice as Delivery
-from bot.db.repos.ledger import Credit as LedgerRow
+from bot.db.repos.deliveries import Notice as NoticeRow
+from bot.db.repos.ledger import Credit as CreditRow
 from bot.db.repos.tasks import NewTask
 from bot.db.uow import Database, UnitOfWork
 from bot.domain import lifecycle as lc
@@ -43,7 +43,6 @@ class Ctx:
     rules: Rules
     task: Task
     state: TaskState
-    claims: Sequence[ClaimRow]
 
     async def level(self, member_id: int) -> TrustLevel:
         done = await self.uow.ledger.done_task_count(self.task.guild_id, member_id)
@@ -93,14 +92,12 @@ async def load_state(uow: UnitOfWork, task: Task, claims: Sequence[ClaimRow]) ->
 # -- rows from a change: one mapping each, for the single write and the batch ---------------
 
 
-def delivery_rows(
-    task: Task, change: TaskChange, dependents: Iterable[Dependent]
-) -> list[Delivery]:
+def notice_rows(task: Task, change: TaskChange, dependents: Iterable[Dependent]) -> list[NoticeRow]:
     """The outbox rows of a change (about the task, then each waiting task it unblocks),
     due at once."""
     assert task.id is not None
     return [
-        Delivery(
+        NoticeRow(
             task.guild_id,
             n.kind.value,
             n.dependent if n.dependent is not None else task.id,
@@ -112,10 +109,10 @@ def delivery_rows(
     ]
 
 
-def ledger_rows(task: Task, at: datetime, credits: Iterable[Credit]) -> list[LedgerRow]:
+def ledger_rows(task: Task, at: datetime, credits: Iterable[Credit]) -> list[CreditRow]:
     assert task.id is not None
     return [
-        LedgerRow(
+        CreditRow(
             guild_id=task.guild_id,
             member_id=c.member_id,
             kind=c.kind.value,
@@ -168,7 +165,7 @@ async def notify(uow: UnitOfWork, task: Task, change: TaskChange, unblocked: Seq
             continue
         claims = await uow.claims.active_claims(waiting.id)
         dependents.append(Dependent(waiting.id, tuple(c.member_id for c in claims)))
-    rows = delivery_rows(task, change, dependents)
+    rows = notice_rows(task, change, dependents)
     await uow.deliveries.enqueue(rows)
     return len(rows)
 
@@ -200,7 +197,7 @@ async def persist_expiries(
         assert task.id is not None
         history.append((task.guild_id, task.id, change.history))
     await uow.history.add_many(history)
-    await uow.deliveries.enqueue([n for t, c, _ in done for n in delivery_rows(t, c, ())])
+    await uow.deliveries.enqueue([n for t, c, _ in done for n in notice_rows(t, c, ())])
     return written
 
 
@@ -267,7 +264,7 @@ class Writer:
             task, claims, last_note = found
             assert task.id is not None
             state = await load_state(uow, task, claims)
-            ctx = Ctx(uow, now, rules, task, state, claims)
+            ctx = Ctx(uow, now, rules, task, state)
             outcome = await decide(ctx)
             change = apply(state, outcome, rules, now, actor_id=actor.member_id, note=note)
             values = {**(fields or {}), **change.fields.values()}
