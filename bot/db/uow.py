@@ -10,15 +10,20 @@ statement reads the latest committed state on its own (bot.db.dialect). On SQLit
 so never takes the write lock (BEGIN IMMEDIATE, which made every /task show wait for a
 sweep's writes); on PostgreSQL (autocommit) it sends no BEGIN and no ROLLBACK. What one
 statement returns is consistent; two statements may see different moments, so reads
-whose statements must agree use `unit()`."""
+whose statements must agree use `unit()`.
+
+A write a constraint refuses (`IntegrityError`, a concurrent duplicate) leaves the unit
+as `bot.db.errors.Duplicate`."""
 
 from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import dialect
+from bot.db.errors import Duplicate
 from bot.db.repos.claims import ClaimRepo
 from bot.db.repos.deliveries import DeliveryRepo
 from bot.db.repos.digest import DigestRepo
@@ -99,6 +104,9 @@ class UnitOfWork:
         finally:
             await self._session.close()
             self._session = None
+        if isinstance(exc, IntegrityError):
+            # Whether from a statement, a flush or the commit: the db layer's own error.
+            raise Duplicate(str(exc.orig)) from exc
 
 
 class Database:

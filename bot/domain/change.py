@@ -14,30 +14,24 @@ with a pure helper on the change that turns what the writer read into rows:
 - the tasks that wait on this one (`notify_dependents`, `dependent_notices`): read
   only when the task is done.
 
-For the wiring of `TaskService` (`_attempt`, `_write`, `_outbox`, `_credit` and
-`expire_many`), `apply(state, outcome, rules, now, actor_id=actor.member_id, note=note)`
-maps to what they write today, once `_state` also sets `review_round=task.review_round`
-(the snapshot's round, new in `TaskState`; without it a submission's round restarts):
+`bot.services.tasks.writer` persists a change so (its `load_state` sets the snapshot's
+`review_round`, so a submission's round follows the task's):
 
-- task row (compare-and-set): `{**edited_fields, **change.fields.values()}`; REOPEN's
-  `rework_rounds = 0` is in `values()`, so `reopen` no longer passes it as a field;
-- `insert_claim(...)`: `change.new_claim` (member_id, claimed_at, expires_at, warn_at);
-- `renew_claim(...)`: each of `change.renewed` (member_id, expires_at, extensions, warn_at);
-- `end_claims(task, members, ended_at, reason, handoff)`: `change.ended` (members,
-  reason.value, ended_at, handoff_note); expire_many ends them by claim id instead
-  (an expiry's change does not depend on the rules — nothing is added, renewed, paid or
-  nudged — so the batch need not read each guild's settings for it);
-- `insert_history(...)`: `change.history` (actor_id, action, from_status, to_status,
-  note — already `<@member>` for ASSIGN/EXPIRE and cut to 2000 — at);
-- outbox: `[*change.notices, *change.dependent_notices(waiting)]`, each with
+- the task row (compare-and-set): `{**edited_fields, **change.fields.values()}`;
+- claims (`persist`): `change.new_claim`, each of `change.renewed`, `change.ended`; the
+  sweep's batch (`persist_expiries`) ends them by claim id instead (an expiry's change
+  does not depend on the rules — nothing is added, renewed, paid or nudged — so the
+  batch need not read each guild's settings for it);
+- `change.history`: one row (its note already `<@member>` for ASSIGN/EXPIRE, cut to 2000);
+- outbox (`notify`): `[*change.notices, *change.dependent_notices(waiting)]`, each with
   `due_at = created_at = change.at`; `dependent=None` is the task changed, otherwise
   the id of the waiting task (`Dependent.task_id`). `waiting` is read only when
   `change.notify_dependents`: each task waiting on this one, with its active claimants;
-- credits: `change.credits` (task points to each claimant) and, after the action's own
-  review is flushed, `change.review_credits(uncredited_reviews)`; then mark those
-  reviews credited. `change.credited(reviews)` is `ActionResult.credited`;
-- the card's claims (`_claims_after`): `change.state.claims`; `ActionResult.opened`:
-  `change.opened`; a submission's round: `change.state.review_round`.
+- credits (`pay`): `change.credits` (task points to each claimant) and, after the
+  action's own review is flushed, `change.review_credits(uncredited_reviews)`; then
+  those reviews are marked credited. `change.credited(reviews)` is `ActionResult.credited`;
+- the card's claims: `change.state.claims`; `ActionResult.opened`: `change.opened`; a
+  submission's round: `change.state.review_round`.
 """
 
 from __future__ import annotations

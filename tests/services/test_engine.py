@@ -68,3 +68,25 @@ async def test_a_read_opens_no_transaction_and_a_unit_does(database: Database) -
         first = (await uow.session.execute(clock)).scalar()
         second = (await uow.session.execute(clock)).scalar()
     assert second == first
+
+
+async def test_a_write_a_unique_index_refuses_leaves_the_unit_as_duplicate(
+    database: Database,
+) -> None:
+    """Services retry on the db layer's own error, not SQLAlchemy's (on both backends,
+    whether a statement, a flush or the commit hits the index)."""
+    from datetime import UTC, datetime
+
+    from bot.db.errors import Duplicate
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    async with database.unit() as uow:
+        await uow.guilds.ensure_guild(1, now)
+        uow.ledger.add_milestone(1, 10, 100)
+        await uow.commit()
+    with pytest.raises(Duplicate):
+        async with database.unit() as uow:
+            uow.ledger.add_milestone(1, 10, 200)
+            await uow.commit()
+    async with database.unit() as uow:  # the unit rolled back: the database is usable
+        assert [m.role_id for m in await uow.ledger.milestones(1)] == [100]

@@ -411,7 +411,7 @@ async def test_due_dates_already_enqueued_cost_a_sweep_nothing(
     """400 claimed tasks due soon: their notices are enqueued once; after that, sweeps read
     no more and write nothing, as on a board with nothing due (statements counted, not
     timed), and the has-work check reports no work."""
-    await services.tasks.settings(GUILD)  # the guild's row
+    await services.config.get(GUILD)  # the guild's row
     idle = await counted(rt, lambda: run(services, notifier))
     whole = await counted(rt, lambda: services.reminders.enqueue_due(BOT))  # every phase
     assert idle[0] == SweepReport() and whole[0] == EnqueueReport()

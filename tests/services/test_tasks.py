@@ -179,13 +179,12 @@ async def test_review_rules_and_credit(tasks: TaskService, database) -> None:
     assert await ledger(database, GUILD) == [(ALICE, "task", 5), (CAROL, "review", 1)]
 
 
-async def test_n_of_m_approvals(tasks: TaskService, database) -> None:
-    settings = await tasks.settings(GUILD)
+async def test_n_of_m_approvals(tasks: TaskService, database, clock) -> None:
     async with database.unit() as uow:
-        row = await uow.guilds.get_guild(GUILD)
+        row = await uow.guilds.ensure_guild(GUILD, clock.now())
+        assert row.required_approvals == 1
         row.required_approvals = 2
         await uow.commit()
-    assert settings.required_approvals == 1
     await tasks.create(maint(), "Two reviewers")
     await tasks.claim(member(ALICE), 1)
     await tasks.submit(member(ALICE), 1, notes="ready")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.dialect import WriteInRead
 from bot.db.engine import create_engine, create_session_factory
+from bot.db.errors import Duplicate
 from bot.db.uow import Database
 
 metadata = sa.MetaData()
@@ -86,10 +87,11 @@ async def test_a_unit_that_fails_rolls_back_and_the_connection_survives(
     async with db.unit() as uow:
         await uow.session.execute(things.insert().values(name="same", size=1))
         await uow.commit()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Duplicate) as refused:  # the db layer's own error, for services
         async with db.unit() as uow:
             await uow.session.execute(things.insert().values(name="other", size=2))
             await uow.session.execute(things.insert().values(name="same", size=2))
+    assert isinstance(refused.value.__cause__, IntegrityError)
     assert write_lock_is_free(path)
     async with db.read() as uow:
         names = (await uow.session.execute(sa.select(things.c.name))).scalars().all()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,18 +12,10 @@ from sqlmodel import col
 from bot.db.models import ClaimRow
 from bot.db.queries import board, sweep
 from bot.db.repos.base import Repo
+from bot.domain.change import EndedClaims, NewClaim, RenewedClaim
+from bot.domain.model import ClaimEnd
 
 _NEW_CLAIM = ("task_id", "guild_id", "member_id", "claimed_at", "expires_at", "warn_at")
-
-
-@dataclass(frozen=True, slots=True)
-class NewClaim:
-    task_id: int
-    guild_id: int
-    member_id: int
-    claimed_at: datetime
-    expires_at: datetime
-    warn_at: datetime
 
 
 @functools.cache
@@ -63,11 +54,11 @@ class ClaimRepo(Repo):
 
     # -- writes ----------------------------------------------------------------------------
 
-    async def insert_claim(self, new: NewClaim) -> None:
+    async def insert_claim(self, guild_id: int, task_id: int, new: NewClaim) -> None:
         """A new claim, through Core: nothing in the transaction reads it back as an object."""
         params = {
-            "task_id": new.task_id,
-            "guild_id": new.guild_id,
+            "task_id": task_id,
+            "guild_id": guild_id,
             "member_id": new.member_id,
             "claimed_at": new.claimed_at,
             "expires_at": new.expires_at,
@@ -75,32 +66,36 @@ class ClaimRepo(Repo):
         }
         await self.session.execute(_insert_claim(), params)
 
-    async def end_claims(
-        self, task_id: int, member_ids: Sequence[int], now: datetime, reason: str, note: str | None
-    ) -> None:
+    async def end_claims(self, task_id: int, ended: EndedClaims) -> None:
         stmt = (
             sa.update(ClaimRow)
             .where(
                 col(ClaimRow.task_id) == task_id,
-                col(ClaimRow.member_id).in_(member_ids),
+                col(ClaimRow.member_id).in_(ended.members),
                 col(ClaimRow.ended_at).is_(None),
             )
-            .values(ended_at=now, end_reason=reason, handoff_note=note or None)
+            .values(
+                ended_at=ended.ended_at,
+                end_reason=ended.reason.value,
+                handoff_note=ended.handoff_note or None,
+            )
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(stmt)
 
-    async def renew_claim(
-        self, task_id: int, member_id: int, expires_at: datetime, extensions: int, warn_at: datetime
-    ) -> None:
+    async def renew_claim(self, task_id: int, renewed: RenewedClaim) -> None:
         stmt = (
             sa.update(ClaimRow)
             .where(
                 col(ClaimRow.task_id) == task_id,
-                col(ClaimRow.member_id) == member_id,
+                col(ClaimRow.member_id) == renewed.member_id,
                 col(ClaimRow.ended_at).is_(None),
             )
-            .values(expires_at=expires_at, extensions=extensions, warn_at=warn_at)
+            .values(
+                expires_at=renewed.expires_at,
+                extensions=renewed.extensions,
+                warn_at=renewed.warn_at,
+            )
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(stmt)
@@ -132,6 +127,9 @@ class ClaimRepo(Repo):
         rows = (await self.session.execute(sweep.expired_claims_query(now, limit))).all()
         return [(g, int(t or 0), n, m, e) for g, t, n, m, e in rows]
 
-    async def end_claims_by_id(self, claim_ids: Sequence[int], now: datetime, reason: str) -> None:
+    async def end_claims_by_id(
+        self, claim_ids: Sequence[int], now: datetime, reason: ClaimEnd
+    ) -> None:
         if claim_ids:
-            await self.session.execute(sweep.end_claims_by_id_statement(claim_ids, now, reason))
+            stmt = sweep.end_claims_by_id_statement(claim_ids, now, reason.value)
+            await self.session.execute(stmt)

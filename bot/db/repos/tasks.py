@@ -197,6 +197,27 @@ class TaskRepo(Repo):
         stmt = sweep.compare_and_set_many_statement(task_ids, version, values)
         return {int(i or 0) for i in (await self.session.execute(stmt)).scalars().all()}
 
+    async def set_card(
+        self,
+        guild_id: int,
+        number: int,
+        channel_id: int,
+        message_id: int,
+        thread_id: int | None,
+    ) -> bool:
+        """Where the task's card lives (its thread left as it is when None); False when
+        there is no such task. The card is no change to the task: its version stays."""
+        values: dict[str, object] = {"card_channel_id": channel_id, "card_message_id": message_id}
+        if thread_id is not None:
+            values["thread_id"] = thread_id
+        stmt = (
+            sa.update(Task)
+            .where(col(Task.guild_id) == guild_id, col(Task.number) == number)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(await self.session.execute(stmt)) == 1
+
     @staticmethod
     def mark_written(task: Task, values: Mapping[str, object]) -> None:
         """After an UPDATE through SQL (compare_and_set): the loaded row holds `values` now,

@@ -1,14 +1,16 @@
-"""Reading a CSV of tasks for /task import: title,description,points,tags,due,capacity."""
+"""/task import: reading a CSV of tasks (title,description,points,tags,due,capacity) and
+checking its rows, every bad row reported at once."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
 
 from bot.domain.dates import parse_due
 from bot.domain.errors import DomainError, InvalidInput
+from bot.services.tasks.common import TaskFields, check_due, clean_fields
 
 COLUMNS = ("title", "description", "points", "tags", "due", "capacity")
 MAX_ROWS = 200
@@ -17,7 +19,7 @@ ROW = "_row"  # the row's number in the file (1 is the header), blank rows count
 PROBLEM = "_problem"  # what is wrong with the row, reported with all the others
 
 
-def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
+def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]:
     """Rows for TaskService.import_tasks, each with its number in the file. A problem with the
     file as a whole raises here; a problem with one row travels with it, so that
     import_tasks can report every bad row at once."""
@@ -50,7 +52,7 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
         raise InvalidInput("The file has a header but no tasks.")
     if len(body) > MAX_ROWS:
         raise InvalidInput(f"The file has {len(body)} tasks; import at most {MAX_ROWS} at a time.")
-    parsed: list[dict[str, Any]] = []
+    parsed: list[dict[str, object]] = []
     for number, cells in body:
         if len(cells) > len(header):
             parsed.append(
@@ -61,14 +63,51 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
                 }
             )
             continue
-        row: dict[str, Any] = {
-            name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)
-        }
-        row[ROW] = number
-        due_text = row.pop("due", "")
+        texts = {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}
+        due_text = texts.pop("due", "")
+        row: dict[str, object] = {**texts, ROW: number}
         try:
             row["due_at"] = parse_due(due_text, now, tz) if due_text else None
         except DomainError as err:
             row[PROBLEM] = err.message
         parsed.append(row)
     return parsed
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def clean_rows(
+    rows: Sequence[Mapping[str, object]], now: datetime
+) -> list[tuple[TaskFields, datetime | None]]:
+    """Each row's fields and due date, checked; any bad row refuses them all, listing the
+    first ten. Each row: title, description, points, tags, due_at, capacity."""
+    if not rows:
+        raise InvalidInput("The file has no tasks in it.")
+    problems: list[str] = []
+    cleaned: list[tuple[TaskFields, datetime | None]] = []
+    for index, row in enumerate(rows, start=2):  # row 1 is the header
+        try:
+            if row.get(PROBLEM):  # found while reading the file
+                raise InvalidInput(str(row[PROBLEM]))
+            fields = clean_fields(
+                str(row.get("title") or ""),
+                _text(row.get("description")),
+                row.get("points", 1),
+                _text(row.get("tags")),
+                row.get("capacity", 1),
+            )
+            due = row.get("due_at")
+            assert due is None or isinstance(due, datetime)
+            check_due(due, now)
+            cleaned.append((fields, due))
+        except InvalidInput as err:
+            problems.append(f"row {row.get(ROW, index)}: {err.message}")
+    if problems:
+        shown = problems[:10]
+        more = f"\n…and {len(problems) - 10} more." if len(problems) > 10 else ""
+        raise InvalidInput(
+            "Nothing was imported. Fix these rows and try again:\n" + "\n".join(shown) + more
+        )
+    return cleaned
