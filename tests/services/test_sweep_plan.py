@@ -104,6 +104,16 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
             sweep.stale_proposals_query(now - timedelta(hours=1), BATCH),
             ("ix_tasks_status_age",),
         ),
+        # The generic read a new kind may declare (kinds.py), keyed on a task's due time.
+        "claimant_notices": (
+            sweep.claimant_notices_query(
+                sweep.ClaimantNotices("a_kind", "task.due_at", after=timedelta(days=3)),
+                now - timedelta(days=4),
+                now - timedelta(days=3),
+                BATCH,
+            ),
+            ("ix_tasks_due", "deliveries key"),
+        ),
         "pending_deliveries": (
             sweep.pending_deliveries_query(now, BATCH),
             ("ix_deliveries_retry",),
