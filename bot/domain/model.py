@@ -154,27 +154,19 @@ RULE_BOUNDS: Mapping[str, Bound] = MappingProxyType(
 
 
 class Reminder(StrEnum):
-    """What the bot tells people without being asked (SPEC §6)."""
+    """The reminder kinds the domain's changes and the sweep's built-in phases name (SPEC §6).
+    Who each goes to, when it is still worth sending and its text: its entry in
+    bot/services/reminders/kinds.py, which may also declare kinds of its own."""
 
-    CLAIM_WARNING = "claim_warning"  # to the claimant, with Still on it / Release
-    CLAIM_EXPIRED = "claim_expired"  # to the claimant
-    BACK_ON_BOARD = "back_on_board"  # tasks channel
-    DUE_SOON = "due_soon"  # to claimants, 48 h before due
-    OVERDUE = "overdue"  # to claimants, at due
-    REVIEW_NUDGE = "review_nudge"  # review channel, reviewer role
-    REVIEW_ESCALATION = "review_escalation"  # review channel, maintainer role
-    UNBLOCKED = "unblocked"  # claimants of the unblocked task, and the tasks channel
-    PROPOSAL_OPENED = "proposal_opened"  # tasks channel
-
-    @property
-    def to_member(self) -> bool:
-        return self in (
-            Reminder.CLAIM_WARNING,
-            Reminder.CLAIM_EXPIRED,
-            Reminder.DUE_SOON,
-            Reminder.OVERDUE,
-            Reminder.UNBLOCKED,
-        )
+    CLAIM_WARNING = "claim_warning"
+    CLAIM_EXPIRED = "claim_expired"
+    BACK_ON_BOARD = "back_on_board"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    REVIEW_NUDGE = "review_nudge"
+    REVIEW_ESCALATION = "review_escalation"
+    UNBLOCKED = "unblocked"
+    PROPOSAL_OPENED = "proposal_opened"
 
 
 CHANNEL = 0  # member id of a delivery that goes to a channel, not a person

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.domain.model import Reminder, Status
 from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice, Notifier
 from bot.services.registry import Services
@@ -28,18 +27,7 @@ def still_relevant(due: Due, task: TaskView | None) -> str | None:
     """A notice that no longer fits the task is skipped, not sent (why, or None)."""
     if task is None:
         return "task deleted"
-    kind = due.kind
-    holding = due.member_id in task.claimant_ids and task.status in (Status.OPEN, Status.CLAIMED)
-    if kind in (Reminder.CLAIM_WARNING, Reminder.DUE_SOON, Reminder.OVERDUE) and not holding:
-        return "no longer holding the task"
-    if (
-        kind in (Reminder.REVIEW_NUDGE, Reminder.REVIEW_ESCALATION)
-        and task.status is not Status.IN_REVIEW
-    ):
-        return "no longer in review"
-    if kind is Reminder.PROPOSAL_OPENED and task.status is Status.CANCELLED:
-        return "cancelled"
-    return None
+    return due.kind.relevant(due.member_id, task)
 
 
 async def deliver_pending(

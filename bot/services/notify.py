@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.domain.model import Reminder
 from bot.services.config import GuildConfig
+from bot.services.reminders.kinds import Kind
 from bot.services.views import TaskView
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    kind: Reminder
+    kind: Kind
     task: TaskView
     member_id: int  # 0 for a channel post
     due_at: datetime

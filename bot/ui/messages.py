@@ -6,7 +6,10 @@ modules that send them (`publish`, `notifier`, `recognition`) only choose where.
 
 from __future__ import annotations
 
-from bot.domain.model import Action, Reminder, Status
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from bot.domain.model import Action, Status
 from bot.services.notify import Notice
 from bot.services.views import ActionResult, TaskView
 from bot.ui.text import plural, safe, stamp, user, when
@@ -126,51 +129,88 @@ def thread_name(task: TaskView) -> str:
 # -- reminders ----------------------------------------------------------------------------------
 
 
-def member_text(notice: Notice) -> str:
+# Each kind's text, by its text key (bot/services/reminders/kinds.py): to the member, to
+# the review channel (with the role it pings), to the tasks channel. A kind reads the table
+# of where its notice goes; a key missing there reads the general "An update on" line.
+
+
+def _name(notice: Notice) -> str:
+    return f"**{task_title(notice.task)}**"
+
+
+def _claim_warning(notice: Notice) -> str:
+    mine = next((c for c in notice.task.claims if c.member_id == notice.member_id), None)
+    ends = when(mine.expires_at) if mine else "soon"
+    return f"⏳ Your claim on {_name(notice)} ends {ends}. Still on it? Tap **Still on it** to extend it, or **Release** to hand it back."
+
+
+def _unblocked_member(notice: Notice) -> str:
     t = notice.task
-    name = f"**{task_title(t)}**"
-    mine = next((c for c in t.claims if c.member_id == notice.member_id), None)
-    if notice.kind is Reminder.CLAIM_WARNING:
-        ends = when(mine.expires_at) if mine else "soon"
-        return f"⏳ Your claim on {name} ends {ends}. Still on it? Tap **Still on it** to extend it, or **Release** to hand it back."
-    if notice.kind is Reminder.CLAIM_EXPIRED:
-        return (
-            f"⌛ Your claim on {name} ran out, so it's back on the board. No worries — "
-            "if you're still on it and it's free, just claim it again."
-        )
-    if notice.kind is Reminder.DUE_SOON:
-        return f"📅 {name} is due {when(notice.due_at)}."
-    if notice.kind is Reminder.OVERDUE:
-        return f"📅 {name} was due {stamp(notice.due_at)}. If you need more time, say so in the task's thread."
-    if notice.kind is Reminder.UNBLOCKED:
-        blocker = f" (#{t.blocked_by} is done)" if t.blocked_by else ""
-        return f"🔓 {name} is no longer blocked{blocker} — you can get going."
-    return f"🔔 An update on {name}."
+    blocker = f" (#{t.blocked_by} is done)" if t.blocked_by else ""
+    return f"🔓 {_name(notice)} is no longer blocked{blocker} — you can get going."
+
+
+def _unblocked_board(notice: Notice) -> str:
+    t = notice.task
+    blocker = f"#{t.blocked_by} is done" if t.blocked_by else "its blocker is done"
+    return f"🔓 {_name(notice)} can be claimed now: {blocker}."
+
+
+def _since(notice: Notice) -> str:
+    t = notice.task
+    return stamp(t.submission.created_at) if t.submission else "a while"
+
+
+def _mention(role_id: int | None) -> str:
+    return f"<@&{role_id}> " if role_id else ""
+
+
+MEMBER_TEXTS: Final[Mapping[str, Callable[[Notice], str]]] = {
+    "claim_warning": _claim_warning,
+    "claim_expired": lambda n: (
+        f"⌛ Your claim on {_name(n)} ran out, so it's back on the board. No worries — "
+        "if you're still on it and it's free, just claim it again."
+    ),
+    "due_soon": lambda n: f"📅 {_name(n)} is due {when(n.due_at)}.",
+    "overdue": lambda n: (
+        f"📅 {_name(n)} was due {stamp(n.due_at)}. If you need more time, say so in the task's thread."
+    ),
+    "unblocked": _unblocked_member,
+}
+
+REVIEW_TEXTS: Final[Mapping[str, Callable[[Notice, int | None], str]]] = {
+    "review_nudge": lambda n, role: (
+        f"{_mention(role)}👀 {_name(n)} has been waiting for review since {_since(n)}. Could someone take a look?"
+    ),
+    "review_escalation": lambda n, role: (
+        f"{_mention(role)}🧭 {_name(n)} has waited for review since {_since(n)}. Could a maintainer review it, or find someone who can?"
+    ),
+}
+
+BOARD_TEXTS: Final[Mapping[str, Callable[[Notice], str]]] = {
+    "back_on_board": lambda n: (
+        f"🔁 {_name(n)} is back on the board — the last claim ran out. Up for it?"
+    ),
+    "proposal_opened": lambda n: f"💡 Proposal {_name(n)} is now open on the board.",
+    "unblocked": _unblocked_board,
+}
+
+
+def _update(notice: Notice) -> str:
+    return f"🔔 An update on {_name(notice)}."
+
+
+def member_text(notice: Notice) -> str:
+    return MEMBER_TEXTS.get(notice.kind.text, _update)(notice)
 
 
 def review_reminder(notice: Notice, role_id: int | None) -> str:
-    t = notice.task
-    name = f"**{task_title(t)}**"
-    mention = f"<@&{role_id}> " if role_id else ""
-    since = stamp(t.submission.created_at) if t.submission else "a while"
-    if notice.kind is Reminder.REVIEW_ESCALATION:
-        return f"{mention}🧭 {name} has waited for review since {since}. Could a maintainer review it, or find someone who can?"
-    return (
-        f"{mention}👀 {name} has been waiting for review since {since}. Could someone take a look?"
-    )
+    text = REVIEW_TEXTS.get(notice.kind.text)
+    return _update(notice) if text is None else text(notice, role_id)
 
 
 def board_notice(notice: Notice) -> str:
-    t = notice.task
-    name = f"**{task_title(t)}**"
-    if notice.kind is Reminder.BACK_ON_BOARD:
-        return f"🔁 {name} is back on the board — the last claim ran out. Up for it?"
-    if notice.kind is Reminder.PROPOSAL_OPENED:
-        return f"💡 Proposal {name} is now open on the board."
-    if notice.kind is Reminder.UNBLOCKED:
-        blocker = f"#{t.blocked_by} is done" if t.blocked_by else "its blocker is done"
-        return f"🔓 {name} can be claimed now: {blocker}."
-    return f"🔔 An update on {name}."
+    return BOARD_TEXTS.get(notice.kind.text, _update)(notice)
 
 
 # -- recognition ---------------------------------------------------------------------------------

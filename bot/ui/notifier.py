@@ -7,9 +7,9 @@ import logging
 
 import discord
 
-from bot.domain.model import Reminder
 from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice
+from bot.services.reminders.kinds import Audience
 from bot.ui import messages
 from bot.ui.cards import card_view, task_embed, warning_view
 from bot.ui.publish import Channel, refresh_card
@@ -40,7 +40,7 @@ class DiscordNotifier:
     async def _to_member(self, notice: Notice, config: GuildConfig) -> str:
         text = messages.member_text(notice)
         # The claim warning carries Still on it / Release; other reminders no buttons.
-        view = warning_view(notice.task) if notice.kind is Reminder.CLAIM_WARNING else None
+        view = warning_view(notice.task) if notice.kind.buttons else None
         try:
             target = self.client.get_user(notice.member_id) or await self.client.fetch_user(
                 notice.member_id
@@ -68,15 +68,16 @@ class DiscordNotifier:
 
     async def _to_channel(self, notice: Notice, config: GuildConfig) -> str:
         t = notice.task
-        if notice.kind in (Reminder.BACK_ON_BOARD, Reminder.PROPOSAL_OPENED):
+        if notice.kind.refresh_card:
             await refresh_card(self.client, t)
-        if notice.kind in (Reminder.REVIEW_NUDGE, Reminder.REVIEW_ESCALATION):
+        audience = notice.kind.audience
+        if Audience.REVIEWERS in audience or Audience.MAINTAINERS in audience:
             channel = await self._channel(config.review_channel_id)
             if channel is None:
                 return "nowhere"
             role = (
                 config.maintainer_role_id
-                if notice.kind is Reminder.REVIEW_ESCALATION
+                if Audience.MAINTAINERS in audience
                 else config.reviewer_role_id
             )
             text = messages.review_reminder(notice, role)

@@ -27,6 +27,7 @@ from bot.db.queries import board as reads
 from bot.db.queries import common, digest_board, digest_week, ledger, suggest, sweep
 from bot.domain import digest
 from bot.services.digest import STREAK_LOOKBACK
+from bot.services.reminders.kinds import READS
 from bot.services.tasks import ACTIVE_STATUSES, HISTORY_LIMIT, PAGE_SIZE
 from tests.support.bulk import BoardSpec, analyze, seed_board
 from tests.support.plans import PG_PLAN_MODES, describe_pg, pg_plan, sqlite_plan
@@ -160,12 +161,7 @@ def hot_path_statements(f: Facts) -> dict[str, Callable[[], Any]]:
         "kudos budget count": lambda: ledger.kudos_given_since_query(GUILD, f.giver, week),
         "history of a task": lambda: reads.history_query(f.task_id, HISTORY_LIMIT),
         # Every idle sweep asks this first (the sweep's own reads: test_sweep_plan.py).
-        "sweep: anything to do?": lambda: sweep.sweep_has_work_query(
-            f.now,
-            f.now - timedelta(days=1),
-            f.now + timedelta(hours=48),
-            f.now - timedelta(hours=1),
-        ),
+        "sweep: anything to do?": lambda: sweep.sweep_has_work_query(READS, f.now),
     }
 
 

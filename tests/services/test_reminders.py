@@ -11,8 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from bot.bootstrap import Runtime, build_services
+from bot.db.engine import create_session_factory
 from bot.db.models import ClaimRow, Delivery, Task
+from bot.db.queries.sweep import ClaimantNotices
 from bot.db.repos.tasks import TaskRepo
+from bot.db.uow import Database
 from bot.domain.model import Reminder, Status
 from bot.jobs.sweep import SweepReport, deliver_pending, sweep
 from bot.services.clock import ManualClock
@@ -20,6 +23,7 @@ from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice
 from bot.services.registry import Services
 from bot.services.reminders import EnqueueReport
+from bot.services.reminders.phases import Pass, claimant_notices
 from tests.perf.stats import QueryCounter
 from tests.services.helpers import GUILD, maint, member
 
@@ -37,7 +41,7 @@ class FakeNotifier:
     async def deliver(self, notice: Notice, config: GuildConfig) -> str:
         if self.fail_with:
             raise self.fail_with.pop(0)
-        self.sent.append((notice.kind, notice.task.number, notice.member_id))
+        self.sent.append((notice.kind.name, notice.task.number, notice.member_id))
         return "dm" if notice.member_id else "channel"
 
     def kinds(self) -> list[Reminder]:
@@ -190,9 +194,9 @@ async def test_crash_after_send_delivers_at_most_once_more(services, notifier, c
     clock.advance(hours=36)
     await services.reminders.enqueue_due(BOT)
     [due] = await services.reminders.pending()
-    assert await services.reminders.lease(due)
+    assert await services.reminders.take(due) is not None
     notifier.sent.append(
-        (due.kind, 1, due.member_id)
+        (due.kind.name, 1, due.member_id)
     )  # sent... and the process dies before recording
     await run(services, notifier)  # the lease still holds: nothing is sent twice right away
     assert len(notifier.sent) == 1
@@ -498,3 +502,33 @@ async def test_an_expiry_that_lost_a_race_is_applied_once_on_its_own(
         assert view.status is Status.OPEN and view.claims == ()
         _view, history = await services.tasks.history(GUILD, number)
         assert [h.action for h in history].count("expire") == 1
+
+
+async def test_a_claimant_notices_read_enqueues_each_claimant_once(rt, services, clock) -> None:
+    """The generic read a new kind may declare in kinds.py (sweep.ClaimantNotices): one
+    notice per active claimant, `after` past the time it keys on, never enqueued twice."""
+    read = ClaimantNotices("test_followup", "task.due_at", after=timedelta(days=3))
+    await services.tasks.create(
+        maint(), "Dated", points=8, capacity=2, due_at=clock.now() + timedelta(days=1)
+    )
+    await services.tasks.claim(member(ALICE), 1)
+    await services.tasks.claim(member(BOB), 1)
+    db = Database(create_session_factory(rt.engine))
+
+    async def phase() -> int:
+        return await claimant_notices(Pass(db, services.tasks, clock.now(), BOT, None), read)
+
+    clock.advance(days=4, seconds=-1)
+    assert await phase() == 0
+    clock.advance(seconds=1)
+    assert await phase() == 2
+    assert await phase() == 0  # in the log already
+    async with rt.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(Delivery.kind, Delivery.member_id).where(Delivery.kind == "test_followup")
+            )
+        ).all()
+    assert sorted(rows) == [("test_followup", ALICE), ("test_followup", BOB)]
+    clock.advance(days=2)  # past the look-back: nothing more
+    assert await phase() == 0

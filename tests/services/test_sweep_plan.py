@@ -30,6 +30,7 @@ from bot.db.uow import Database
 from bot.domain.model import DUE_SOON_HOURS, Reminder
 from bot.services.clock import ManualClock
 from bot.services.reminders import BATCH, EnqueueReport
+from bot.services.reminders.kinds import READS
 from tests.services.helpers import GUILD
 from tests.support.plans import PG_PLAN_MODES, describe_pg, pg_plan, sqlite_plan
 
@@ -65,7 +66,7 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
     expired = {"status": "open", "updated_at": now, "next_nudge_at": None}
     return {
         "has work": (
-            sweep.sweep_has_work_query(now, due_after, due_until, now - timedelta(hours=1)),
+            sweep.sweep_has_work_query(READS, now),
             (
                 "ix_claims_warning",
                 "ix_claims_active_expiry",
@@ -102,6 +103,16 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
         "stale_proposals": (
             sweep.stale_proposals_query(now - timedelta(hours=1), BATCH),
             ("ix_tasks_status_age",),
+        ),
+        # The generic read a new kind may declare (kinds.py), keyed on a task's due time.
+        "claimant_notices": (
+            sweep.claimant_notices_query(
+                sweep.ClaimantNotices("a_kind", "task.due_at", after=timedelta(days=3)),
+                now - timedelta(days=4),
+                now - timedelta(days=3),
+                BATCH,
+            ),
+            ("ix_tasks_due", "deliveries key"),
         ),
         "pending_deliveries": (
             sweep.pending_deliveries_query(now, BATCH),

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypeAlias, cast
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -190,60 +192,182 @@ def end_claims_by_id_statement(claim_ids: Sequence[int], now: datetime, reason: 
     )
 
 
+# -- the reads the reminder registry declares ------------------------------------------------
+# bot/services/reminders/kinds.py declares which read each scheduled reminder makes, with one
+# of these specs: values, no SQL. Each spec turns itself into its statement here, so the
+# SQL stays in bot/db, and the has-work check below is built from the registry's list.
+
+
+# A read as the has-work check runs it: its columns do not matter there.
+Probe: TypeAlias = "sa.Select[*tuple[Any, ...]]"
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A sweep read: `probe` is the read itself (to its first row, in the has-work check);
+    `bounds` the times it reads by besides `now`, as values for a given `now`."""
+
+    def bounds(self, now: datetime) -> dict[str, datetime]:
+        return {}
+
+    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsToWarn(Read):
+    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
+        return claims_to_warn_query(now, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredClaims(Read):
+    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
+        return expired_claims_query(now, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DueDates(Read):
+    """Claimants of tasks due within `soon`, or overdue by at most `look_back`."""
+
+    soon: timedelta
+    look_back: timedelta
+
+    def bounds(self, now: datetime) -> dict[str, datetime]:
+        return {"after": now - self.look_back, "until": now + self.soon}
+
+    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
+        return due_notices_query(now, bounds["after"], bounds["until"], 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewWaiting(Read):
+    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
+        return tasks_to_nudge_query(now, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class StaleProposals(Read):
+    """Proposals unchanged for at least `min_age`."""
+
+    min_age: timedelta
+
+    def bounds(self, now: datetime) -> dict[str, datetime]:
+        return {"older_than": now - self.min_age}
+
+    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
+        return stale_proposals_query(bounds["older_than"], 1)
+
+
+# The times a ClaimantNotices read may key on (each with an index to read it by).
+NOTICE_TIMES: Final[Mapping[str, sa.ColumnElement[datetime | None]]] = {
+    "task.due_at": cast("sa.ColumnElement[datetime | None]", col(Task.due_at)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimantNotices(Read):
+    """A notice of `kind` to each active claimant of an unfinished task once the time `at`
+    (a NOTICE_TIMES name) is `after` past, looking back at most `look_back`, and only
+    if it is not in the delivery log yet (its key: kind, task, member, the time `at`)."""
+
+    kind: str
+    at: str
+    after: timedelta = timedelta(0)
+    look_back: timedelta = timedelta(days=1)
+
+    def bounds(self, now: datetime) -> dict[str, datetime]:
+        return {"since": now - self.after - self.look_back, "until": now - self.after}
+
+    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
+        return claimant_notices_query(self, bounds["since"], bounds["until"], 1)
+
+
+def claimant_notices_query(
+    read: ClaimantNotices, since: When, until: When, limit: int
+) -> sa.Select[int, int | None, int, datetime | None]:
+    """(guild, task, claimant, at) of `read`'s notices not in the delivery log yet."""
+    at = NOTICE_TIMES[read.at]
+    enqueued = sa.select(col(Delivery.id)).where(
+        col(Delivery.kind) == sa.literal(read.kind),
+        col(Delivery.task_id) == col(Task.id),
+        col(Delivery.member_id) == col(ClaimRow.member_id),
+        col(Delivery.due_at) == at,
+    )
+    return (
+        sa.select(col(Task.guild_id), col(Task.id), col(ClaimRow.member_id), at)
+        .join(
+            ClaimRow,
+            sa.and_(col(ClaimRow.task_id) == col(Task.id), col(ClaimRow.ended_at).is_(None)),
+        )
+        .where(
+            at.is_not(None),
+            at > since,
+            at <= until,
+            col(Task.status).in_(ACTIVE),
+            ~sa.exists(enqueued),
+        )
+        .order_by(at)
+        .limit(limit)
+    )
+
+
 # -- has the sweep anything to do? --------------------------------------------------------------
 
-# What the has-work check answers, one flag each, in this order.
-SWEEP_WORK = ("warnings", "expiries", "due", "nudges", "proposals", "deliveries")
+# The has-work check's name for the delivery phase (a registry read has its own name).
+DELIVERIES: Final = "deliveries"
+
+Reads = tuple[tuple[str, Read], ...]
 
 
-def _sweep_work(
-    now: When, due_after: When, due_until: When, proposed_before: When
-) -> sa.CompoundSelect[str]:
-    pending = sa.select(col(Delivery.id)).where(
+def _pending_probe(now: When) -> Probe:
+    return sa.select(col(Delivery.id)).where(
         # pending_deliveries_query's condition, with 'pending' written into the SQL: a plan
         # made for any parameters (PostgreSQL's generic plan) then still knows how few
         # rows it names, and reads them from ix_deliveries_retry.
         col(Delivery.status) == sa.literal_column("'pending'"),
         sa.or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
     )
-    reads = (
-        claims_to_warn_query(now, 1),
-        expired_claims_query(now, 1),
-        due_notices_query(now, due_after, due_until, 1),
-        tasks_to_nudge_query(now, 1),
-        stale_proposals_query(proposed_before, 1),
-        pending,
-    )
-    # Each read as it is, to its first row, under its own name. LIMIT 1 is written into
-    # the SQL: a plan made for any parameters (PostgreSQL's generic plan, which it keeps
-    # instead of planning this statement every time) then knows only one row is wanted,
-    # and walks each read's index in order. (Not EXISTS: PostgreSQL drops the ORDER BY
-    # there, and may then look for a first row in a whole table.)
+
+
+def _param(name: str, bound: str) -> str:
+    return f"{name}_{bound}"
+
+
+@functools.cache
+def _sweep_work_template(reads: Reads) -> sa.CompoundSelect[str]:
+    """Built once per registry, with bound parameters: building this statement and its
+    cache key costs SQLAlchemy more (~1.5 ms) than SQLite takes to run it; and one SQL text
+    lets PostgreSQL keep one plan for it instead of planning it again (~3 ms) every minute.
+
+    Each read as it is, to its first row, under its own name. LIMIT 1 is written into the
+    SQL: a plan made for any parameters (PostgreSQL's generic plan, which it keeps instead
+    of planning this statement every time) then knows only one row is wanted, and walks
+    each read's index in order. (Not EXISTS: PostgreSQL drops the ORDER BY there, and may
+    then look for a first row in a whole table.)"""
+    now = sa.bindparam("now", type_=UTCDateTime)
+    probes: list[tuple[str, Probe]] = []
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    for name, read in reads:
+        bounds = {
+            key: sa.bindparam(_param(name, key), type_=UTCDateTime) for key in read.bounds(epoch)
+        }
+        probes.append((name, read.probe(now, bounds)))
+    probes.append((DELIVERIES, _pending_probe(now)))
     return sa.union_all(
         *(
             sa.select(sa.literal_column(f"'{name}'").label("work")).select_from(
-                read.limit(sa.literal_column("1")).subquery()
+                probe.limit(sa.literal_column("1")).subquery()
             )
-            for name, read in zip(SWEEP_WORK, reads, strict=True)
+            for name, probe in probes
         )
     )
 
 
-SWEEP_WORK_PARAMS = ("now", "due_after", "due_until", "proposed_before")
-
-
-@functools.cache
-def _sweep_work_template() -> sa.CompoundSelect[str]:
-    """Built once, with bound parameters: building this statement and its cache key costs
-    SQLAlchemy more (~1.5 ms) than SQLite takes to run it; and one SQL text lets
-    PostgreSQL keep one plan for it instead of planning it again (~3 ms) every minute."""
-    return _sweep_work(*(sa.bindparam(name, type_=UTCDateTime) for name in SWEEP_WORK_PARAMS))
-
-
-def sweep_has_work_query(
-    now: datetime, due_after: datetime, due_until: datetime, proposed_before: datetime
-) -> Bound[sa.CompoundSelect[str]]:
-    """One statement answering "what would a sweep find?": a row naming each of the reads
-    above (SWEEP_WORK) that finds something, over every guild; and its values."""
-    values = (now, due_after, due_until, proposed_before)
-    return _sweep_work_template(), dict(zip(SWEEP_WORK_PARAMS, values, strict=True))
+def sweep_has_work_query(reads: Reads, now: datetime) -> Bound[sa.CompoundSelect[str]]:
+    """One statement answering "what would a sweep find?": a row naming each of `reads`
+    (and DELIVERIES) that finds something, over every guild; and its values."""
+    values: dict[str, object] = {"now": now}
+    for name, read in reads:
+        values.update({_param(name, key): at for key, at in read.bounds(now).items()})
+    return _sweep_work_template(reads), values

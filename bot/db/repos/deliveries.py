@@ -64,19 +64,26 @@ class DeliveryRepo(Repo):
         rows = (await self.session.execute(stmt)).all()
         return [(g, int(t or 0), m, d, k) for g, t, m, d, k in rows if d is not None]
 
-    async def sweep_work(
-        self, now: datetime, due_after: datetime, due_until: datetime, proposed_before: datetime
-    ) -> dict[str, bool]:
-        """What each of the sweep's reads would find, as a flag per SWEEP_WORK name."""
+    async def claimant_notices(
+        self, read: sweep.ClaimantNotices, now: datetime, limit: int
+    ) -> Sequence[tuple[int, int, int, datetime]]:
+        """(guild, task, claimant, at) of `read`'s notices not enqueued yet."""
+        bounds = read.bounds(now)
+        stmt = sweep.claimant_notices_query(read, bounds["since"], bounds["until"], limit)
+        rows = (await self.session.execute(stmt)).all()
+        return [(g, int(t or 0), m, at) for g, t, m, at in rows if at is not None]
+
+    async def sweep_work(self, reads: sweep.Reads, now: datetime) -> frozenset[str]:
+        """The names of `reads` (and sweep.DELIVERIES) that would find something: one
+        statement, built from the reminder registry's list of reads."""
         generic = dialect.generic_plan_statement(self.dialect)
         if generic is not None:
             # One plan for any times, made once per connection: planning this statement
             # each minute (~1.5 ms) costs more than running it (~0.2 ms). That plan reads
             # the same indexes (test_sweep_plan.py checks both). Ends with the transaction.
             await self.session.execute(sa.text(generic))
-        stmt, params = sweep.sweep_has_work_query(now, due_after, due_until, proposed_before)
-        found = set((await self.session.execute(stmt, params)).scalars())
-        return {name: name in found for name in sweep.SWEEP_WORK}
+        stmt, params = sweep.sweep_has_work_query(reads, now)
+        return frozenset((await self.session.execute(stmt, params)).scalars())
 
     async def pending_deliveries(self, now: datetime, limit: int) -> Sequence[Delivery]:
         return (await self.session.scalars(sweep.pending_deliveries_query(now, limit))).all()
