@@ -24,7 +24,7 @@ from bot.services.registry import Services
 from bot.sync import sync_if_changed
 from bot.ui.actions import TaskActions
 from bot.ui.client import PeerClient
-from bot.ui.components import TaskButton
+from bot.ui.components import TaskButton, on_form
 from bot.ui.digest import DiscordDigestPublisher
 from bot.ui.notifier import DiscordNotifier
 
@@ -66,6 +66,7 @@ class PeerBot(PeerClient):
         for cog in self.cogs_to_load():
             await self.add_cog(cog)
         self.add_dynamic_items(TaskButton)
+        self.add_listener(on_form, "on_interaction")  # forms, answered from their custom_id
         self.synced = await sync_if_changed(self.tree, self.dev_guild_id)
         await self.jobs.start()
 

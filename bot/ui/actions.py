@@ -24,10 +24,10 @@ from bot.services.registry import Services
 from bot.services.tasks import UNSET, parse_task_number
 from bot.services.views import ActionResult
 from bot.ui.client import PeerClient
-from bot.ui.components import ReasonModal, SubmitModal
+from bot.ui.components import form_modal
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
-from bot.ui.ids import ButtonId, CardAction
+from bot.ui.ids import ButtonId, CardAction, FormId
 from bot.ui.publish import publish
 from bot.ui.requests import Edit, TaskRequest
 
@@ -142,9 +142,14 @@ class TaskActions:
         self.client = client
 
     async def perform(
-        self, interaction: discord.Interaction, request: TaskRequest, guild_id: int | None = None
+        self,
+        interaction: discord.Interaction,
+        request: TaskRequest,
+        guild_id: int | None = None,
+        *,
+        keep: str | None = None,
     ) -> None:
-        async with refusals(interaction):
+        async with refusals(interaction, keep):
             actor, config = await actor_of(self.client.services, interaction, guild_id)
             result = await HANDLERS[request.action](self.client.services, actor, config, request)
             await publish(self.client, interaction, result, config)
@@ -171,9 +176,4 @@ class TaskActions:
             raise InvalidState(f"#{number} is not waiting for review any more.")
         if action is CardAction.CHANGES and mine:
             raise PermissionDenied(f"You worked on #{number}, so someone else needs to review it.")
-        modal: discord.ui.Modal = (
-            SubmitModal(self, guild_id, number)
-            if action is CardAction.SUBMIT
-            else ReasonModal(self, guild_id, number, action)
-        )
-        await interaction.response.send_modal(modal)
+        await interaction.response.send_modal(form_modal(FormId(guild_id, number, action)))

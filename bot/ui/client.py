@@ -32,9 +32,15 @@ class Controller(Protocol):
         """A click on a card's (or a reminder's) button."""
 
     async def perform(
-        self, interaction: discord.Interaction, request: TaskRequest, guild_id: int | None = None
+        self,
+        interaction: discord.Interaction,
+        request: TaskRequest,
+        guild_id: int | None = None,
+        *,
+        keep: str | None = None,
     ) -> None:
-        """Run one action for the member behind `interaction` and show the result."""
+        """Run one action for the member behind `interaction` and show the result; `keep`:
+        what they typed into a form, given back with a refusal."""
 
 
 class PeerClient(commands.Bot):

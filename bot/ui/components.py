@@ -1,15 +1,19 @@
-"""Buttons and modals on task cards.
+"""Buttons and forms (modals) on task cards.
 
 Buttons are DynamicItems: their custom_id carries guild, task and action (the grammar
 is in `ids.py`), so a card posted last month still works after any number of restarts.
-Every click goes through the service, which checks permission again: a button is no
-proof of right. What a click or a form does is the controller's (`actions.py`); this
-module only draws them and hands them over.
+Forms work the same way: a form's custom_id carries guild, task and kind, and `on_form`
+answers it whenever it arrives — an hour after it opened, or after a restart — from
+the custom_id and the values in the interaction, not from an object kept in memory.
+Every click and form goes through the service, which checks permission again: a button
+is no proof of right. What a click or a form does is the controller's (`actions.py`);
+this module only draws them and hands them over.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -17,10 +21,10 @@ import discord
 
 from bot.domain.errors import DomainError
 from bot.domain.model import LINK_MAX, NOTE_MAX, REASON_MAX, Action
-from bot.ui import ids
-from bot.ui.client import Controller, client_of
-from bot.ui.errors import ComponentError, refusals, report
-from bot.ui.ids import ButtonId, CardAction
+from bot.ui import ids, messages
+from bot.ui.client import client_of
+from bot.ui.errors import ComponentError, refusals
+from bot.ui.ids import ButtonId, CardAction, FormId
 from bot.ui.requests import TaskRequest
 
 BUTTONS: Final[dict[CardAction, tuple[str, discord.ButtonStyle]]] = {
@@ -67,89 +71,124 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
 
 
 @dataclass(frozen=True, slots=True)
-class Prompt:
-    title: str
+class Field:
+    custom_id: str
     label: str
     required: bool
-    action: Action
     limit: int
+    paragraph: bool = True
+    placeholder: str | None = None
 
 
-PROMPTS: Final[dict[CardAction, Prompt]] = {
-    CardAction.CHANGES: Prompt(
-        "Request changes on #{n}", "What needs to change?", True, Action.REQUEST_CHANGES, REASON_MAX
+@dataclass(frozen=True, slots=True)
+class Form:
+    title: str
+    action: Action
+    fields: tuple[Field, ...]
+
+
+FORMS: Final[dict[CardAction, Form]] = {
+    CardAction.SUBMIT: Form(
+        "Submit #{n} for review",
+        Action.SUBMIT,
+        (
+            Field("link", "Link to your work", False, LINK_MAX, False, "https://…"),
+            Field("notes", "Notes for reviewers", False, NOTE_MAX),
+        ),
     ),
-    CardAction.OBJECT: Prompt(
-        "Object to proposal #{n}", "Why should this not open?", True, Action.OBJECT, REASON_MAX
+    CardAction.CHANGES: Form(
+        "Request changes on #{n}",
+        Action.REQUEST_CHANGES,
+        (Field("reason", "What needs to change?", True, REASON_MAX),),
     ),
-    CardAction.RELEASE: Prompt(
-        "Release #{n}", "A note for the next person (optional)", False, Action.RELEASE, NOTE_MAX
+    CardAction.OBJECT: Form(
+        "Object to proposal #{n}",
+        Action.OBJECT,
+        (Field("reason", "Why should this not open?", True, REASON_MAX),),
+    ),
+    CardAction.RELEASE: Form(
+        "Release #{n}",
+        Action.RELEASE,
+        (Field("reason", "A note for the next person (optional)", False, NOTE_MAX),),
     ),
 }
 
 
-class _TaskModal(discord.ui.Modal):
-    def __init__(self, controller: Controller, guild_id: int, number: int, title: str) -> None:
-        super().__init__(title=title[:45], timeout=900)
-        self.controller = controller
-        self.guild_id = guild_id
-        self.number = number
-
-    async def on_error(  # type: ignore[override]  # discord.py's Modal.on_error has no item
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        await report(interaction, error)
-
-
-class SubmitModal(_TaskModal):
-    def __init__(self, controller: Controller, guild_id: int, number: int) -> None:
-        super().__init__(controller, guild_id, number, f"Submit #{number} for review")
-        self.link: discord.ui.TextInput[SubmitModal] = discord.ui.TextInput(
-            label="Link to your work",
-            custom_id="link",
-            required=False,
-            max_length=LINK_MAX,
-            placeholder="https://…",
+def form_modal(form_id: FormId) -> discord.ui.Modal:
+    """The form to show. Everything its answer needs is in its custom_id, so it is never
+    kept in discord.py's view store (stopped before it is sent: `send_modal` keeps only
+    unfinished modals), and `on_form` is the one place that answers it."""
+    form = FORMS[form_id.kind]
+    modal = discord.ui.Modal(
+        title=form.title.format(n=form_id.number)[:45], timeout=None, custom_id=str(form_id)
+    )
+    for f in form.fields:
+        modal.add_item(
+            discord.ui.TextInput[discord.ui.Modal](
+                label=f.label,
+                custom_id=f.custom_id,
+                required=f.required,
+                max_length=f.limit,
+                style=discord.TextStyle.paragraph if f.paragraph else discord.TextStyle.short,
+                placeholder=f.placeholder,
+            )
         )
-        self.notes: discord.ui.TextInput[SubmitModal] = discord.ui.TextInput(
-            label="Notes for reviewers",
-            custom_id="notes",
-            required=False,
-            max_length=NOTE_MAX,
-            style=discord.TextStyle.paragraph,
-        )
-        self.add_item(self.link)
-        self.add_item(self.notes)
-
-    async def on_submit(self, interaction: discord.Interaction, /) -> None:
-        request = TaskRequest(
-            Action.SUBMIT, self.number, link=self.link.value or None, notes=self.notes.value or None
-        )
-        # As before the split: a submission is always made in the server (no guild id given).
-        await self.controller.perform(interaction, request)
+    modal.stop()
+    return modal
 
 
-class ReasonModal(_TaskModal):
-    """Request changes, object, or release with a note: one text field."""
+def form_values(data: object) -> dict[str, str]:
+    """The text inputs of a submitted form, by custom_id, from the interaction's raw data
+    (inputs sit in action rows, or in labels, depending on how the form was drawn)."""
+    found: dict[str, str] = {}
+    if isinstance(data, Mapping):
+        value = data.get("value")
+        custom_id = data.get("custom_id")
+        if isinstance(custom_id, str) and isinstance(value, str):
+            found[custom_id] = value
+        for key in ("components", "component"):
+            child = data.get(key)
+            for node in child if isinstance(child, list) else [child]:
+                found.update(form_values(node))
+    return found
 
-    def __init__(
-        self, controller: Controller, guild_id: int, number: int, kind: CardAction
-    ) -> None:
-        prompt = PROMPTS[kind]
-        super().__init__(controller, guild_id, number, prompt.title.format(n=number))
-        self.prompt = prompt
-        self.reason: discord.ui.TextInput[ReasonModal] = discord.ui.TextInput(
-            label=prompt.label,
-            custom_id="reason",
-            required=prompt.required,
-            max_length=prompt.limit,
-            style=discord.TextStyle.paragraph,
-        )
-        self.add_item(self.reason)
 
-    async def on_submit(self, interaction: discord.Interaction, /) -> None:
-        text: str | None = self.reason.value
-        if self.prompt.action is Action.RELEASE:
-            text = text or None  # an empty note is no note
-        request = TaskRequest(self.prompt.action, self.number, text=text)
-        await self.controller.perform(interaction, request, self.guild_id)
+def request_of(form_id: FormId, values: Mapping[str, str]) -> TaskRequest:
+    action = FORMS[form_id.kind].action
+    if action is Action.SUBMIT:
+        link, notes = values.get("link", ""), values.get("notes", "")
+        return TaskRequest(action, form_id.number, link=link or None, notes=notes or None)
+    text: str | None = values.get("reason", "")
+    if action is Action.RELEASE:
+        text = text or None  # an empty note is no note
+    return TaskRequest(action, form_id.number, text=text)
+
+
+def typed(form_id: FormId, values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """What the member typed, field by field, in the form's order."""
+    fields = FORMS[form_id.kind].fields
+    return [(f.label, values[f.custom_id]) for f in fields if values.get(f.custom_id, "").strip()]
+
+
+async def on_form(interaction: discord.Interaction) -> None:
+    """Every form that arrives (discord.py's `interaction` event), whenever it arrives.
+    Anything but one of our forms is left alone. If the form is refused or fails, the
+    member gets back what they typed, so that nothing they wrote is lost."""
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return
+    data: object = interaction.data
+    custom_id = data.get("custom_id") if isinstance(data, Mapping) else None
+    form_id = ids.parse_form(custom_id) if isinstance(custom_id, str) else None
+    if form_id is None:
+        return
+    values = form_values(data)
+    keep = messages.typed_back(typed(form_id, values))
+    client = client_of(interaction)
+    try:
+        async with refusals(interaction, keep):
+            if interaction.guild_id not in (None, form_id.guild_id):
+                raise DomainError("This form belongs to another server.")
+            request = request_of(form_id, values)
+            await client.controller.perform(interaction, request, form_id.guild_id, keep=keep)
+    except Exception as err:
+        await client.error_handler.on_error(interaction, ComponentError(err, keep))

@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 
 from bot.domain.errors import DomainError
+from bot.ui.text import MESSAGE_MAX
 
 log = logging.getLogger("peerboard.errors")
 
@@ -45,40 +46,56 @@ def message_for(error: BaseException) -> str:
     return f"Something went wrong on our side (ref {ref}). Please try again; if it keeps happening, tell a maintainer."
 
 
-async def tell(interaction: discord.Interaction, text: str) -> None:
-    """Ephemeral reply, or follow-up if the interaction was already answered or deferred."""
+async def tell(interaction: discord.Interaction, text: str, keep: str | None = None) -> None:
+    """Ephemeral reply, or follow-up if the interaction was already answered or deferred.
+    `keep`: what the member typed, given back with it (in a message of its own when the
+    two don't fit in one)."""
+    texts = [text] if not keep else [f"{text}\n\n{keep}"]
+    if keep and len(texts[0]) > MESSAGE_MAX:
+        texts = [text, keep[:MESSAGE_MAX]]
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
+        for part in texts:
+            if interaction.response.is_done():
+                await interaction.followup.send(part, ephemeral=True)
+            else:
+                await interaction.response.send_message(part, ephemeral=True)
     except discord.HTTPException:
         # The interaction expired (10062) or is gone: nobody is left to tell.
         log.warning("could not deliver an error message to %s", interaction.user.id)
 
 
-async def report(interaction: discord.Interaction, error: BaseException) -> None:
-    """The one error handler: the tree's, every view's, modal's and button's."""
-    await tell(interaction, message_for(error))
+async def report(
+    interaction: discord.Interaction, error: BaseException, keep: str | None = None
+) -> None:
+    """The one error handler: the tree's, every view's, form's and button's. `keep`: what
+    the member typed into a form, given back so that it is not lost."""
+    if keep is None and isinstance(error, ComponentError):
+        keep = error.keep
+    await tell(interaction, message_for(error), keep)
 
 
 @contextlib.asynccontextmanager
-async def refusals(interaction: discord.Interaction) -> AsyncIterator[None]:
-    """A `DomainError` raised inside is a refusal: the member is told its message and the
-    rest of the block does not run. Other errors pass on to the `on_error` in charge."""
+async def refusals(
+    interaction: discord.Interaction, keep: str | None = None
+) -> AsyncIterator[None]:
+    """A `DomainError` raised inside is a refusal: the member is told its message (and
+    given back `keep`, what they typed) and the rest of the block does not run. Other
+    errors pass on to the `on_error` in charge."""
     try:
         yield
     except DomainError as err:
-        await report(interaction, err)
+        await report(interaction, err, keep)
 
 
 class ComponentError(app_commands.AppCommandError):
-    """An unexpected error in a button's callback, handed to the tree's `on_error` as a
-    command's error would be (discord.py would only log it; the member would hear nothing)."""
+    """An unexpected error in a button's or a form's callback, handed to the tree's
+    `on_error` as a command's error would be (discord.py would only log it; the member
+    would hear nothing). `keep`: what the member typed into the form, if any."""
 
-    def __init__(self, original: Exception) -> None:
+    def __init__(self, original: Exception, keep: str | None = None) -> None:
         super().__init__(str(original))
         self.original = original
+        self.keep = keep
 
 
 class PeerTree(app_commands.CommandTree[discord.Client]):

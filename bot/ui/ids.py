@@ -1,8 +1,11 @@
-"""The custom_id grammar of the buttons on task cards, and nothing else.
+"""The custom_id grammar of the buttons on task cards and of the forms they open, and
+nothing else.
 
-`pb:t:<guild>:<task number>:<action>`, e.g. `pb:t:1234:12:claim`. The state lives in the
-id so that a card posted last month still works after any number of restarts: the
-grammar is a contract with every message already out there, so never change it.
+Buttons: `pb:t:<guild>:<task number>:<action>`, e.g. `pb:t:1234:12:claim`. Forms:
+`pb:f:<guild>:<task number>:<kind>`, e.g. `pb:f:1234:12:submit`. The state lives in the
+id so that a card posted last month, or a form a member kept open through a restart,
+still works: the grammar is a contract with every message and form already out there,
+so never change it.
 """
 
 from __future__ import annotations
@@ -53,3 +56,35 @@ def parse(custom_id: str) -> ButtonId | None:
         return from_match(match)
     except ValueError:
         return None
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+# The buttons that open a form, and so the kinds of form there are.
+FORM_KINDS: Final = frozenset(
+    {CardAction.SUBMIT, CardAction.CHANGES, CardAction.OBJECT, CardAction.RELEASE}
+)
+_FORM: Final = re.compile(r"pb:f:(?P<guild>\d{1,20}):(?P<num>\d{1,9}):(?P<kind>[a-z]{1,10})")
+
+
+@dataclass(frozen=True, slots=True)
+class FormId:
+    guild_id: int
+    number: int
+    kind: CardAction  # one of FORM_KINDS
+
+    def __str__(self) -> str:
+        return f"pb:f:{self.guild_id}:{self.number}:{self.kind.value}"
+
+
+def parse_form(custom_id: str) -> FormId | None:
+    match = _FORM.fullmatch(custom_id)
+    if match is None:
+        return None
+    try:
+        kind = CardAction(match["kind"])
+    except ValueError:
+        return None
+    if kind not in FORM_KINDS:
+        return None
+    return FormId(int(match["guild"]), int(match["num"]), kind)

@@ -6,13 +6,13 @@ modules that send them (`publish`, `notifier`, `recognition`) only choose where.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from bot.domain.model import Action, Status
 from bot.services.notify import Notice
 from bot.services.views import ActionResult, TaskView
-from bot.ui.text import plural, safe, stamp, user, when
+from bot.ui.text import MESSAGE_MAX, clip, plural, safe, stamp, user, when
 
 
 def task_title(task: TaskView) -> str:
@@ -223,3 +223,21 @@ def milestone_refused(role_id: int, points: int, maintainer_role_id: int | None)
         "not allowed. In Server Settings → Roles, move my role above it and make sure I have Manage Roles. "
         "I'll keep recording milestones, and I won't repeat this message."
     )
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+_FENCE = "```"
+
+
+def typed_back(fields: Sequence[tuple[str, str]]) -> str | None:
+    """What a member typed into a form that was refused, given back so they can copy it:
+    each field's text in a code block (shown as typed: no markdown, no mentions), the
+    whole within one message."""
+    if not fields:
+        return None
+    parts = ["Here's what you wrote, so it isn't lost:"]
+    for label, text in fields:
+        body = text.replace(_FENCE, "`\u200b`\u200b`")  # a fence inside can't end the block
+        parts.append(f"**{label}**\n{_FENCE}\n{body}\n{_FENCE}")
+    return clip("\n".join(parts), MESSAGE_MAX)  # forms hold less: never clipped
