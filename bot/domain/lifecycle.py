@@ -164,6 +164,31 @@ def _require_claimant(task: TaskState, actor: Actor) -> Claim:
     return claim
 
 
+def _check_claimant(task: TaskState, actor: Actor, action: Action) -> Claim:
+    claim = _require_claimant(task, actor)
+    require_status(action, task.status, task.number)
+    return claim
+
+
+# The actions a member is asked to type something for (a form), and the check each one
+# makes before it reads what was typed.
+PRECHECKED: frozenset[Action] = frozenset({A.SUBMIT, A.RELEASE, A.REQUEST_CHANGES, A.OBJECT})
+
+
+def may(action: Action, task: TaskState, actor: Actor, level: TrustLevel) -> None:
+    """Whether `actor` may take `action` on `task`, decided before they type its text:
+    raises the refusal the action itself would give, as each of these actions runs the
+    same check first. So a form opens only for someone who can send it."""
+    if action in (A.SUBMIT, A.RELEASE):
+        _check_claimant(task, actor, action)
+    elif action is A.REQUEST_CHANGES:
+        _check_reviewer(task, actor, level, action)
+    elif action is A.OBJECT:
+        _check_vote(task, actor, action)
+    else:
+        raise ValueError(f"{action} has no check of its own before its text: just perform it")
+
+
 # -- creation -----------------------------------------------------------------------------
 
 
@@ -274,8 +299,7 @@ def assign(
 
 
 def release(task: TaskState, actor: Actor, note: str | None) -> Outcome:
-    _require_claimant(task, actor)
-    require_status(A.RELEASE, task.status, task.number)
+    _check_claimant(task, actor, A.RELEASE)
     handoff = r.check_text(note, NOTE_MAX, "hand-off note")
     return Outcome(
         A.RELEASE,
@@ -320,8 +344,7 @@ def expire(task: TaskState, member_id: int, now: datetime) -> Outcome:
 
 
 def submit(task: TaskState, actor: Actor, link: str | None, notes: str | None) -> Outcome:
-    _require_claimant(task, actor)
-    require_status(A.SUBMIT, task.status, task.number)
+    _check_claimant(task, actor, A.SUBMIT)
     url = r.check_text(link, LINK_MAX, "link")
     text = r.check_text(notes, NOTE_MAX, "notes")
     if not url and not text:

@@ -17,14 +17,13 @@ from typing import Final
 import discord
 
 from bot.domain.dates import parse_due
-from bot.domain.errors import InvalidState, PermissionDenied
-from bot.domain.model import Action, Actor, Status
+from bot.domain.model import Action, Actor
 from bot.services.config import GuildConfig
 from bot.services.registry import Services
 from bot.services.tasks import UNSET, parse_task_number
 from bot.services.views import ActionResult
 from bot.ui.client import PeerClient
-from bot.ui.components import form_modal
+from bot.ui.components import FORMS, form_modal
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
 from bot.ui.ids import ButtonId, CardAction, FormId
@@ -166,14 +165,6 @@ class TaskActions:
         so that nobody fills a form they can't send; the service decides again on submit.
         A refusal is raised, for the caller's `refusals` to answer."""
         guild_id, number, action = button.guild_id, button.number, button.action
-        services = self.client.services
-        actor, _config = await actor_of(services, interaction, guild_id)
-        task = await services.tasks.show(actor.guild_id, number)
-        mine = actor.member_id in task.claimant_ids
-        if action in (CardAction.SUBMIT, CardAction.RELEASE) and not mine:
-            raise PermissionDenied(f"You haven't claimed #{number}.")
-        if action is CardAction.CHANGES and task.status is not Status.IN_REVIEW:
-            raise InvalidState(f"#{number} is not waiting for review any more.")
-        if action is CardAction.CHANGES and mine:
-            raise PermissionDenied(f"You worked on #{number}, so someone else needs to review it.")
+        actor, _config = await actor_of(self.client.services, interaction, guild_id)
+        await self.client.services.tasks.may(actor, number, FORMS[action].action)
         await interaction.response.send_modal(form_modal(FormId(guild_id, number, action)))

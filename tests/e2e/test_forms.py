@@ -137,3 +137,31 @@ async def test_a_refused_change_request_gives_the_reason_back(
     for line in ("Line 3:", "- the `install` step", "both need an update."):
         assert line in text, text
     assert status(w, number) == "✅ Done"
+
+
+# -- forms open only for those who may send them ----------------------------------------------
+
+
+async def test_a_newcomer_is_refused_before_the_request_changes_form(world: World) -> None:
+    w = world
+    number = await in_review(w, w.alice)
+    r = await w.bob.click(card_of(w.tasks, number), label="Request changes")
+    no_form(r)
+    refused(r, "Reviewing opens up once one of your own tasks is accepted")
+
+
+async def test_a_proposer_is_refused_before_the_objection_form(world: World) -> None:
+    w = world
+    await w.alice.slash(w.general, "task propose", title="Rewrite it in Rust")
+    r = await w.alice.click(card_of(w.tasks, 1), label="Object")
+    no_form(r)
+    refused(r, "You proposed this task")
+
+
+async def test_a_second_objection_is_refused_before_the_form(world: World) -> None:
+    w = world
+    await w.alice.slash(w.general, "task propose", title="Rewrite it in Rust")
+    await w.bob.slash(w.general, "task object", task="1", reason="We have no Rust reviewers")
+    r = await w.bob.click(card_of(w.tasks, 1), label="Object")
+    no_form(r)
+    refused(r, "You already objected to #1")

@@ -18,7 +18,7 @@ from bot.domain import rules as r
 from bot.domain.change import TaskChange, apply
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.lifecycle import Outcome
-from bot.domain.model import Actor, Rules
+from bot.domain.model import Action, Actor, Rules
 from bot.services.clock import Clock
 from bot.services.config import ConfigService
 from bot.services.tasks.common import (
@@ -262,6 +262,22 @@ class TaskService(TaskQueries):
             except DomainError:
                 continue  # extended, released or submitted in the meantime
         return applied
+
+    async def may(self, actor: Actor, number: int, action: Action) -> None:
+        """Raises the refusal `action` (one of `lifecycle.PRECHECKED`) would give `actor` on
+        #number, before they type anything: the check a form makes before it opens. The
+        action checks again when it runs: a pre-check is no proof of right."""
+        rules = await self._card_rules(actor.guild_id)
+        async with self._db.read() as uow:
+            if rules is None:
+                rules = await rules_of(uow, actor.guild_id)
+            found = await uow.tasks.task_for_action(actor.guild_id, number)
+            if found is None:
+                raise no_such_task(number)
+            task, claims, _note = found
+            state = await load_state(uow, task, claims)
+            done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
+        lc.may(action, state, actor, r.trust_level(done, rules))
 
     # -- review ----------------------------------------------------------------------------
 
