@@ -121,6 +121,19 @@ def rework_escalation(task: TaskView, maintainer_role_id: int | None) -> str:
     )
 
 
+def pings_unreachable(role_ids: list[int], review_channel_id: int | None) -> str:
+    roles = " or ".join(f"<@&{r}>" for r in role_ids)
+    where = f" in <#{review_channel_id}>" if review_channel_id else ""
+    these = "that role isn't" if len(role_ids) == 1 else "those roles aren't"
+    return (
+        f"⚠️ Peerboard can't ping {roles}: {these} mentionable and Peerboard lacks "
+        f"**Mention Everyone**{where}, so Discord would drop review pings without a word. "
+        "Fix either: give Peerboard's role Mention Everyone (the link from "
+        "`peerboard invite-url` asks for it), or make the role mentionable (Server Settings "
+        "→ Roles → the role → Allow anyone to @mention this role)."
+    )
+
+
 def thread_name(task: TaskView) -> str:
     # Mentions defused: the "thread started" notice shows the name as message text.
     return f"#{task.number} {safe(task.title, 100, markdown=False)}"[:100]

@@ -1,0 +1,143 @@
+"""Under real Discord's conditions (tests/e2e/field.py): the bot holds only invite-url's
+permissions, roles are not mentionable, members leave, channels and cards get deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+import pytest
+
+from bot.app import INVITE_PERMISSIONS, PeerBot
+from tests.e2e import field as field_conditions
+from tests.e2e.conftest import World, said
+from tests.e2e.helpers import CRASH_WORDS, in_review, stored
+
+HOUR = 3600
+
+
+def dms(member: Any) -> list[discord.Message]:
+    return list(member.user.dm_channel.history())
+
+
+def not_a_crash(result: Any) -> str:
+    assert result.acknowledged, "the bot never answered"
+    text = said(result)
+    for crash in CRASH_WORDS:
+        assert crash not in text, text
+    return text
+
+
+# -- the conditions themselves -------------------------------------------------------------
+
+
+async def test_the_bot_holds_exactly_invite_urls_permissions_and_roles_are_not_mentionable(
+    world: World, simcord_bot: PeerBot
+) -> None:
+    w = world
+    guild = simcord_bot.get_guild(w.guild.id)
+    me = guild.me
+    [role] = [r for r in me.roles if not r.is_default()]
+    # The bot's own role holds exactly the one constant invite-url prints; what it may
+    # do is that plus what @everyone may (Discord's defaults), nothing more.
+    assert role.permissions == INVITE_PERMISSIONS
+    everyone = guild.default_role.permissions
+    expected = discord.Permissions(INVITE_PERMISSIONS.value | everyone.value)
+    assert field_conditions.bot_permissions_in(w.env, w.guild) == expected
+    for channel in (w.tasks, w.review, w.general):
+        assert field_conditions.bot_permissions_in(w.env, w.guild, channel) == expected
+    assert me.guild_permissions == expected
+    for power in ("administrator", "manage_threads", "manage_messages", "manage_channels"):
+        assert not getattr(me.guild_permissions, power), power
+    # Its role is the invite's: managed, just above @everyone, below the admins' roles.
+    assert role.managed and role.position == 1
+    assert guild.get_role(w.reviewers.id).position > role.position
+    assert guild.get_role(w.maintainers.id).position > role.position
+    assert not guild.get_role(w.reviewers.id).mentionable
+    assert not guild.get_role(w.maintainers.id).mentionable
+    # A role the admins create later lands below the bot's, as on Discord.
+    later = w.guild.create_role("Helper")
+    await w.env.settle()
+    assert guild.get_role(later.id).position < guild.get_role(role.id).position
+
+
+@pytest.mark.bot_permissions(manage_threads=True)
+@pytest.mark.mentionable_roles
+async def test_markers_ask_for_more_explicitly(world: World, simcord_bot: PeerBot) -> None:
+    me = simcord_bot.get_guild(world.guild.id).me
+    expected = discord.Permissions(INVITE_PERMISSIONS.value)
+    expected.manage_threads = True
+    [role] = [r for r in me.roles if not r.is_default()]
+    assert role.permissions == expected and me.guild_permissions.manage_threads
+    assert simcord_bot.get_guild(world.guild.id).get_role(world.reviewers.id).mentionable
+
+
+# -- bug 2: review pings reach the reviewers ------------------------------------------------
+
+
+async def test_the_ready_for_review_post_notifies_the_reviewer_role(world: World) -> None:
+    w = world
+    await in_review(w, w.alice)
+    post = w.review.last_message
+    assert "ready for review" in post.content
+    record = stored(w.env, post)
+    assert record.allowed_mentions.allows_role(w.reviewers.id)
+    # Discord (SimCord) delivered the role ping: the role is not mentionable, so this
+    # holds only because invite-url asks for Mention Everyone.
+    assert record.ping_role_ids == [w.reviewers.id]
+    assert not record.mention_everyone
+
+
+async def test_the_rework_escalation_notifies_the_maintainer_role(world: World) -> None:
+    w = world
+    await w.maint.slash(w.general, "config roles", maintainer=w.maintainers)
+    number = await in_review(w, w.alice)
+    for round_ in range(1, 4):
+        r = await w.carol.slash(
+            w.general, "task request-changes", task=str(number), reason=f"Round {round_}"
+        )
+        if round_ < 3:
+            await w.alice.slash(w.general, "task submit", task=str(number), notes="Fixed")
+    assert "maintainers were asked to step in" in said(r)
+    escalation = w.review.last_message
+    assert escalation.content.startswith(f"<@&{w.maintainers.id}> 🧭")
+    assert stored(w.env, escalation).ping_role_ids == [w.maintainers.id]
+
+
+WITHOUT_MENTION_EVERYONE = (
+    INVITE_PERMISSIONS.value & ~discord.Permissions(mention_everyone=True).value
+)
+
+
+@pytest.mark.bot_permissions(value=WITHOUT_MENTION_EVERYONE)
+async def test_config_roles_warns_when_the_bot_cannot_ping_the_role(world: World) -> None:
+    w = world
+    r = await w.maint.slash(w.general, "config roles", reviewer=w.reviewers)
+    text = said(r)
+    assert r.ephemeral
+    assert "Saved." in text
+    assert "can't ping" in text and f"<@&{w.reviewers.id}>" in text
+    assert "Mention Everyone" in text and "mentionable" in text
+    r = await w.maint.slash(w.general, "config show")
+    assert "can't ping" in said(r)
+    # And indeed: a review call reaches nobody.
+    await in_review(w, w.alice)
+    assert stored(w.env, w.review.last_message).ping_role_ids == []
+
+
+@pytest.mark.bot_permissions(value=WITHOUT_MENTION_EVERYONE)
+@pytest.mark.mentionable_roles
+async def test_config_roles_is_quiet_when_the_role_is_mentionable(world: World) -> None:
+    w = world
+    r = await w.maint.slash(w.general, "config roles", reviewer=w.reviewers)
+    assert "can't ping" not in said(r)
+    await in_review(w, w.alice)
+    assert stored(w.env, w.review.last_message).ping_role_ids == [w.reviewers.id]
+
+
+async def test_config_roles_is_quiet_under_invite_urls_permissions(world: World) -> None:
+    w = world
+    r = await w.maint.slash(
+        w.general, "config roles", reviewer=w.reviewers, maintainer=w.maintainers
+    )
+    assert said(r).startswith("Saved.") and "can't ping" not in said(r)
