@@ -9,9 +9,10 @@ import discord
 import pytest
 
 from bot.app import INVITE_PERMISSIONS, PeerBot
+from bot.bootstrap import Runtime
 from tests.e2e import field as field_conditions
 from tests.e2e.conftest import World, said
-from tests.e2e.helpers import CRASH_WORDS, in_review, stored
+from tests.e2e.helpers import CRASH_WORDS, claimed, in_review, refused, stored
 
 HOUR = 3600
 
@@ -141,3 +142,48 @@ async def test_config_roles_is_quiet_under_invite_urls_permissions(world: World)
         w.general, "config roles", reviewer=w.reviewers, maintainer=w.maintainers
     )
     assert said(r).startswith("Saved.") and "can't ping" not in said(r)
+
+
+# -- bug 8: a member who left can't use old DM buttons --------------------------------------
+
+
+async def warned(w: World, bot: PeerBot) -> discord.Message:
+    """Alice holds #1 (3-day window) and got the claim warning DM at 36 h."""
+    await claimed(w, w.alice, "Fix the footer", points=1)
+    await w.env.advance_time(36 * HOUR)
+    await bot.run_sweep()
+    [dm] = dms(w.alice)
+    return dm
+
+
+async def test_a_member_who_left_cannot_extend_from_the_dm(
+    world: World, simcord_bot: PeerBot, runtime: Runtime
+) -> None:
+    w = world
+    dm = await warned(w, simcord_bot)
+    before = (await runtime.services.tasks.show(w.guild.id, 1)).claims[0]
+    await field_conditions.member_leaves(w.env, w.guild, w.alice)
+
+    r = await w.alice.user.click(dm, label="Still on it")
+    text = refused(r, "no longer a member of **Commons**")
+    assert "Extended" not in text
+    [after] = (await runtime.services.tasks.show(w.guild.id, 1)).claims
+    assert (after.expires_at, after.extensions) == (before.expires_at, before.extensions)
+
+    r = await w.alice.user.click(dm, label="Release")
+    assert r.modal is None  # no form for a button that can't work
+    refused(r, "no longer a member of **Commons**")
+    assert [c.member_id for c in (await runtime.services.tasks.show(w.guild.id, 1)).claims] == [
+        w.alice.id
+    ]
+
+
+async def test_a_member_still_in_the_server_extends_from_the_dm(
+    world: World, simcord_bot: PeerBot, runtime: Runtime
+) -> None:
+    w = world
+    dm = await warned(w, simcord_bot)
+    r = await w.alice.user.click(dm, label="Still on it")
+    assert "Extended" in not_a_crash(r)
+    [claim] = (await runtime.services.tasks.show(w.guild.id, 1)).claims
+    assert claim.extensions == 1
