@@ -11,8 +11,8 @@ import pytest
 from bot.app import INVITE_PERMISSIONS, PeerBot
 from bot.bootstrap import Runtime
 from tests.e2e import field as field_conditions
-from tests.e2e.conftest import World, said
-from tests.e2e.helpers import CRASH_WORDS, claimed, in_review, refused, stored
+from tests.e2e.conftest import World, card_of, said
+from tests.e2e.helpers import CRASH_WORDS, claimed, create, in_review, refused, stored
 
 HOUR = 3600
 
@@ -187,3 +187,75 @@ async def test_a_member_still_in_the_server_extends_from_the_dm(
     assert "Extended" in not_a_crash(r)
     [claim] = (await runtime.services.tasks.show(w.guild.id, 1)).claims
     assert claim.extensions == 1
+
+
+# -- channels and messages deleted under the bot --------------------------------------------
+
+
+async def test_a_deleted_card_does_not_stop_the_work(world: World, runtime: Runtime) -> None:
+    w = world
+    number = await create(w, "Fix the footer")
+    await field_conditions.delete_message(w.env, card_of(w.tasks, number))
+
+    for member, command, options, needle in (
+        (w.alice, "task claim", {}, "You claimed"),
+        (w.alice, "task submit", {"link": "https://example.org/pr/1"}, "Submitted"),
+        (w.carol, "task approve", {}, "Approved"),
+        (w.bob, "task show", {}, f"#{number}"),
+    ):
+        r = await member.slash(w.general, command, task=str(number), **options)
+        text = not_a_crash(r)
+        assert needle in text or any(needle in (e.title or "") for e in r.response.embeds), text
+    assert (await runtime.services.tasks.show(w.guild.id, number)).status.value == "done"
+    assert w.env.errors == []
+
+
+async def test_a_deleted_tasks_channel_does_not_stop_the_work(
+    world: World, runtime: Runtime
+) -> None:
+    w = world
+    first = await create(w, "Fix the footer")
+    await field_conditions.delete_channel(w.env, w.tasks)
+
+    r = await w.alice.slash(w.general, "task claim", task=str(first))
+    assert "You claimed" in not_a_crash(r)
+    r = await w.alice.slash(w.general, "task release", task=str(first))
+    assert "released" in not_a_crash(r).lower()
+    second = await create(w, "Write the FAQ")  # no card can be posted: still created
+    assert (await runtime.services.tasks.show(w.guild.id, second)).title == "Write the FAQ"
+    r = await w.bob.slash(w.general, "task claim", task=str(second))
+    assert "You claimed" in not_a_crash(r)
+    assert w.env.errors == []
+
+
+async def test_a_deleted_review_channel_and_thread_do_not_stop_a_review(
+    world: World, runtime: Runtime
+) -> None:
+    w = world
+    number = await claimed(w, w.alice)
+    await field_conditions.delete_channel(w.env, w.review)
+    thread = next(t for t in w.tasks.threads if t.name.startswith(f"#{number} "))
+    await field_conditions.delete_channel(w.env, thread)
+
+    r = await w.alice.slash(
+        w.general, "task submit", task=str(number), link="https://example.org/pr/1"
+    )
+    assert "Submitted" in not_a_crash(r)
+    r = await w.carol.click(card_of(w.tasks, number), label="Approve")
+    assert "Approved" in not_a_crash(r)
+    assert (await runtime.services.tasks.show(w.guild.id, number)).status.value == "done"
+    assert w.env.errors == []
+
+
+async def test_the_sweep_survives_a_deleted_tasks_channel(
+    world: World, simcord_bot: PeerBot, runtime: Runtime
+) -> None:
+    w = world
+    number = await claimed(w, w.alice, points=1)
+    await field_conditions.delete_channel(w.env, w.tasks)
+    await w.env.advance_time(3 * 24 * HOUR + 1)  # the claim expires: "back on the board"
+    await simcord_bot.run_sweep()
+    task = await runtime.services.tasks.show(w.guild.id, number)
+    assert task.status.value == "open" and task.claims == ()
+    assert any("ran out" in m.content for m in dms(w.alice))
+    assert w.env.errors == []
