@@ -105,6 +105,18 @@ async def test_the_rework_escalation_notifies_the_maintainer_role(world: World) 
     assert stored(w.env, escalation).ping_role_ids == [w.maintainers.id]
 
 
+async def test_the_review_nudge_notifies_the_reviewer_role(
+    world: World, simcord_bot: PeerBot
+) -> None:
+    w = world
+    await in_review(w, w.alice)
+    await w.env.advance_time(48 * HOUR)
+    await simcord_bot.run_sweep()
+    nudge = w.review.last_message
+    assert "👀" in nudge.content
+    assert stored(w.env, nudge).ping_role_ids == [w.reviewers.id]
+
+
 WITHOUT_MENTION_EVERYONE = (
     INVITE_PERMISSIONS.value & ~discord.Permissions(mention_everyone=True).value
 )
