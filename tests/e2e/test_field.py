@@ -148,6 +148,26 @@ async def test_config_roles_is_quiet_when_the_role_is_mentionable(world: World) 
     assert stored(w.env, w.review.last_message).ping_role_ids == [w.reviewers.id]
 
 
+async def test_a_review_channel_that_denies_mention_everyone_is_named_in_the_warning(
+    world: World, simcord_bot: PeerBot
+) -> None:
+    """The check is made where the pings are posted: a channel overwrite counts."""
+    w = world
+    quiet = w.guild.create_text_channel(
+        "review-quiet",
+        overwrites={simcord_bot.user: discord.PermissionOverwrite(mention_everyone=False)},
+    )
+    r = await w.maint.slash(w.general, "config channels", review=quiet)
+    text = said(r)
+    assert text.startswith("Saved.") and "can't ping" in text
+    assert f"<@&{w.reviewers.id}>" in text and f"<#{quiet.id}>" in text
+    await in_review(w, w.alice)
+    assert stored(w.env, quiet.last_message).ping_role_ids == []
+    # Back to the review channel where the bot may ping: no warning.
+    r = await w.maint.slash(w.general, "config channels", review=w.review)
+    assert "can't ping" not in said(r)
+
+
 async def test_config_roles_is_quiet_under_invite_urls_permissions(world: World) -> None:
     w = world
     r = await w.maint.slash(
