@@ -117,7 +117,11 @@ def point_discord_at(api_base: str, gateway: str) -> None:
 
 
 # Exactly what the bot uses (SPEC §7): reading and posting in channels and threads,
-# embeds, threads for task discussion, attachments for exports, and roles for milestones.
+# embeds, threads for task discussion, attachments for exports, roles for milestones, and
+# Mention Everyone: without it Discord drops the bot's pings of roles that are not
+# mentionable (its default), so "ready for review" and the escalation to maintainers
+# would reach nobody. The bot never lets member text ping (allowed_mentions is none by
+# default and names only the role it means); it never pings @everyone or @here.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
@@ -127,6 +131,7 @@ INVITE_PERMISSIONS = discord.Permissions(
     attach_files=True,
     read_message_history=True,
     manage_roles=True,
+    mention_everyone=True,
 )
 
 

@@ -23,6 +23,7 @@ from bot.services.config import WEEKDAY_NAMES, GuildConfig, timezone_suggestions
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
+from bot.ui.pings import ping_warning
 
 DAY_CHOICES = [
     app_commands.Choice(name=d.capitalize(), value=i) for i, d in enumerate(WEEKDAY_NAMES)
@@ -82,13 +83,25 @@ class ConfigCog(
         self.jobs = jobs
 
     async def _update(self, interaction: PeerInteraction, **changes: int | str | bool) -> None:
+        await self._save(interaction, changes)
+
+    async def _save(
+        self,
+        interaction: PeerInteraction,
+        changes: dict[str, int | str | bool],
+        *,
+        pings: bool = False,
+    ) -> None:
+        """Save the changes; with `pings`, also say if review pings would reach nobody."""
         async with refusals(interaction):
             actor, _config = await actor_of(self.services, interaction)
             if not changes:
                 raise InvalidInput("Nothing to change: pick at least one option.")
             config = await self.services.config.update(actor, **changes)
+            warning = ping_warning(interaction.guild, config) if pings else None
+            text = "Saved." if warning is None else f"Saved.\n{warning}"
             await interaction.response.send_message(
-                "Saved.", embed=config_embed(config), ephemeral=True
+                text, embed=config_embed(config), ephemeral=True
             )
 
     @app_commands.command(name="show", description="Show the current settings")
@@ -97,7 +110,11 @@ class ConfigCog(
             actor, config = await actor_of(self.services, interaction)
             if not actor.is_maintainer:
                 raise DomainError("Only maintainers can see the settings.")
-            await interaction.response.send_message(embed=config_embed(config), ephemeral=True)
+            await interaction.response.send_message(
+                ping_warning(interaction.guild, config),
+                embed=config_embed(config),
+                ephemeral=True,
+            )
 
     @app_commands.command(name="channels", description="Where cards, reviews and the digest go")
     async def channels(
@@ -112,7 +129,9 @@ class ConfigCog(
             "review_channel_id": review,
             "digest_channel_id": digest,
         }
-        await self._update(interaction, **{k: v.id for k, v in chosen.items() if v is not None})
+        await self._save(
+            interaction, {k: v.id for k, v in chosen.items() if v is not None}, pings=True
+        )
 
     @app_commands.command(name="roles", description="Who maintains and who reviews")
     async def roles(
@@ -122,7 +141,9 @@ class ConfigCog(
         reviewer: discord.Role | None = None,
     ) -> None:
         chosen = {"maintainer_role_id": maintainer, "reviewer_role_id": reviewer}
-        await self._update(interaction, **{k: v.id for k, v in chosen.items() if v is not None})
+        await self._save(
+            interaction, {k: v.id for k, v in chosen.items() if v is not None}, pings=True
+        )
 
     @app_commands.command(name="claims", description="Claim windows, limits and approvals")
     async def claims(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.dates import parse_due
+from bot.ui import messages
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
 from bot.ui.listing import my_tasks_embed
-from bot.ui.text import stamp
 
 
 @app_commands.guild_only()
@@ -53,14 +54,18 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
             actor, config = await actor_of(self.services, interaction)
             now = self.services.clock.now()
             when = parse_due(until, now, config.timezone) if until else None
-            await self.services.reminders.set_away(actor, when)
+            reminders_on = await self.services.reminders.set_away(actor, when)
             if when is None:
-                text = "Welcome back! Reminders are on again."
+                text = messages.back_from_away(reminders_on)
             else:
-                text = (
-                    f"Enjoy the break — no reminders until {stamp(when, 'D')}. "
-                    "Claims you hold still expire at the end of their window; release them if you won't get to them."
-                )
+                member = interaction.user
+                held = {r.id for r in member.roles} if isinstance(member, discord.Member) else set()
+                pinged = [
+                    r
+                    for r in (config.reviewer_role_id, config.maintainer_role_id)
+                    if r is not None and r in held
+                ]
+                text = messages.away_until(when, pinged, config.review_channel_id)
             await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(

@@ -7,6 +7,7 @@ modules that send them (`publish`, `notifier`, `recognition`) only choose where.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Final
 
 from bot.domain.model import Action, Status
@@ -119,6 +120,44 @@ def rework_escalation(task: TaskView, maintainer_role_id: int | None) -> str:
         f"{mention}🧭 **{task_title(task)}** has been through {plural(task.rework_rounds, 'round')} "
         "of changes. Could a maintainer step in and help it land?"
     )
+
+
+def pings_unreachable(role_ids: list[int], review_channel_id: int | None) -> str:
+    roles = " or ".join(f"<@&{r}>" for r in role_ids)
+    where = f" in <#{review_channel_id}>" if review_channel_id else ""
+    these = "that role isn't" if len(role_ids) == 1 else "those roles aren't"
+    return (
+        f"⚠️ Peerboard can't ping {roles}: {these} mentionable and Peerboard lacks "
+        f"**Mention Everyone**{where}, so Discord would drop review pings without a word. "
+        "Fix either: give Peerboard's role Mention Everyone (the link from "
+        "`peerboard invite-url` asks for it), or make the role mentionable (Server Settings "
+        "→ Roles → the role → Allow anyone to @mention this role)."
+    )
+
+
+def back_from_away(reminders_on: bool) -> str:
+    if reminders_on:
+        return "Welcome back! Reminders are on again."
+    return (
+        "Welcome back! You're no longer away, but your reminders are still off: "
+        "`/me reminders enabled:True` turns them on."
+    )
+
+
+def away_until(until: datetime, pinged_roles: list[int], review_channel_id: int | None) -> str:
+    text = (
+        f"Enjoy the break — no reminders until {stamp(until, 'D')}. "
+        "Claims you hold still expire at the end of their window; release them if you won't get to them."
+    )
+    if pinged_roles and review_channel_id:
+        # A role ping reaches every member of the role: Discord can't leave one out.
+        roles = " and ".join(f"<@&{r}>" for r in pinged_roles)
+        text += (
+            f"\nReview calls in <#{review_channel_id}> ping {roles}, and Discord can't leave "
+            f"one person out of a role ping: mute <#{review_channel_id}> until you're back "
+            "for a quiet break."
+        )
+    return text
 
 
 def thread_name(task: TaskView) -> str:

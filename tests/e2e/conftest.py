@@ -1,4 +1,7 @@
-"""End-to-end: the real bot and our cogs against SimCord, on a real SQLite file.
+"""End-to-end: the real bot and our cogs against SimCord, on a real SQLite file, under
+field conditions (tests/e2e/field.py): the bot holds exactly invite-url's permissions,
+its role sits just above @everyone, and roles are not mentionable, unless a test's
+markers say otherwise.
 
 Every test's traffic is checked afterwards: each request body must match Discord's
 OpenAPI description, and no message may let member text ping @everyone, @here or a
@@ -17,6 +20,7 @@ import pytest
 from bot.app import PeerBot
 from bot.bootstrap import Runtime, build_bot, build_services
 from bot.services.clock import FunctionClock
+from tests.e2e import field as field_conditions
 from tests.support.openapi import check_requests
 
 CHECKED: dict[str, int] = {"bodies": 0, "tests": 0}
@@ -55,11 +59,26 @@ def mentions_of(body: Any) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def conditions(request: pytest.FixtureRequest) -> Iterator[field_conditions.Conditions]:
+    """The field conditions of this test (its markers may ask for more)."""
+    chosen = field_conditions.conditions_for(request.node)
+    field_conditions.use(chosen)
+    yield chosen
+    field_conditions.use(field_conditions.FIELD)
+
+
 @pytest.fixture
-def simcord_env(simcord_env: Any) -> Iterator[Any]:
-    """SimCord's env, with every request it saw checked once the test is over."""
+def simcord_env(simcord_env: Any, conditions: field_conditions.Conditions) -> Iterator[Any]:
+    """SimCord's env, with every request it saw checked once the test is over, and every
+    guild checked to have been built under the test's field conditions."""
     yield simcord_env
     check_traffic(simcord_env.http_requests)
+    for guild in list(simcord_env.backend.guilds.values()):
+        role = field_conditions.bot_role(simcord_env, guild)
+        assert role.permissions == conditions.bot_permissions.value, (
+            f"guild {guild.name!r} was not built with tests/e2e/field.py's create_guild"
+        )
 
 
 def check_traffic(entries: Any) -> None:
@@ -102,14 +121,16 @@ class World:
 
 
 async def make_world(env: Any, *, configure: bool = True) -> World:
-    guild = env.create_guild("Commons")
+    guild = field_conditions.create_guild(env, "Commons")
     tasks = guild.create_text_channel("tasks")
     review = guild.create_text_channel("review")
     general = guild.create_text_channel("general")
-    maintainers = guild.create_role(
-        "Maintainers", permissions=discord.Permissions(manage_guild=True)
+    maintainers = field_conditions.create_role(
+        guild, "Maintainers", permissions=discord.Permissions(manage_guild=True)
     )
-    reviewers = guild.create_role("Reviewers")
+    reviewers = field_conditions.create_role(guild, "Reviewers")
+    # The community had its roles before it invited the bot: they stay above its role.
+    field_conditions.place_bot_role_lowest(env, guild)
     maint = guild.add_member(env.create_user("mara"), roles=[maintainers])
     alice = guild.add_member(env.create_user("alice"))
     bob = guild.add_member(env.create_user("bob"))

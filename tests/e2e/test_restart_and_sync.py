@@ -13,6 +13,7 @@ from discord import app_commands
 
 from bot.app import PeerBot
 from bot.bootstrap import Runtime, build_bot
+from tests.e2e import field as field_conditions
 from tests.e2e.conftest import World, card_of, field, said
 
 GLOBAL_COMMANDS = re.compile(r"^/applications/\d+/commands$")
@@ -130,7 +131,7 @@ async def test_restart_with_a_changed_command_set_syncs(
     fresh_bot: Callable[..., PeerBot], simcord_env: Any
 ) -> None:
     env = simcord_env
-    guild = env.create_guild("Commons")
+    guild = field_conditions.create_guild(env, "Commons")
     general = guild.create_text_channel("general")
     alice = guild.add_member(env.create_user("alice"))
     assert "ping" not in alice.available_commands(general)
@@ -181,7 +182,7 @@ async def test_dev_guild_sync_goes_to_that_guild_once(
     fresh_bot: Callable[..., PeerBot], simcord_env: Any
 ) -> None:
     env = simcord_env
-    guild = env.create_guild("Dev")
+    guild = field_conditions.create_guild(env, "Dev")
     general = guild.create_text_channel("general")
     mark = len(env.http_requests)
     await env.restart_bot(bot := fresh_bot(dev_guild_id=guild.id))

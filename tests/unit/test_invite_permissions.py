@@ -18,6 +18,8 @@ def test_invite_permissions_are_exactly_what_the_bot_needs() -> None:
         attach_files=True,
         read_message_history=True,
         manage_roles=True,
+        # Review pings: Discord drops a bot's ping of a non-mentionable role without it.
+        mention_everyone=True,
     )
     assert INVITE_PERMISSIONS.value == needed.value
     assert not INVITE_PERMISSIONS.administrator

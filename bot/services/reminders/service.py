@@ -215,10 +215,14 @@ class ReminderService:
             member.reminders_enabled = enabled
             await uow.commit()
 
-    async def set_away(self, actor: Actor, until: datetime | None) -> None:
+    async def set_away(self, actor: Actor, until: datetime | None) -> bool:
+        """Away until `until` (None: back now). Returns whether the member's reminders are
+        on, so that the reply promises only what will happen."""
         async with self._db.unit() as uow:
             await uow.guilds.touch_member(actor.guild_id, actor.member_id, self._clock.now())
             member = await uow.guilds.get_member(actor.guild_id, actor.member_id)
             assert member is not None
             member.away_until = until
+            reminders_on = member.reminders_enabled
             await uow.commit()
+        return reminders_on
