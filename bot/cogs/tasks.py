@@ -328,7 +328,10 @@ async def _create(
         if config.tasks_channel_id:
             # Answer first: posting the card and opening its thread may wait on Discord's
             # per-channel limit, past the 3 seconds an interaction has for its answer.
-            await interaction.response.send_message(text, ephemeral=True)
+            try:
+                await interaction.response.send_message(text, ephemeral=True)
+            except discord.HTTPException:  # expired: the task exists, so its card goes out
+                log.warning("could not answer the creation of #%s", result.task.number)
             message = await post_card(interaction.client, result.task, config)
             final = (
                 messages.card_posted(text, message.jump_url)

@@ -188,3 +188,15 @@ async def test_create_under_the_channel_rate_limit_answers_and_creates_once(
     shown = await w.maint.slash(w.general, "task show", task="1")
     assert shown.response.embeds[0].title == "#1 · Fix the footer"
     assert requests_to(w.env, "POST", f"/channels/{w.tasks.id}/messages")  # it tried
+
+
+async def test_create_whose_answer_came_too_late_still_posts_the_card_once(
+    simcord_env: Any,
+) -> None:
+    w = await field_world(simcord_env, tasks=True)
+    w.env.inject_error("POST", "/interactions/*/callback", status=404, code=10062)
+    await w.maint.slash(w.general, "task create", title="Fix the footer")
+    card = card_of(w.tasks, 1)
+    assert card.embeds[0].title == "#1 · Fix the footer"
+    assert len([m for m in w.tasks.history() if m.embeds]) == 1
+    assert len(w.tasks.threads) == 1
