@@ -6,6 +6,8 @@ because server admins can change who sees a command.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from discord import app_commands
 from discord.ext import commands
 
@@ -38,10 +40,11 @@ def schedule_line(config: GuildConfig) -> str:
     return f"It goes out {when} in <#{config.digest_channel_id}>."
 
 
-def preview_intro(digest: Digest, config: GuildConfig) -> str:
+def preview_intro(digest: Digest, config: GuildConfig, now: datetime) -> str:
+    so_far = " (the week so far)" if digest.week.end > now else ""
     return (
-        f"👀 Preview of the digest for **{week_label(digest.week)}** — only you can see this. "
-        f"{schedule_line(config)}"
+        f"👀 Preview of the digest for **{week_label(digest.week)}**{so_far} — only you can "
+        f"see this. {schedule_line(config)}"
     )
 
 
@@ -88,7 +91,9 @@ class DigestCog(
             digest = await self.services.digest.preview(actor)
             messages = render(digest)
             await interaction.followup.send(
-                preview_intro(digest, config), embeds=messages[0], ephemeral=True
+                preview_intro(digest, config, self.services.clock.now()),
+                embeds=messages[0],
+                ephemeral=True,
             )
             for embeds in messages[1:]:
                 await interaction.followup.send(embeds=embeds, ephemeral=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 import discord
@@ -36,6 +37,8 @@ from bot.ui.errors import refusals, tell
 from bot.ui.ids import ButtonId, CardAction
 from bot.ui.publish import post_card
 from bot.ui.requests import Edit, TaskRequest
+
+log = logging.getLogger("peerboard.tasks")
 
 Status = Literal["open", "claimed", "in_review", "done", "cancelled", "proposed", "all"]
 
@@ -124,10 +127,8 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
             for view in views:
                 if await post_card(self.bot, view, config) is not None:
                     posted += 1
-            numbers = ", ".join(f"#{v.number}" for v in views[:20])
-            numbers += " …" if len(views) > 20 else ""
-            where = f" and posted them in <#{config.tasks_channel_id}>" if posted else ""
-            await tell(interaction, f"Imported {len(views)} tasks ({numbers}){where}.")
+            numbers = [v.number for v in views]
+            await tell(interaction, messages.imported(numbers, posted, config.tasks_channel_id))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -137,7 +138,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         async with refusals(interaction):
             view = await self.services.tasks.show(_guild(interaction), number(task))
             await interaction.response.send_message(
-                embed=task_embed(view), view=card_view(view), ephemeral=True
+                embed=task_embed(view, full=True), view=card_view(view), ephemeral=True
             )
 
     @app_commands.command(name="list", description="Browse the board, 10 tasks a page")
@@ -250,7 +251,10 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
 
     @app_commands.command(name="edit", description="Change a task (maintainers)")
     @app_commands.describe(
-        due='A new date, or "none" to clear it', blocked_by='A task number, or "none"'
+        description='New details, or "none" to clear them',
+        tags='Comma-separated tags that replace the old ones, or "none" to clear them',
+        due='A new date, or "none" to clear it',
+        blocked_by='A task number, or "none"',
     )
     @app_commands.choices(points=POINT_CHOICES)
     @app_commands.autocomplete(task=task_autocomplete, blocked_by=task_autocomplete)
@@ -320,10 +324,24 @@ async def _create(
                 capacity,
                 number(blocked_by) if blocked_by else None,
             )
-        message = await post_card(interaction.client, result.task, config)
         text = messages.confirmation(result)
-        if message is not None:
-            await tell(interaction, f"{text} Its card is in {message.jump_url}")
+        if config.tasks_channel_id:
+            # Answer first: posting the card and opening its thread may wait on Discord's
+            # per-channel limit, past the 3 seconds an interaction has for its answer.
+            try:
+                await interaction.response.send_message(text, ephemeral=True)
+            except discord.HTTPException:  # expired: the task exists, so its card goes out
+                log.warning("could not answer the creation of #%s", result.task.number)
+            message = await post_card(interaction.client, result.task, config)
+            final = (
+                messages.card_posted(text, message.jump_url)
+                if message is not None
+                else messages.card_not_posted(text, result.task, config.tasks_channel_id)
+            )
+            try:
+                await interaction.edit_original_response(content=final)
+            except discord.HTTPException:
+                log.warning("could not update the answer to #%s", result.task.number)
             return
         # No tasks channel: the card lives right here, in public.
         await interaction.response.send_message(

@@ -142,8 +142,19 @@ class DigestService:
         return d.last_full_week(self._clock.now(), tz)
 
     async def preview(self, actor: Actor) -> d.Digest:
+        """The digest that goes out next, as it stands now: last week's while it has not
+        been posted; once it has, the week in progress, with what has happened so far."""
         check_maintainer(actor, "preview the digest")
-        return await self.build(actor.guild_id)
+        return await self.build(actor.guild_id, await self.next_week(actor.guild_id))
+
+    async def next_week(self, guild_id: int) -> d.Week:
+        """The week whose digest is posted next (by the schedule or by /digest post)."""
+        async with self._db.unit() as uow:
+            tz = zone(await uow.digest.timezone(guild_id) or "UTC")
+            week = d.last_full_week(self._clock.now(), tz)
+            if await self._posted_near(uow.digest, guild_id, week) is None:
+                return week
+        return d.week_starting(week.first_day + timedelta(days=7), tz)
 
     async def start_post(self, actor: Actor) -> d.Week:
         """A maintainer's /digest post: which week it is for."""

@@ -87,9 +87,9 @@ async def _edit(s: Services, a: Actor, c: GuildConfig, r: TaskRequest) -> Action
         a,
         r.number,
         title=UNSET if e.title is None else e.title,
-        description=UNSET if e.description is None else e.description,
+        description=UNSET if e.description is None else _text_or_empty(e.description),
         points=UNSET if e.points is None else e.points,
-        tags=UNSET if e.tags is None else e.tags,
+        tags=UNSET if e.tags is None else _text_or_empty(e.tags),
         capacity=UNSET if e.capacity is None else e.capacity,
         due_at=due_at,
         blocked_by=blocked_by,
@@ -100,6 +100,11 @@ def _due_or_none(raw: str, config: GuildConfig, services: Services) -> datetime 
     if not raw or raw.strip().lower() in NONE_WORDS:
         return None
     return parse_due(raw, services.clock.now(), config.timezone)
+
+
+def _text_or_empty(raw: str) -> str:
+    """/task edit's description and tags: "none" (or "clear", "-", "no") clears them."""
+    return "" if raw.strip().lower() in NONE_WORDS else raw
 
 
 def _number_or_none(raw: str) -> int | None:

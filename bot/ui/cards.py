@@ -8,7 +8,17 @@ from bot.domain.model import Status
 from bot.services.views import TaskView
 from bot.ui.components import TaskButton
 from bot.ui.ids import ButtonId, CardAction
-from bot.ui.text import EMBED_FIELD_MAX, EMBED_TITLE_MAX, clip, plural, safe, stamp, user, when
+from bot.ui.text import (
+    EMBED_DESCRIPTION_MAX,
+    EMBED_FIELD_MAX,
+    EMBED_TITLE_MAX,
+    clip,
+    plural,
+    safe,
+    stamp,
+    user,
+    when,
+)
 
 STYLE: dict[Status, tuple[int, str]] = {
     Status.PROPOSED: (0xE67E22, "💡 Proposed"),
@@ -20,14 +30,38 @@ STYLE: dict[Status, tuple[int, str]] = {
 }
 
 
-def task_embed(task: TaskView) -> discord.Embed:
+# The card keeps the description short, so that the card and its fields fit Discord's
+# 6,000 characters in every state; /task show gives the whole of it.
+CARD_DESCRIPTION_MAX = 1500
+EMBED_TOTAL_MAX = 6000
+
+
+def _description(task: TaskView, full: bool) -> str | None:
+    text = safe(task.description, EMBED_DESCRIPTION_MAX)
+    if full or len(text) <= CARD_DESCRIPTION_MAX:
+        return text or None
+    more = f"\n\n*… the rest: `/task show task:{task.number}`*"
+    return clip(text, CARD_DESCRIPTION_MAX - len(more)) + more
+
+
+def task_embed(task: TaskView, *, full: bool = False) -> discord.Embed:
+    """The card; `full`: with the whole description (/task show), as far as the embed's
+    6,000 characters allow."""
     colour, label = STYLE[task.status]
     embed = discord.Embed(
         title=clip(f"#{task.number} · {task.title}", EMBED_TITLE_MAX),
-        description=safe(task.description, 1500) or None,
+        description=_description(task, full),
         colour=colour,
         timestamp=task.updated_at,
     )
+    _fields(embed, task, label)
+    excess = len(embed) - EMBED_TOTAL_MAX
+    if excess > 0 and embed.description:
+        embed.description = clip(embed.description, len(embed.description) - excess)
+    return embed
+
+
+def _fields(embed: discord.Embed, task: TaskView, label: str) -> None:
     embed.add_field(name="Status", value=label)
     embed.add_field(name="Points", value=str(task.points))
     if task.tags:
@@ -69,7 +103,6 @@ def task_embed(task: TaskView) -> discord.Embed:
             name="Note from the last holder", value=safe(task.handoff_note, 500), inline=False
         )
     embed.set_footer(text=f"Peerboard · task #{task.number}")
-    return embed
 
 
 def card_view(task: TaskView) -> discord.ui.View:

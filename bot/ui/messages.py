@@ -23,7 +23,9 @@ def task_title(task: TaskView) -> str:
 # -- the actor ------------------------------------------------------------------------------
 
 
-def confirmation(result: ActionResult) -> str:
+def confirmation(result: ActionResult, review_channel_id: int | None = None) -> str:
+    """What the actor is told. A submission says where reviewers were told (the review
+    channel given), or that nobody was; a change request whether the claimant was."""
     t = result.task
     name = task_title(t)
     a = result.action
@@ -46,13 +48,23 @@ def confirmation(result: ActionResult) -> str:
         mine = next(c for c in t.claims if c.member_id == result.actor_id)
         return f"Extended: your claim on **{name}** now runs until {when(mine.expires_at)}."
     if a is Action.SUBMIT:
-        return f"Submitted **{name}** for review. Reviewers have been told — thank you!"
+        if review_channel_id:
+            return (
+                f"Submitted **{name}** for review — thank you! I'm letting reviewers know in "
+                f"<#{review_channel_id}>."
+            )
+        return (
+            f"Submitted **{name}** for review — thank you! No review channel is set, so nobody "
+            "was told: a maintainer can set one with `/config channels review:`."
+        )
     if a is Action.APPROVE:
         if result.after is Status.DONE:
             return f"Approved **{name}** — it's done! 🎉"
         return f"Approved **{name}** ({t.approvals} of {t.required_approvals} approvals)."
     if a is Action.REQUEST_CHANGES:
-        return f"Asked for changes on **{name}**; the claimant has been told."
+        if t.thread_id:
+            return f"Asked for changes on **{name}**; I'm letting the claimant know in the task's thread."
+        return f"Asked for changes on **{name}**. {claimant_not_told(t)}"
     if a is Action.ASSIGN:
         return f"Assigned **{name}** to {user(result.member_id or 0)}."
     if a is Action.ENDORSE:
@@ -70,11 +82,78 @@ def confirmation(result: ActionResult) -> str:
     return f"Done: {a.value} on **{name}**."
 
 
-def reply_to_actor(result: ActionResult) -> str:
-    text = confirmation(result)
+def claimant_not_told(task: TaskView) -> str:
+    who = " ".join(user(m) for m in task.claimant_ids)
+    if len(task.claimant_ids) > 1:
+        return f"The task has no thread, so the claimants haven't been told: please let {who} know."
+    return f"The task has no thread, so the claimant hasn't been told: please let {who} know."
+
+
+def reply_to_actor(result: ActionResult, review_channel_id: int | None = None) -> str:
+    text = confirmation(result, review_channel_id)
     if result.action is Action.REQUEST_CHANGES and result.escalate:
         text += "\nThis task has been through several rounds of changes, so the maintainers were asked to step in."
     return text
+
+
+def review_post_refused(review_channel_id: int) -> str:
+    return (
+        f"I couldn't post in <#{review_channel_id}>, so reviewers haven't been told: Discord "
+        "refused. A maintainer can check that I may send messages and embed links there."
+    )
+
+
+def thread_post_refused(task: TaskView) -> str:
+    who = " ".join(user(m) for m in task.claimant_ids)
+    return (
+        "I couldn't post in the task's thread, so the claimant hasn't been told: "
+        f"please let {who} know."
+    )
+
+
+def card_posted(text: str, jump_url: str) -> str:
+    return f"{text} Its card is in {jump_url}"
+
+
+def card_not_posted(text: str, task: TaskView, tasks_channel_id: int) -> str:
+    return (
+        f"{text} I couldn't post its card in <#{tasks_channel_id}> (Discord refused or was "
+        f"busy), but the task is on the board: `/task show task:{task.number}` shows it."
+    )
+
+
+def imported(numbers: list[int], posted: int, tasks_channel_id: int | None) -> str:
+    """/task import's answer: how many tasks, and which of their cards went out."""
+    listed = ", ".join(f"#{n}" for n in numbers[:20]) + (" …" if len(numbers) > 20 else "")
+    head = f"Imported {plural(len(numbers), 'task')} ({listed})"
+    if tasks_channel_id is None:
+        return (
+            f"{head}. No tasks channel is set, so they have no cards: `/task list` shows "
+            "them, and a maintainer can set one with `/config channels tasks:`."
+        )
+    if posted == len(numbers):
+        return f"{head} and posted them in <#{tasks_channel_id}>."
+    which = "their cards" if posted == 0 else f"{len(numbers) - posted} of their cards"
+    return (
+        f"{head}, but I couldn't post {which} in <#{tasks_channel_id}> (Discord refused): "
+        "a maintainer can check that I may send messages, embed links and create threads "
+        "there. They're on the board all the same: `/task list` shows them."
+    )
+
+
+def review_closed(task: TaskView) -> str:
+    """A post in the review channel whose round is over (or that a newer post replaced)."""
+    if task.status is Status.DONE:
+        why = "it's done 🎉"
+    elif task.status is Status.IN_REVIEW:
+        why = "it's still waiting for review: use the newest post about it, below"
+    elif task.status is Status.CANCELLED:
+        why = "the task was cancelled"
+    elif task.status is Status.OPEN:
+        why = "the task is back on the board"
+    else:
+        why = "changes were requested, and the work is back with its claimant"
+    return f"📪 **{task_title(task)}** — this review post is closed: {why}."
 
 
 # -- the task's thread and the channels --------------------------------------------------------
@@ -158,6 +237,10 @@ def away_until(until: datetime, pinged_roles: list[int], review_channel_id: int 
             "for a quiet break."
         )
     return text
+
+
+def renamed(task: TaskView) -> str:
+    return f"📝 This task is now called “{safe(task.title, 120)}”."
 
 
 def thread_name(task: TaskView) -> str:

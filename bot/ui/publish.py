@@ -8,11 +8,12 @@ The words are `messages.py`'s; this module decides where they go and what may pi
 from __future__ import annotations
 
 import logging
+from typing import Any, Final
 
 import discord
 
 from bot.domain.errors import DomainError
-from bot.domain.model import Action
+from bot.domain.model import Action, Status
 from bot.services.config import GuildConfig
 from bot.services.views import ActionResult, TaskView
 from bot.ui import messages
@@ -22,6 +23,9 @@ from bot.ui.errors import tell
 from bot.ui.recognition import grant_milestones
 
 log = logging.getLogger("peerboard.board")
+
+# How far back in #review a task's earlier "ready for review" posts are looked for.
+REVIEW_LOOKBACK: Final = 50
 
 Channel = discord.abc.GuildChannel | discord.Thread | discord.abc.PrivateChannel
 # Where a card can be: the channels that hold messages (a forum or a category does not).
@@ -40,13 +44,23 @@ async def publish(
     result: ActionResult,
     config: GuildConfig,
 ) -> None:
+    """The actor hears first (Discord's 3-second deadline); then the card, the thread and
+    the channels. What could not be sent there is said to the actor in a follow-up, so no
+    reply claims that someone was told when nobody was."""
     task = result.task
     source = interaction.message
     edited_source = False
-    text = messages.reply_to_actor(result)
+    text = messages.reply_to_actor(result, config.review_channel_id)
     try:
         if source is not None and _is_card_of(source, task) and not interaction.response.is_done():
-            await interaction.response.edit_message(embed=task_embed(task), view=card_view(task))
+            if _is_review_post(source, task, config):
+                await interaction.response.edit_message(
+                    **_review_post(task, source.content, current=True)
+                )
+            else:
+                await interaction.response.edit_message(
+                    embed=task_embed(task), view=card_view(task)
+                )
             edited_source = True
             await interaction.followup.send(text, ephemeral=True)
         else:
@@ -67,8 +81,25 @@ async def publish(
         except DomainError:
             continue  # gone since: nothing to refresh
         await refresh_card(client, waiting)
-    await _post_activity(client, result)
-    await _announce(client, result, config)
+    untold: list[str] = []
+    posted = await _post_activity(client, result)
+    if result.action is Action.EDIT:
+        await _rename_thread(client, task)
+    if result.action is Action.REQUEST_CHANGES and task.thread_id and not posted:
+        untold.append(messages.thread_post_refused(task))
+    announced = await _announce(client, result, config)
+    if result.action is Action.SUBMIT and config.review_channel_id and announced is None:
+        untold.append(messages.review_post_refused(config.review_channel_id))
+    if result.before is Status.IN_REVIEW or result.action is Action.SUBMIT:
+        await sync_review_posts(
+            client,
+            task,
+            config,
+            newest=announced.id if announced is not None else None,
+            skip=source_id if edited_source else None,
+        )
+    if untold:
+        await tell(interaction, "\n".join(untold))
     if result.credited:
         await grant_milestones(client, client.services, config, result.credited)
 
@@ -80,6 +111,73 @@ def _is_card_of(message: discord.Message, task: TaskView) -> bool:
     return bool(
         message.embeds and message.embeds[0].footer.text == f"Peerboard · task #{task.number}"
     )
+
+
+def _is_review_post(message: discord.Message, task: TaskView, config: GuildConfig) -> bool:
+    """A copy of the card in #review (posted on submit), not the board's card."""
+    return (
+        message.id != task.card_message_id
+        and config.review_channel_id is not None
+        and message.channel.id == config.review_channel_id
+    )
+
+
+def _review_post(task: TaskView, content: str, *, current: bool) -> dict[str, Any]:
+    """What a "ready for review" post shows: while it is the current round's, the review
+    (approvals, Approve, Request changes); once its round is over, that it is closed, with
+    the task as it stands and no buttons."""
+    if current and task.status is Status.IN_REVIEW:
+        return {"content": content, "embed": task_embed(task), "view": card_view(task)}
+    return {
+        "content": messages.review_closed(task),
+        "embed": task_embed(task),
+        "view": None,
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+
+
+async def sync_review_posts(
+    client: discord.Client,
+    task: TaskView,
+    config: GuildConfig,
+    *,
+    newest: int | None = None,
+    skip: int | None = None,
+) -> None:
+    """Bring the task's posts in #review up to date: the current round's (the newest, while
+    the task is in review) shows the approvals and buttons; every other one is closed.
+    `newest` is a post just made; `skip`, the post a click already edited. Reads the
+    channel's recent history (Read Message History: invite-url asks for it)."""
+    if not config.review_channel_id or client.user is None:
+        return
+    review = await channel(client, config.review_channel_id)
+    if not isinstance(review, CardChannel):
+        return
+    footer = f"Peerboard · task #{task.number}"
+    try:
+        posts = [
+            m
+            async for m in review.history(limit=REVIEW_LOOKBACK)
+            if m.author.id == client.user.id
+            and m.id != task.card_message_id
+            and m.embeds
+            and m.embeds[0].footer.text == footer
+        ]  # newest first; the reminders' posts there carry no card
+    except discord.HTTPException:
+        log.warning("could not read #review for #%s", task.number, exc_info=True)
+        return
+    in_review = task.status is Status.IN_REVIEW
+    current = newest if newest is not None else (posts[0].id if posts and in_review else None)
+    for post in posts:
+        is_current = in_review and post.id == current
+        if post.id == newest or (post.id == skip and (is_current or not in_review)):
+            continue  # just posted, or just edited by the click
+        if not is_current and not post.components:
+            continue  # closed already
+        try:
+            await post.edit(**_review_post(task, post.content, current=is_current))
+        except discord.HTTPException:
+            log.warning("could not update a review post of #%s", task.number, exc_info=True)
 
 
 async def channel(client: discord.Client, channel_id: int) -> Channel | None:
@@ -128,13 +226,14 @@ async def _send(
         return None
 
 
-async def _post_activity(client: discord.Client, result: ActionResult) -> None:
+async def _post_activity(client: discord.Client, result: ActionResult) -> bool:
+    """A line in the task's thread; whether it was posted."""
     line = messages.activity(result)
     if line is None or result.task.thread_id is None:
-        return
+        return False
     thread = await channel(client, result.task.thread_id)
     if thread is None:
-        return
+        return False
     ping = discord.AllowedMentions.none()
     if result.action is Action.REQUEST_CHANGES:
         # The claimants need to hear about requested changes: ping them, and only them.
@@ -142,7 +241,7 @@ async def _post_activity(client: discord.Client, result: ActionResult) -> None:
     elif result.action is Action.ASSIGN and result.member_id:
         # Someone was handed work: they need to hear about it.
         ping = discord.AllowedMentions(users=[discord.Object(result.member_id)])
-    await _send(thread, line, ping)
+    return await _send(thread, line, ping) is not None
 
 
 def _role_ping(role_id: int | None) -> discord.AllowedMentions:
@@ -151,12 +250,16 @@ def _role_ping(role_id: int | None) -> discord.AllowedMentions:
     return discord.AllowedMentions.none()
 
 
-async def _announce(client: PeerClient, result: ActionResult, config: GuildConfig) -> None:
+async def _announce(
+    client: PeerClient, result: ActionResult, config: GuildConfig
+) -> discord.Message | None:
+    """Announcements in the channels; returns the "ready for review" post, if one went out."""
     task = result.task
+    posted = None
     if result.action is Action.SUBMIT and config.review_channel_id:
         review = await channel(client, config.review_channel_id)
         if review is not None:
-            await _send(
+            posted = await _send(
                 review,
                 messages.review_call(task, result.actor_id, config.reviewer_role_id),
                 _role_ping(config.reviewer_role_id),
@@ -175,6 +278,23 @@ async def _announce(client: PeerClient, result: ActionResult, config: GuildConfi
     # (Most actions write nothing there: a claim costs no extra trip to the database.)
     if result.notices:
         client.deliveries.kick()
+    return posted
+
+
+async def _rename_thread(client: discord.Client, task: TaskView) -> None:
+    """A renamed task's thread takes its new name. If Discord refuses (renaming a thread
+    takes Manage Threads, or being its creator), the thread is told the new title."""
+    if task.thread_id is None:
+        return
+    thread = await channel(client, task.thread_id)
+    name = messages.thread_name(task)
+    if not isinstance(thread, discord.Thread) or thread.name == name:
+        return
+    try:
+        await thread.edit(name=name)
+    except discord.HTTPException:
+        log.warning("could not rename the thread of #%s", task.number, exc_info=True)
+        await _send(thread, messages.renamed(task))
 
 
 async def post_card(

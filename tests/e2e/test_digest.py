@@ -442,7 +442,10 @@ async def test_a_week_with_200_done_tasks_posts_within_discords_limits(
     w = world
     digest_channel = await set_up_digest(w)
     await seed_busy_week(runtime, w.guild.id)
-    await w.env.advance_time(DUE_IN)
+    # The preview of the same week, just before it goes out, fits too (ephemeral follow-ups).
+    await w.env.advance_time(DUE_IN - HOUR)
+    preview = await w.maint.slash(w.general, "digest preview")
+    await w.env.advance_time(HOUR)
     assert (await simcord_bot.run_digests()).posted == [w.guild.id]
     posts = [
         e
@@ -462,9 +465,7 @@ async def test_a_week_with_200_done_tasks_posts_within_discords_limits(
     assert "more tasks done (see `/task list status:done`)" in text
     assert "200 tasks done by 418 people" in text  # 400 workers, 18 reviewers
     assert "@everyone" not in text
-    # The preview of the same week fits too, as ephemeral follow-ups.
-    r = await w.maint.slash(w.general, "digest preview")
-    assert len([r.response, *r.followups]) == len(posts)
+    assert len([preview.response, *preview.followups]) == len(posts)
 
 
 # -- APScheduler fires the guild's job itself ------------------------------------------------------
@@ -546,3 +547,24 @@ async def test_with_its_scheduler_a_late_bot_posts_as_it_starts(
     await w.env.settle()
     [message] = digests_in(digest_channel)
     assert message.embeds[0].title == WEEK_TITLE
+
+
+async def test_preview_after_the_digest_went_out_shows_the_week_in_progress(
+    world: World, simcord_bot: PeerBot
+) -> None:
+    """On a Wednesday, Monday's digest is out: the preview shows the week that goes out
+    next, with what has happened so far, not last week again."""
+    w = world
+    await set_up_digest(w)
+    old, _waiting = await busy_week(w)
+    await w.env.advance_time(DUE_IN)
+    assert (await simcord_bot.run_digests()).posted == [w.guild.id]
+    await w.env.advance_time(2 * 24 * HOUR)  # Wednesday 7 January
+    new = await finish(w, "Sort the photo archive", w.bob, w.carol)
+    r = await w.maint.slash(w.general, "digest preview")
+    assert "**5–11 January 2026** (the week so far)" in r.response.content
+    embeds = embeds_of([r.response, *r.followups])
+    assert embeds[0].title == "🌟 Weekly digest · 5–11 January 2026"
+    done = section(embeds, "✅ Done this week").description or ""
+    assert f"#{new} · Sort the photo archive" in done
+    assert f"#{old} ·" not in done

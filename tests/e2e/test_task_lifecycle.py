@@ -177,7 +177,8 @@ async def test_submit_sends_it_to_review_and_tells_the_reviewers(world: World) -
     )
     assert r.ephemeral
     assert said(r) == (
-        "Submitted **#1 · Fix the footer** for review. Reviewers have been told — thank you!"
+        "Submitted **#1 · Fix the footer** for review — thank you! "
+        f"I'm letting reviewers know in <#{w.review.id}>."
     )
     card = card_of(w.tasks, 1)
     assert field(card, "Status") == "🟡 In review"
@@ -257,7 +258,10 @@ async def test_request_changes_pings_only_the_claimant_with_the_reason(world: Wo
         w.general, "task request-changes", task="1", reason="Please add a test @everyone"
     )
     assert r.ephemeral
-    assert said(r) == "Asked for changes on **#1 · Fix the footer**; the claimant has been told."
+    assert said(r) == (
+        "Asked for changes on **#1 · Fix the footer**; I'm letting the claimant know in "
+        "the task's thread."
+    )
     card = card_of(w.tasks, 1)
     assert field(card, "Status") == "🔵 Claimed"
     assert buttons(card) == ["Release", "Submit"]

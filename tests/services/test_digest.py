@@ -211,6 +211,21 @@ async def test_only_maintainers_preview_or_post(services: Services) -> None:
     assert (await services.digest.preview(maint())).guild_id == GUILD
 
 
+async def test_preview_is_of_the_week_posted_next(
+    services: Services, clock: ManualClock, publisher: FakePublisher
+) -> None:
+    """Last week's digest until it is posted; then the week in progress (issue 13, bug 18)."""
+    await configure(services)
+    clock.set(SLOT - timedelta(hours=1))
+    assert (await services.digest.preview(maint())).week == WEEK
+    clock.set(SLOT)
+    assert await run(services, publisher) == [GUILD]
+    clock.set(SLOT + timedelta(days=2))  # Wednesday
+    following = week_starting(date(2026, 1, 12), BERLIN)
+    assert (await services.digest.preview(maint())).week == following
+    assert (await services.digest.start_post(maint())) == WEEK  # /digest post: "already"
+
+
 # -- due at the local time, posted exactly once -------------------------------------------------------
 
 
