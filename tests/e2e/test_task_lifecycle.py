@@ -366,7 +366,9 @@ async def test_edit_changes_the_card_in_place(world: World) -> None:
     assert said(r) == "Updated **#1 · New title**."
     card = card_of(w.tasks, 1)
     assert field(card, "Due") is None and field(card, "Blocked by") is None
-    assert thread_lines(w, 1) == [f"<@{w.maint.id}> edited this task."] * 2
+    # invite-url asks for no Manage Threads: the rename is refused, and the thread says so.
+    edited = f"<@{w.maint.id}> edited this task."
+    assert thread_lines(w, 1) == [edited, "📝 This task is now called “New title”.", edited]
 
 
 async def test_cancel_and_reopen(world: World) -> None:
