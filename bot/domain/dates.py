@@ -9,7 +9,7 @@ from bot.domain.errors import InvalidInput
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _UNITS = {"hour": 1 / 24, "day": 1, "week": 7}
-_IN = re.compile(r"^in\s+(\d{1,3})\s+(hour|day|week)s?$")
+_IN = re.compile(r"^in\s+([0-9]{1,3})\s+(hour|day|week)s?$", re.ASCII)  # "٣" is no number here
 _WEEKDAY = re.compile(r"^(next\s+|this\s+)?(" + "|".join(WEEKDAYS) + r")$")
 HELP = 'Try a date like 2026-12-01, or "tomorrow", "in 3 days", "in 2 weeks", "next friday".'
 MAX_AHEAD = timedelta(days=5 * 365)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.db.models import GuildSettings, Milestone
 from bot.db.uow import Database
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.inputs import format_time, parse_time
+from bot.domain.inputs import clean_line, format_time, parse_time
 from bot.domain.model import Actor, Rules
 from bot.domain.rules import check_maintainer, check_milestone_points, check_rule_values
 from bot.services.clock import Clock
@@ -166,7 +166,7 @@ def _validate(changes: dict[str, Any]) -> None:
             ZoneInfo(str(changes["digest_timezone"]))
         except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: OSError
             raise InvalidInput(
-                f"“{str(changes['digest_timezone'])[:60]}” is not a timezone I know; "
+                f"“{clean_line(str(changes['digest_timezone']))[:60]}” is not a timezone I know; "
                 "pick one like Europe/Berlin or America/New_York."
             ) from None
     if "digest_day" in changes and not 0 <= int(changes["digest_day"]) <= 6:

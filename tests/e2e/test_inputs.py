@@ -185,3 +185,27 @@ async def test_a_link_must_be_one_web_address(world: World, link: str) -> None:
     r = await w.alice.slash(w.general, "task submit", task=str(number), link=link)
     refused(r, "The link should")
     assert status(w, number) == "🔵 Claimed"
+
+
+async def test_due_dates_take_ascii_digits_only(world: World) -> None:
+    w = world
+    for bad in ("in ٣ days", "in ³ days", "٢٠٢٦-١٢-٠١", "2026-12-01T1²:00", "in 1 000 days"):
+        r = await w.maint.slash(w.general, "task create", title="Dated", due=bad)
+        refused(r, "as a date")
+    assert board(w) == []
+    number = await create(w, "Dated", due="in 3 days")
+    assert field(card_of(w.tasks, number), "Due")
+
+
+async def test_an_import_loses_nul_and_refuses_invisible_titles(world: World) -> None:
+    w = world
+    blank = "\u200b\u3164".encode()
+    data = b"title\x00,description\nRow\x00 one,Desc\x00ription\n" + blank + b",Nothing\n"
+    r = await w.maint.slash(w.general, "task import", file=("tasks.csv", data))
+    refused(r, "Nothing was imported", "row 3: A task needs a title.")
+    assert board(w) == []
+    data = b"title\x00,description\nRow\x00 one,Desc\x00ription\n"
+    r = await w.maint.slash(w.general, "task import", file=("tasks.csv", data))
+    assert "Imported 1" in said(r), said(r)
+    card = card_of(w.tasks, 1).embeds[0]
+    assert card.title == "#1 · Row one" and card.description == "Description"
