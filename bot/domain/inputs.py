@@ -28,12 +28,12 @@ _TIME: Final = re.compile(r"([0-9]{1,2}):([0-9]{2})", re.ASCII)
 
 # Removed wherever they are: NUL and the C0/C1 controls (tab and newline are kept), bidi
 # embeddings, overrides and isolates, zero-width space, word joiner, BOM, the Mongolian
-# vowel separator, and the characters that render as a blank: Hangul fillers and the
-# braille blank. (Zero-width joiners and LRM/RLM stay inside text: emoji sequences and
-# right-to-left writing need them; alone they count as nothing.)
+# vowel separator, the characters that render as a blank (Hangul fillers, the braille
+# blank), and lone surrogates (no encoder takes them). Zero-width joiners and LRM/RLM stay
+# inside text: emoji sequences and right-to-left writing need them; alone they are nothing.
 _STRIP: Final = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-    "\u200b\u2060\ufeff\u180e\u3164\u115f\u1160\uffa0\u2800]"
+    "\u200b\u2060\ufeff\u180e\u3164\u115f\u1160\uffa0\u2800\ud800-\udfff]"
 )
 # Characters that show nothing on their own: variation selectors, the combining grapheme
 # joiner, and any format character (category Cf) such as ZWJ, LRM, RLM or a soft hyphen.

@@ -80,6 +80,7 @@ def test_clean_text() -> None:
     assert clean_text(family) == family
     assert clean_text("שלום\u200f!") == "שלום\u200f!"
     assert clean_line(" a \n\t b ") == "a b"
+    assert clean_text("a\ud800b\x7f\x85c") == "abc"  # lone surrogates and C1 controls
 
 
 @pytest.mark.parametrize(
