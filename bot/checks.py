@@ -7,6 +7,7 @@ import re
 import sqlalchemy as sa
 
 from bot.db.engine import create_engine
+from bot.db.migrate import schema_problem
 from bot.settings import Settings
 
 # A bot token is three dot-separated base64url parts: user id, timestamp, HMAC.
@@ -22,16 +23,24 @@ def token_problem(settings: Settings) -> str | None:
     return None
 
 
+def reason(err: BaseException) -> str:
+    """A driver's error in one line: its own words, without SQLAlchemy's statement dump."""
+    inner = getattr(err, "orig", None) or err
+    words = str(inner).strip().splitlines()
+    return f"{type(inner).__name__}: {words[0]}" if words else type(inner).__name__
+
+
 async def check_everything(settings: Settings) -> list[str]:
     problems: list[str] = []
     engine = create_engine(settings.database_url)
     try:
         async with engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
+            schema = await conn.run_sync(schema_problem)
+        if schema:
+            problems.append(f"PEERBOARD_DATABASE_URL: {schema}")
     except Exception as err:  # any driver error means "not reachable"; show its words
-        problems.append(
-            f"PEERBOARD_DATABASE_URL: cannot reach the database ({type(err).__name__}: {err})."
-        )
+        problems.append(f"PEERBOARD_DATABASE_URL: cannot reach the database ({reason(err)}).")
     finally:
         await engine.dispose()
     token = token_problem(settings)

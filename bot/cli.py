@@ -19,6 +19,7 @@ from bot.settings import Settings, SettingsError, load_settings
 log = logging.getLogger("peerboard")
 
 EXIT_CONFIG = 2
+EXIT_UNAVAILABLE = 1  # Discord or the database could not be reached
 
 
 def _settings_or_exit() -> Settings:
@@ -36,12 +37,31 @@ def _configure_logging(settings: Settings) -> None:
     )
 
 
-def cmd_migrate(_args: argparse.Namespace) -> int:
+def _migrated(settings: Settings) -> bool:
+    """Apply migrations; a database that can't be opened is one line on stderr, no traceback."""
+    import sqlalchemy.exc
+
+    from bot.checks import reason
     from bot.db.migrate import upgrade
 
+    try:
+        upgrade(settings.database_url)
+    except (sqlalchemy.exc.SQLAlchemyError, OSError) as err:
+        print(
+            f"PEERBOARD_DATABASE_URL: cannot open the database ({reason(err)}). Check that it "
+            "is a Peerboard database this user may read and write, or point "
+            "PEERBOARD_DATABASE_URL at another one.",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
     _configure_logging(settings)
-    upgrade(settings.database_url)
+    if not _migrated(settings):
+        return EXIT_UNAVAILABLE
     print("Database is up to date.")
     return 0
 
@@ -61,7 +81,6 @@ def cmd_check(_args: argparse.Namespace) -> int:
 def cmd_run(_args: argparse.Namespace) -> int:
     from bot.app import point_discord_at
     from bot.bootstrap import build
-    from bot.db.migrate import upgrade
     from bot.settings import DISCORD_API, DISCORD_GATEWAY
 
     settings = _settings_or_exit()
@@ -73,7 +92,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     _configure_logging(settings)
-    upgrade(settings.database_url)
+    if not _migrated(settings):
+        return EXIT_UNAVAILABLE
     if settings.discord_api_base != DISCORD_API or settings.discord_gateway != DISCORD_GATEWAY:
         point_discord_at(settings.discord_api_base, settings.discord_gateway)
         log.info("using Discord at %s and %s", settings.discord_api_base, settings.discord_gateway)
@@ -98,16 +118,42 @@ def cmd_run(_args: argparse.Namespace) -> int:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
-    except (
-        Exception
-    ) as err:  # e.g. LoginFailure: one line, no traceback, for a person at a terminal
-        import discord
-
-        if isinstance(err, discord.LoginFailure):
-            print("Discord refused the token: check PEERBOARD_DISCORD_TOKEN.", file=sys.stderr)
-            return EXIT_CONFIG
-        raise
+    except Exception as err:  # what a person can fix: one line, no traceback
+        problem = _run_problem(err, settings)
+        if problem is None:
+            raise
+        print(problem[1], file=sys.stderr)
+        return problem[0]
     return 0
+
+
+def _run_problem(err: Exception, settings: Settings) -> tuple[int, str] | None:
+    """The exit code and the one line for an error a person can act on; None for a bug."""
+    import aiohttp
+    import discord
+    import sqlalchemy.exc
+
+    from bot.checks import reason
+
+    if isinstance(err, discord.LoginFailure):
+        return EXIT_CONFIG, "Discord refused the token: check PEERBOARD_DISCORD_TOKEN."
+    if isinstance(err, sqlalchemy.exc.SQLAlchemyError):
+        return EXIT_UNAVAILABLE, (
+            f"PEERBOARD_DATABASE_URL: the database failed ({reason(err)}). "
+            "Run `peerboard check` to see what is wrong with it."
+        )
+    if isinstance(err, discord.DiscordServerError):
+        return EXIT_UNAVAILABLE, (
+            f"Discord answered with an error ({err.status}): it may be having trouble; "
+            "try again in a few minutes."
+        )
+    if isinstance(err, aiohttp.ClientError | OSError | TimeoutError):
+        return EXIT_UNAVAILABLE, (
+            f"Cannot reach Discord at {settings.discord_api_base} ({reason(err)}). Check this "
+            "machine's network connection (and PEERBOARD_DISCORD_API_BASE, if set), then try "
+            "again."
+        )
+    return None
 
 
 def cmd_invite_url(args: argparse.Namespace) -> int:

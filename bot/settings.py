@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -35,13 +37,33 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     dm_per_minute: int = Field(default=20, ge=1, le=600)
-    shard_ids: list[int] | None = None
+    # NoDecode: read by _shard_list, so "0,1" works as well as the JSON "[0,1]".
+    shard_ids: Annotated[list[Annotated[int, Field(ge=0)]] | None, NoDecode] = None
     shard_count: int | None = Field(default=None, ge=1)
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        """A list (TOML), "0,1" or "[0,1]" (environment, .env); blank means none."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return None
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError("use shard numbers like 0,1 or [0,1]") from None
+        parts = [p.strip() for p in text.split(",")]
+        if not all(p.isascii() and p.isdigit() for p in parts):
+            raise ValueError("use shard numbers like 0,1 or [0,1]")
+        return [int(p) for p in parts]
 
     @field_validator("database_url")
     @classmethod

@@ -16,8 +16,11 @@ import asyncio
 from importlib import resources
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from bot.db.engine import ensure_sqlite_folder
 
@@ -54,3 +57,21 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+def schema_problem(connection: sa.Connection) -> str | None:
+    """What is wrong with the database's schema version, for a person (None: current).
+    Blocking: run it with `AsyncConnection.run_sync`."""
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    script = ScriptDirectory.from_config(alembic_config(""))
+    if not current:
+        return "the database is empty or not migrated: run `peerboard migrate`."
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current - known:
+        return (
+            "the database was migrated by a newer Peerboard than this one: "
+            "upgrade Peerboard, or point PEERBOARD_DATABASE_URL at another database."
+        )
+    if current != set(script.get_heads()):
+        return "the database is not up to date: run `peerboard migrate`."
+    return None

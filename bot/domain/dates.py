@@ -6,10 +6,11 @@ import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.domain.errors import InvalidInput
+from bot.domain.inputs import clean_line
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _UNITS = {"hour": 1 / 24, "day": 1, "week": 7}
-_IN = re.compile(r"^in\s+(\d{1,3})\s+(hour|day|week)s?$")
+_IN = re.compile(r"^in\s+([0-9]{1,3})\s+(hour|day|week)s?$", re.ASCII)  # "٣" is no number here
 _WEEKDAY = re.compile(r"^(next\s+|this\s+)?(" + "|".join(WEEKDAYS) + r")$")
 HELP = 'Try a date like 2026-12-01, or "tomorrow", "in 3 days", "in 2 weeks", "next friday".'
 MAX_AHEAD = timedelta(days=5 * 365)
@@ -45,7 +46,7 @@ def parse_due(text: str, now: datetime, tz: tzinfo) -> datetime:
             parsed = datetime.fromisoformat(raw.upper().replace(" ", "T"))
         except ValueError:
             raise InvalidInput(
-                f"I couldn't read “{text.strip()[:40]}” as a date. " + HELP
+                f"I couldn't read “{clean_line(text)[:40]}” as a date. " + HELP
             ) from None
         if len(raw) <= 10:  # a date without a time
             result = _end_of(parsed.date(), tz)

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, Final, Generic, NamedTuple, TypeVar
 
+from bot.domain.inputs import parse_time
 from bot.domain.scoring import week_of
 
 LATE_LIMIT: Final = timedelta(hours=24)  # a digest more than a day late is not posted
@@ -88,8 +89,8 @@ def previous_week(week: Week, tz: tzinfo) -> Week:
 
 
 def parse_hhmm(text: str) -> time:
-    hh, _, mm = text.strip().partition(":")
-    return time(int(hh), int(mm or 0))
+    """A stored digest time (written by `inputs.parse_time`'s rules)."""
+    return parse_time(text)
 
 
 def latest_slot(now: datetime, tz: tzinfo, day: int, at: time) -> datetime:

@@ -20,6 +20,7 @@ from bot.domain.errors import (
     LimitReached,
     PermissionDenied,
 )
+from bot.domain.inputs import clean_link
 from bot.domain.model import (
     LINK_MAX,
     NOTE_MAX,
@@ -345,14 +346,12 @@ def expire(task: TaskState, member_id: int, now: datetime) -> Outcome:
 
 def submit(task: TaskState, actor: Actor, link: str | None, notes: str | None) -> Outcome:
     _check_claimant(task, actor, A.SUBMIT)
-    url = r.check_text(link, LINK_MAX, "link")
+    url = r.check_text(clean_link(link), LINK_MAX, "link")
     text = r.check_text(notes, NOTE_MAX, "notes")
     if not url and not text:
         raise InvalidInput(
             "Add a link to your work, a few notes, or both, so reviewers can check it."
         )
-    if url and not url.lower().startswith(("http://", "https://")):
-        raise InvalidInput("The link should start with http:// or https://.")
     return Outcome(A.SUBMIT, task.status, S.IN_REVIEW, new_round=True)
 
 

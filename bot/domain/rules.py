@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
+from bot.domain.inputs import clean_line, clean_text
 from bot.domain.model import (
     CAPACITY_MAX,
     CAPACITY_MIN,
@@ -94,7 +95,7 @@ def claim_window(points: int, rules: Rules, task_claim_days: int | None = None) 
 
 
 def clean_title(title: str) -> str:
-    cleaned = " ".join(title.split())
+    cleaned = clean_line(title)
     if not cleaned:
         raise InvalidInput("A task needs a title.")
     if len(cleaned) > TITLE_MAX:
@@ -106,7 +107,7 @@ def clean_title(title: str) -> str:
 
 
 def clean_description(description: str | None) -> str:
-    text = (description or "").strip()
+    text = clean_text(description)
     if len(text) > DESCRIPTION_MAX:
         raise InvalidInput(
             f"The description is {len(text)} characters; the limit is {DESCRIPTION_MAX}."
@@ -136,7 +137,7 @@ def parse_tags(raw: str | None) -> tuple[str, ...]:
         return ()
     tags: list[str] = []
     for part in raw.split(","):
-        tag = " ".join(part.strip().lower().split())
+        tag = clean_line(part).lower()
         if not tag or tag in tags:
             continue
         if len(tag) > TAG_MAX:
@@ -150,7 +151,7 @@ def parse_tags(raw: str | None) -> tuple[str, ...]:
 
 
 def check_text(value: str | None, limit: int, what: str, *, required: bool = False) -> str:
-    text = (value or "").strip()
+    text = clean_text(value)
     if required and not text:
         raise InvalidInput(f"Please give a {what}.")
     if len(text) > limit:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.db.models import GuildSettings, Milestone
 from bot.db.uow import Database
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.inputs import clean_line, format_time, parse_time
 from bot.domain.model import Actor, Rules
 from bot.domain.rules import check_maintainer, check_milestone_points, check_rule_values
 from bot.services.clock import Clock
@@ -159,24 +160,13 @@ class ConfigService:
 def _validate(changes: dict[str, Any]) -> None:
     check_rule_values(changes)
     if "digest_time" in changes:
-        text = str(changes["digest_time"]).strip()
-        hh, sep, mm = text.partition(":")
-        if not (
-            sep
-            and hh.isdigit()
-            and mm.isdigit()
-            and 0 <= int(hh) < 24
-            and 0 <= int(mm) < 60
-            and len(mm) == 2
-        ):
-            raise InvalidInput("Time must be HH:MM in 24-hour form, like 17:00.")
-        changes["digest_time"] = f"{int(hh):02d}:{mm}"
+        changes["digest_time"] = format_time(parse_time(str(changes["digest_time"])))
     if "digest_timezone" in changes:
         try:
             ZoneInfo(str(changes["digest_timezone"]))
         except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: OSError
             raise InvalidInput(
-                f"“{str(changes['digest_timezone'])[:60]}” is not a timezone I know; "
+                f"“{clean_line(str(changes['digest_timezone']))[:60]}” is not a timezone I know; "
                 "pick one like Europe/Berlin or America/New_York."
             ) from None
     if "digest_day" in changes and not 0 <= int(changes["digest_day"]) <= 6:

@@ -12,6 +12,7 @@ from bot.db.repos.ledger import Credit
 from bot.db.uow import Database
 from bot.domain import rules as r
 from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
+from bot.domain.inputs import clean_line
 from bot.domain.model import Actor, LedgerKind, Rules, TrustLevel
 from bot.domain.scoring import KUDOS_REASON_MAX, next_level, weekly_streak
 from bot.services.clock import Clock
@@ -113,7 +114,7 @@ class RecognitionService:
             )
         if receiver_is_bot:
             raise InvalidInput("Kudos are for people, not bots.")
-        text = " ".join((reason or "").split())
+        text = clean_line(reason)
         if not text:
             raise InvalidInput("Say what you're thanking them for (1–200 characters).")
         if len(text) > KUDOS_REASON_MAX:

@@ -29,7 +29,7 @@ class CardAction(StrEnum):
     EXTEND = "extend"
 
 
-TEMPLATE: Final = r"pb:t:(?P<guild>\d{1,20}):(?P<num>\d{1,9}):(?P<action>[a-z]{1,10})"
+TEMPLATE: Final = r"pb:t:(?P<guild>[0-9]{1,20}):(?P<num>[0-9]{1,9}):(?P<action>[a-z]{1,10})"
 _PATTERN: Final = re.compile(TEMPLATE)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -110,12 +111,9 @@ def test_invite_url_without_any_id(tmp_path: Path) -> None:
 
 def test_check_reports_a_bad_token_shape(tmp_path: Path) -> None:
     bad = "not-a-token"
-    result = peerboard(
-        tmp_path,
-        "check",
-        PEERBOARD_DISCORD_TOKEN=bad,
-        PEERBOARD_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'db' / 'peerboard.db'}",
-    )
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db' / 'peerboard.db'}"
+    assert peerboard(tmp_path, "migrate", PEERBOARD_DATABASE_URL=url).returncode == 0
+    result = peerboard(tmp_path, "check", PEERBOARD_DISCORD_TOKEN=bad, PEERBOARD_DATABASE_URL=url)
     assert result.returncode == 1
     assert_no_traceback(result)
     assert result.stderr.strip().splitlines() == [
@@ -132,6 +130,7 @@ def test_check_reports_a_missing_token(tmp_path: Path) -> None:
 
 
 def test_check_passes_with_a_good_token_and_a_database(tmp_path: Path) -> None:
+    assert peerboard(tmp_path, "migrate").returncode == 0
     result = peerboard(tmp_path, "check", PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Settings, database and token look fine."
@@ -167,3 +166,73 @@ def test_migrate_creates_the_database_folder_and_file(tmp_path: Path) -> None:
     # Running it again is a no-op.
     again = peerboard(tmp_path, "migrate")
     assert again.returncode == 0, again.stderr
+
+
+def test_check_says_an_unmigrated_database_is_not_ready(tmp_path: Path) -> None:
+    result = peerboard(tmp_path, "check", PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN)
+    assert result.returncode == 1
+    assert_no_traceback(result)
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "PEERBOARD_DATABASE_URL: the database is empty or not migrated: run `peerboard migrate`."
+    ]
+    # Once migrated, it is fine; a database from a newer Peerboard is not.
+    assert peerboard(tmp_path, "migrate").returncode == 0
+    assert peerboard(tmp_path, "check", PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN).returncode == 0
+    with sqlite3.connect(tmp_path / "data" / "peerboard.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    newer = peerboard(tmp_path, "check", PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN)
+    assert newer.returncode == 1
+    assert "migrated by a newer Peerboard" in newer.stderr
+
+
+def unreadable_databases(tmp_path: Path) -> list[Path]:
+    garbage = tmp_path / "garbage" / "peerboard.db"
+    garbage.parent.mkdir()
+    garbage.write_bytes(b"this is not a database " * 200)
+    folder = tmp_path / "folder" / "peerboard.db"
+    folder.mkdir(parents=True)
+    return [garbage, folder]
+
+
+def test_migrate_and_run_with_an_unreadable_database_say_so_in_one_line(tmp_path: Path) -> None:
+    for path in unreadable_databases(tmp_path):
+        for command in ("migrate", "run"):
+            result = peerboard(
+                tmp_path,
+                command,
+                PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN,
+                PEERBOARD_DATABASE_URL=f"sqlite+aiosqlite:///{path}",
+                PEERBOARD_LOG_LEVEL="WARNING",
+            )
+            assert result.returncode == 1, (command, path, result.stderr)
+            assert_no_traceback(result)
+            [line] = result.stderr.strip().splitlines()
+            assert line.startswith("PEERBOARD_DATABASE_URL: cannot open the database ("), line
+            assert "point PEERBOARD_DATABASE_URL at another one" in line
+            assert GOOD_TOKEN not in result.stdout + result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_run_when_discord_is_unreachable_says_so_in_one_line(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there: the connection is refused at once
+    result = peerboard(
+        tmp_path,
+        "run",
+        PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN,
+        PEERBOARD_DISCORD_API_BASE=f"http://127.0.0.1:{port}",
+        PEERBOARD_DISCORD_GATEWAY=f"ws://127.0.0.1:{port}",
+        PEERBOARD_LOG_LEVEL="WARNING",
+    )
+    assert result.returncode == 1, result.stderr
+    assert_no_traceback(result)
+    problems = [line for line in result.stderr.splitlines() if " WARNING " not in line]
+    assert len(problems) == 1, result.stderr
+    assert problems[0].startswith(f"Cannot reach Discord at http://127.0.0.1:{port} ("), problems
+    assert "network" in problems[0]
+    assert GOOD_TOKEN not in result.stdout + result.stderr

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final, TypeAlias, TypeVar
 
+from bot.domain.inputs import TASK_NUMBER_MAX
+
 S = TypeVar("S")
 
 # The values of a statement's named parameters.
@@ -16,7 +18,7 @@ Bound: TypeAlias = tuple[S, Params]
 ACTIVE: Final = ("open", "claimed")
 UNFINISHED: Final = ("open", "proposed", "claimed", "in_review")
 FINISHED: Final = ("done", "cancelled")
-MAX_NUMBER: Final = 999_999_999  # task numbers in custom ids have at most 9 digits
+MAX_NUMBER: Final = TASK_NUMBER_MAX  # the domain's bound: 9 digits, an INTEGER on PostgreSQL
 SCORE_COLUMNS: Final = ("points", "tasks", "reviews", "kudos")
 MAX_TIME: Final = datetime(9999, 12, 31, tzinfo=UTC)
 

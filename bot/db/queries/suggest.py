@@ -11,6 +11,7 @@ from sqlmodel import col
 from bot.db import dialect
 from bot.db.models import Task
 from bot.db.queries.common import MAX_NUMBER, UNFINISHED, Bound, Params, escape_like
+from bot.domain import inputs
 
 Choice = sa.Select[int, str, str]
 
@@ -18,8 +19,10 @@ Choice = sa.Select[int, str, str]
 def number_prefix_ranges(text: str, max_number: int = MAX_NUMBER) -> list[tuple[int, int]]:
     """The numbers up to `max_number` whose decimal form starts with `text`, as ranges:
     12 → 12, 120–129, 1200–1299, … "012" starts no number; it still names #12."""
-    value = int(text)
     top = min(max_number, MAX_NUMBER)
+    if len(text.lstrip("0")) > len(str(top)):  # past every task (and int() of 5,000 digits raises)
+        return []
+    value = int(text)
     if value < 1 or value > top:
         return []
     if text.startswith("0"):
@@ -33,7 +36,7 @@ def number_prefix_ranges(text: str, max_number: int = MAX_NUMBER) -> list[tuple[
 
 def typed_number(query: str) -> bool:
     """Whether autocomplete was given a task number (or its start), not title words."""
-    return query.strip().lstrip("#").isdigit()
+    return inputs.typed_number(query) is not None
 
 
 def suggest_tasks_query(
@@ -57,9 +60,10 @@ def suggest_tasks_query(
     index finds that): its words are tested in ix_tasks_titles, newest first, until
     `limit` match, so a rare word reads that status's index entries, never finished ones.
     `dialect_name`: the database's, for how a title is matched without regard to case."""
-    text = query.strip().lstrip("#")
+    digits = inputs.typed_number(query)
+    text = digits if digits is not None else inputs.clean_line(query).lstrip("#").strip()
     values: Params = {"guild_id": guild_id}
-    if text and not text.isdigit():
+    if text and digits is None:
         values["title"] = f"%{escape_like(text)}%"
         like = "like" if dialect.like_ignores_case(dialect_name) else "ilike"
         return _suggest_template("title", tuple(statuses), 1, limit, like), values

@@ -38,6 +38,8 @@ class TaskRepo(Repo):
     __slots__ = ()
 
     async def task_by_number(self, guild_id: int, number: int) -> Task | None:
+        if not 1 <= number <= MAX_NUMBER:  # no such task, and past PostgreSQL's INTEGER
+            return None
         stmt, params = board.task_by_number_query(guild_id, number)
         return (await self.session.scalars(stmt, params)).first()
 
@@ -46,6 +48,8 @@ class TaskRepo(Repo):
     ) -> tuple[Task, list[ClaimRow], str | None] | None:
         """The task, its active claims (oldest first) and its last handoff note, in one
         statement (task_for_action_query); None when there is no such task."""
+        if not 1 <= number <= MAX_NUMBER:
+            return None
         stmt, params = board.task_for_action_query(guild_id, number)
         rows = (await self.session.execute(stmt, params)).all()
         if not rows:

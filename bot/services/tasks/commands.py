@@ -17,6 +17,7 @@ from bot.domain import lifecycle as lc
 from bot.domain import rules as r
 from bot.domain.change import TaskChange, apply
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.inputs import clean_link, clean_text
 from bot.domain.lifecycle import Outcome
 from bot.domain.model import Action, Actor, Rules
 from bot.services.clock import Clock
@@ -294,8 +295,8 @@ class TaskService(TaskQueries):
                 guild_id=actor.guild_id,
                 member_id=actor.member_id,
                 round_=change.state.review_round,
-                link=(link or "").strip(),
-                notes=(notes or "").strip(),
+                link=clean_link(link),  # as lifecycle.submit checked them
+                notes=clean_text(notes),
                 created_at=c.now,
             )
 

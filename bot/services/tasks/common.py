@@ -12,6 +12,7 @@ from bot.db.queries.common import tags_to_column
 from bot.db.uow import UnitOfWork
 from bot.domain import rules as r
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.inputs import parse_task_number as parse_task_number
 from bot.domain.model import Status
 
 FINISHED: Final = (Status.DONE.value, Status.CANCELLED.value)
@@ -33,20 +34,6 @@ def no_such_task(number: int) -> NotFound:
     return NotFound(f"There is no task #{number} in this server. Try /task list.")
 
 
-def parse_task_number(raw: str | int) -> int:
-    """Accepts 12, "12", "#12" and autocomplete values like "12"."""
-    if isinstance(raw, int):
-        number = raw
-    else:
-        text = raw.strip().lstrip("#").split(" ", 1)[0].split("·", 1)[0].strip()
-        if not text.isdigit():
-            raise InvalidInput(f"“{raw[:40]}” is not a task number — use one like 12 or #12.")
-        number = int(text)
-    if number < 1:
-        raise InvalidInput("Task numbers start at 1.")
-    return number
-
-
 @dataclass(frozen=True, slots=True)
 class TaskFields:
     """A new task's own fields, checked (tags as the column stores them)."""
@@ -62,7 +49,12 @@ def _whole(value: object) -> int:
     """A whole number from a command's int or a file's text; blank is 1."""
     if value is None or value == "":
         return 1
-    if isinstance(value, int | float | str):
+    if isinstance(value, str):  # ASCII digits only: int() also reads "٣" as 3
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 9):
+            raise ValueError(value)
+        return int(text)
+    if isinstance(value, int | float):
         return int(value)
     raise TypeError(value)
 

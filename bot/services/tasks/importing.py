@@ -10,6 +10,7 @@ from datetime import datetime, tzinfo
 
 from bot.domain.dates import parse_due
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.inputs import clean_line
 from bot.services.tasks.common import TaskFields, check_due, clean_fields
 
 COLUMNS = ("title", "description", "points", "tags", "due", "capacity")
@@ -40,7 +41,7 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
     numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(cell.strip() for cell in r)]
     if not numbered:
         raise InvalidInput("The file is empty. The first line should be: " + ",".join(COLUMNS))
-    header = [h.strip().lower() for h in numbered[0][1]]
+    header = [clean_line(h).lower() for h in numbered[0][1]]
     unknown = [h for h in header if h not in COLUMNS]
     if "title" not in header or unknown:
         extra = f" Unknown columns: {', '.join(unknown)}." if unknown else ""
