@@ -57,7 +57,7 @@ def config_embed(c: GuildConfig) -> discord.Embed:
         value=f"Maintainers: {_role(c.maintainer_role_id)}\nReviewers: {_role(c.reviewer_role_id)}",
     )
     rules = c.rules
-    window = f"{rules.claim_days} days" if rules.claim_days else "by size (3/7/14 days)"
+    window = plural(rules.claim_days, "day") if rules.claim_days else "by size (3/7/14 days)"
     embed.add_field(
         name="Claims",
         value=f"Window: {window}\nExtensions: {rules.max_extensions}\n"

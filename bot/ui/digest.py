@@ -241,7 +241,9 @@ def top_embed(digest: Digest) -> discord.Embed | None:
         )
     embed.description = fit(lines, BUDGET["top"], "") or None
     if digest.streaks:
-        streaks = [f"🔥 {user(s.member_id)} — {s.weeks} weeks in a row" for s in digest.streaks]
+        streaks = [
+            f"🔥 {user(s.member_id)} — {plural(s.weeks, 'week')} in a row" for s in digest.streaks
+        ]
         embed.add_field(
             name="Streaks", value=fit(streaks, BUDGET["streaks"], "streaks"), inline=False
         )

@@ -175,6 +175,8 @@ async def test_kudos_weekly_budget_limits_kudos(world: World) -> None:
 
 async def test_claim_window_goes_back_to_by_size(world: World, runtime: Runtime) -> None:
     w = world
+    r = await w.maint.slash(w.general, "config claims", claim_days=1)
+    assert (field(r.response, "Claims") or "").startswith("Window: 1 day\n")
     await w.maint.slash(w.general, "config claims", claim_days=10)
     await claimed(w, w.alice, "Ten days")
     assert await claim_window(runtime, w, 1, w.alice.id) == timedelta(days=10)
