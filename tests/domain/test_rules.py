@@ -395,7 +395,7 @@ class TestClaimLimits:
         full = task(S.CLAIMED, claimants=(ALICE,))
         with pytest.raises(LimitReached) as caught:
             lc.claim(full, member(BOB), L.REGULAR, 0, RULES, NOW)
-        assert "every slot is claimed" in caught.value.message
+        assert "every spot is taken" in caught.value.message
 
 
 # -- reviewing -------------------------------------------------------------------------------

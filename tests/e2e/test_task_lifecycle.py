@@ -461,7 +461,7 @@ async def test_a_stale_claim_button_on_a_taken_task_explains_and_changes_nothing
     stale = (await w.bob.slash(w.general, "task show", task="1")).response
     await w.alice.click(card_of(w.tasks, 1), label="Claim")
     r = await w.bob.click(stale, label="Claim")
-    refused(r, "#1 was just taken — every slot is claimed. Try /task list for another.")
+    refused(r, "#1 was just taken — every spot is taken. Try /task list for another.")
     assert (field(card_of(w.tasks, 1), "Claimed by") or "").startswith(f"<@{w.alice.id}>")
 
 
