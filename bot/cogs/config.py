@@ -14,9 +14,16 @@ from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.model import (
     CLAIM_DAYS,
     CLAIM_LIMIT,
+    KUDOS_WEEKLY_BUDGET,
     MAX_EXTENSIONS,
     MILESTONE_POINTS,
+    PROPOSAL_ENDORSEMENTS,
+    PROPOSAL_WINDOW_HOURS,
+    REGULAR_THRESHOLD,
     REQUIRED_APPROVALS,
+    REVIEW_NUDGE_HOURS,
+    REVIEW_POINTS,
+    REWORK_LIMIT,
 )
 from bot.jobs.background import BackgroundJobs
 from bot.services.config import WEEKDAY_NAMES, GuildConfig, timezone_suggestions
@@ -24,6 +31,7 @@ from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
 from bot.ui.pings import ping_warning
+from bot.ui.text import plural
 
 DAY_CHOICES = [
     app_commands.Choice(name=d.capitalize(), value=i) for i, d in enumerate(WEEKDAY_NAMES)
@@ -50,7 +58,7 @@ def config_embed(c: GuildConfig) -> discord.Embed:
         value=f"Maintainers: {_role(c.maintainer_role_id)}\nReviewers: {_role(c.reviewer_role_id)}",
     )
     rules = c.rules
-    window = f"{rules.claim_days} days" if rules.claim_days else "by size (3/7/14 days)"
+    window = plural(rules.claim_days, "day") if rules.claim_days else "by size (3/7/14 days)"
     embed.add_field(
         name="Claims",
         value=f"Window: {window}\nExtensions: {rules.max_extensions}\n"
@@ -59,6 +67,27 @@ def config_embed(c: GuildConfig) -> discord.Embed:
         f"Approvals needed: {rules.required_approvals}",
         inline=False,
     )
+    create = "regulars too" if rules.regulars_can_create else "maintainers only"
+    embed.add_field(
+        name="Trust",
+        value=f"Regular after {plural(rules.regular_threshold, 'task')} done\n"
+        f"Creating tasks: {create}",
+    )
+    embed.add_field(
+        name="Proposals",
+        value=f"Open at {plural(rules.proposal_endorsements, 'endorsement')}\n"
+        f"or after {plural(rules.proposal_window_hours, 'hour')} with no objection",
+    )
+    embed.add_field(
+        name="Reviews",
+        value=f"{plural(rules.review_points, 'point')} per review\n"
+        f"First nudge after {plural(rules.review_nudge_hours, 'hour')}\n"
+        f"Maintainers asked after {plural(rules.rework_limit, 'round')} of changes",
+    )
+    embed.add_field(
+        name="Kudos",
+        value=f"{plural(rules.kudos_weekly_budget, 'kudos', 'kudos')} per member in any 7 days",
+    )
     digest = (
         f"{WEEKDAY_NAMES[c.digest_day].capitalize()}s at {c.digest_time} ({c.digest_timezone})"
         if c.digest_enabled
@@ -66,7 +95,8 @@ def config_embed(c: GuildConfig) -> discord.Embed:
     )
     embed.add_field(name="Weekly digest", value=digest, inline=False)
     milestones = (
-        "\n".join(f"{points} points → {_role(role)}" for points, role in c.milestones) or "none"
+        "\n".join(f"{plural(points, 'point')} → {_role(role)}" for points, role in c.milestones)
+        or "none"
     )
     embed.add_field(name="Milestone roles", value=milestones, inline=False)
     return embed
@@ -82,13 +112,15 @@ class ConfigCog(
         self.services = bot.services
         self.jobs = jobs
 
-    async def _update(self, interaction: PeerInteraction, **changes: int | str | bool) -> None:
+    async def _update(
+        self, interaction: PeerInteraction, **changes: int | str | bool | None
+    ) -> None:
         await self._save(interaction, changes)
 
     async def _save(
         self,
         interaction: PeerInteraction,
-        changes: dict[str, int | str | bool],
+        changes: dict[str, int | str | bool | None],
         *,
         pings: bool = False,
     ) -> None:
@@ -146,6 +178,10 @@ class ConfigCog(
         )
 
     @app_commands.command(name="claims", description="Claim windows, limits and approvals")
+    @app_commands.describe(
+        claim_days="Days a claim lasts, for every task size",
+        window_by_size="Go back to a window by task size (3, 7 or 14 days)",
+    )
     async def claims(
         self,
         interaction: PeerInteraction,
@@ -157,8 +193,9 @@ class ConfigCog(
         limit_regular: app_commands.Range[int, CLAIM_LIMIT.min, CLAIM_LIMIT.max] | None = None,
         required_approvals: app_commands.Range[int, REQUIRED_APPROVALS.min, REQUIRED_APPROVALS.max]
         | None = None,
+        window_by_size: bool | None = None,
     ) -> None:
-        values = {
+        values: dict[str, int | None] = {
             "claim_days": claim_days,
             "max_extensions": max_extensions,
             "limit_newcomer": limit_newcomer,
@@ -166,7 +203,89 @@ class ConfigCog(
             "limit_regular": limit_regular,
             "required_approvals": required_approvals,
         }
+        chosen: dict[str, int | None] = {k: v for k, v in values.items() if v is not None}
+        if window_by_size:
+            if claim_days is not None:
+                async with refusals(interaction):
+                    raise InvalidInput(
+                        "Pick one: a claim window in days, or the window by task size."
+                    )
+                return
+            chosen["claim_days"] = None  # back to 3/7/14 days by size
+        await self._update(interaction, **chosen)
+
+    @app_commands.command(name="trust", description="Who counts as a regular, and what they may do")
+    @app_commands.describe(
+        regular_threshold="Tasks done to become a regular",
+        regulars_can_create="Let regulars put tasks straight on the board",
+    )
+    async def trust(
+        self,
+        interaction: PeerInteraction,
+        regular_threshold: app_commands.Range[int, REGULAR_THRESHOLD.min, REGULAR_THRESHOLD.max]
+        | None = None,
+        regulars_can_create: bool | None = None,
+    ) -> None:
+        values = {
+            "regular_threshold": regular_threshold,
+            "regulars_can_create": regulars_can_create,
+        }
         await self._update(interaction, **{k: v for k, v in values.items() if v is not None})
+
+    @app_commands.command(name="proposals", description="When a proposal opens by consensus")
+    @app_commands.describe(
+        proposal_endorsements="Endorsements that open a proposal (the proposer's not counted)",
+        proposal_window_hours="Hours after which a proposal nobody objected to opens",
+    )
+    async def proposals(
+        self,
+        interaction: PeerInteraction,
+        proposal_endorsements: app_commands.Range[
+            int, PROPOSAL_ENDORSEMENTS.min, PROPOSAL_ENDORSEMENTS.max
+        ]
+        | None = None,
+        proposal_window_hours: app_commands.Range[
+            int, PROPOSAL_WINDOW_HOURS.min, PROPOSAL_WINDOW_HOURS.max
+        ]
+        | None = None,
+    ) -> None:
+        values = {
+            "proposal_endorsements": proposal_endorsements,
+            "proposal_window_hours": proposal_window_hours,
+        }
+        await self._update(interaction, **{k: v for k, v in values.items() if v is not None})
+
+    @app_commands.command(name="reviews", description="Review points, nudges and rounds of changes")
+    @app_commands.describe(
+        review_points="Points a reviewer earns per review",
+        review_nudge_hours="Hours in review before the review channel is nudged",
+        rework_limit="Rounds of changes before maintainers are asked to step in",
+    )
+    async def reviews(
+        self,
+        interaction: PeerInteraction,
+        review_points: app_commands.Range[int, REVIEW_POINTS.min, REVIEW_POINTS.max] | None = None,
+        review_nudge_hours: app_commands.Range[int, REVIEW_NUDGE_HOURS.min, REVIEW_NUDGE_HOURS.max]
+        | None = None,
+        rework_limit: app_commands.Range[int, REWORK_LIMIT.min, REWORK_LIMIT.max] | None = None,
+    ) -> None:
+        values = {
+            "review_points": review_points,
+            "review_nudge_hours": review_nudge_hours,
+            "rework_limit": rework_limit,
+        }
+        await self._update(interaction, **{k: v for k, v in values.items() if v is not None})
+
+    @app_commands.command(name="kudos", description="How many kudos each member may give")
+    @app_commands.describe(kudos_weekly_budget="Kudos a member may give in any 7 days")
+    async def kudos(
+        self,
+        interaction: PeerInteraction,
+        kudos_weekly_budget: app_commands.Range[
+            int, KUDOS_WEEKLY_BUDGET.min, KUDOS_WEEKLY_BUDGET.max
+        ],
+    ) -> None:
+        await self._update(interaction, kudos_weekly_budget=kudos_weekly_budget)
 
     @app_commands.command(name="digest", description="When the weekly recognition digest is posted")
     @app_commands.describe(time="HH:MM, 24-hour", timezone="IANA name, e.g. Europe/Berlin")
@@ -192,36 +311,48 @@ class ConfigCog(
 
     @digest.autocomplete("timezone")
     async def _timezones(
-        self, _interaction: PeerInteraction, current: str
+        self, interaction: PeerInteraction, current: str
     ) -> list[app_commands.Choice[str]]:
+        setting = None
+        if interaction.guild_id is not None:
+            setting = (await self.services.config.get(interaction.guild_id)).digest_timezone
         return [
-            app_commands.Choice(name=name, value=name) for name in timezone_suggestions(current)
+            app_commands.Choice(name=name, value=name)
+            for name in timezone_suggestions(current, current=setting)
         ]
 
     @app_commands.command(
         name="milestone", description="Grant a role when someone reaches a number of points"
     )
-    @app_commands.describe(remove="Remove the milestone at these points instead")
+    @app_commands.describe(
+        role="The role to grant (not needed to remove)",
+        remove="Remove the milestone at these points instead",
+    )
     async def milestone(
         self,
         interaction: PeerInteraction,
         points: app_commands.Range[int, MILESTONE_POINTS.min, MILESTONE_POINTS.max],
-        role: discord.Role,
+        role: discord.Role | None = None,
         remove: bool = False,
     ) -> None:
         async with refusals(interaction):
             actor, _config = await actor_of(self.services, interaction)
-            if not remove and (role.is_default() or role.managed):
-                raise InvalidInput(
-                    "Pick a regular role: not @everyone, and not one managed by an integration."
-                )
+            if not remove:
+                if role is None:
+                    raise InvalidInput(
+                        "Pick the role members get at these points (or set remove to True)."
+                    )
+                if role.is_default() or role.managed:
+                    raise InvalidInput(
+                        "Pick a regular role: not @everyone, and not one managed by an integration."
+                    )
             config = await self.services.config.set_milestone(
-                actor, points, None if remove else role.id
+                actor, points, None if remove or role is None else role.id
             )
             done = (
-                f"Removed the milestone at {points} points."
-                if remove
-                else f"At {points} points, members get {role.mention}."
+                f"Removed the milestone at {plural(points, 'point')}."
+                if remove or role is None
+                else f"At {plural(points, 'point')}, members get {role.mention}."
             )
             await interaction.response.send_message(
                 done, embed=config_embed(config), ephemeral=True

@@ -13,7 +13,7 @@ from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of, is_maintainer
 from bot.ui.errors import refusals
 from bot.ui.recognition import leaderboard_embed, profile_embed
-from bot.ui.text import safe, user
+from bot.ui.text import plural, safe, user
 
 
 @app_commands.guild_only()
@@ -43,14 +43,16 @@ class RecognitionCog(commands.Cog):
                     users=[discord.Object(result.receiver_id)]
                 ),
             )
-            left = (
-                "no more kudos"
-                if result.left_this_week == 0
-                else f"{result.left_this_week} more kudos"
+            # The budget is a rolling 7 days (as the refusal says), not a calendar week.
+            left = result.left_this_week
+            more = (
+                "That was your last kudos for now: the budget refills as those you gave "
+                "get older than 7 days."
+                if left == 0
+                else f"You can give kudos {plural(left, 'more time')} for now: the budget counts "
+                "the last 7 days."
             )
-            await interaction.followup.send(
-                f"Thanks for noticing! You can give {left} this week.", ephemeral=True
-            )
+            await interaction.followup.send(f"Thanks for noticing! {more}", ephemeral=True)
 
     @app_commands.guild_only()
     @app_commands.command(
@@ -63,14 +65,16 @@ class RecognitionCog(commands.Cog):
             actor, config = await actor_of(self.services, interaction)
             target = member or interaction.user
             is_maint = actor.is_maintainer if target.id == actor.member_id else False
+            reviewer = actor.has_reviewer_role if target.id == actor.member_id else False
             if (
                 member is not None
                 and member.id != actor.member_id
                 and isinstance(member, discord.Member)
             ):
                 is_maint = is_maintainer(member, member.guild_permissions, config)
+                reviewer = config.reviewer_role_id in {role.id for role in member.roles}
             data = await self.services.recognition.profile(
-                actor.guild_id, target.id, is_maintainer=is_maint
+                actor.guild_id, target.id, is_maintainer=is_maint, has_reviewer_role=reviewer
             )
             await interaction.response.send_message(
                 embed=profile_embed(data, safe(target.display_name, 80)), ephemeral=True

@@ -21,6 +21,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.model import (
     CAPACITY_MAX,
     CAPACITY_MIN,
+    CLAIM_DAYS,
     DESCRIPTION_MAX,
     LINK_MAX,
     NOTE_MAX,
@@ -80,6 +81,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         due='A date (2026-12-01) or "in 3 days", "next friday"',
         capacity="How many people can work on it at once",
         blocked_by="A task that must be done first",
+        claim_days="Days a claim on this task lasts (default: the server's window)",
     )
     @app_commands.choices(points=POINT_CHOICES)
     @app_commands.autocomplete(blocked_by=task_autocomplete)
@@ -93,9 +95,19 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         due: str | None = None,
         capacity: app_commands.Range[int, CAPACITY_MIN, CAPACITY_MAX] = 1,
         blocked_by: str | None = None,
+        claim_days: app_commands.Range[int, CLAIM_DAYS.min, CLAIM_DAYS.max] | None = None,
     ) -> None:
         await _create(
-            interaction, title, description, points, tags, due, capacity, blocked_by, propose=False
+            interaction,
+            title,
+            description,
+            points,
+            tags,
+            due,
+            capacity,
+            blocked_by,
+            propose=False,
+            claim_days=claim_days,
         )
 
     @app_commands.command(
@@ -255,6 +267,7 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         tags='Comma-separated tags that replace the old ones, or "none" to clear them',
         due='A new date, or "none" to clear it',
         blocked_by='A task number, or "none"',
+        claim_days="Days a claim on this task lasts; 0: the server's window again",
     )
     @app_commands.choices(points=POINT_CHOICES)
     @app_commands.autocomplete(task=task_autocomplete, blocked_by=task_autocomplete)
@@ -269,8 +282,9 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         due: str | None = None,
         capacity: app_commands.Range[int, CAPACITY_MIN, CAPACITY_MAX] | None = None,
         blocked_by: str | None = None,
+        claim_days: app_commands.Range[int, CLAIM_DAYS.min - 1, CLAIM_DAYS.max] | None = None,
     ) -> None:
-        changes = Edit(title, description, points, tags, due, capacity, blocked_by)
+        changes = Edit(title, description, points, tags, due, capacity, blocked_by, claim_days)
         await self._act(interaction, task, Action.EDIT, edit=changes)
 
     @app_commands.command(name="cancel", description="Take a task off the board, with a reason")
@@ -307,6 +321,7 @@ async def _create(
     blocked_by: str | None,
     *,
     propose: bool,
+    claim_days: int | None = None,
 ) -> None:
     services = interaction.client.services
     async with refusals(interaction):
@@ -323,6 +338,7 @@ async def _create(
                 due(due_text, config, services.clock.now()),
                 capacity,
                 number(blocked_by) if blocked_by else None,
+                claim_days,
             )
         text = messages.confirmation(result)
         if config.tasks_channel_id:

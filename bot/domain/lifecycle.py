@@ -58,7 +58,7 @@ ALLOWED: dict[Action, frozenset[Status]] = {
 _WHY_NOT: dict[Status, str] = {
     S.PROPOSED: "it is still a proposal — it opens once endorsed",
     S.OPEN: "it is open and waiting for someone to claim it",
-    S.CLAIMED: "every slot is claimed",
+    S.CLAIMED: "every spot is taken",
     S.IN_REVIEW: "it is in review",
     S.DONE: "it is already done",
     S.CANCELLED: "it was cancelled",
@@ -260,7 +260,7 @@ def claim(
         raise AlreadyDone(f"You already claimed #{task.number}.")
     if task.status is S.CLAIMED:
         raise LimitReached(
-            f"#{task.number} was just taken — every slot is claimed. Try /task list for another."
+            f"#{task.number} was just taken — every spot is taken. Try /task list for another."
         )
     require_status(A.CLAIM, task.status, task.number)
     if task.blocked_by is not None:

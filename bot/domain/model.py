@@ -112,6 +112,13 @@ MAX_EXTENSIONS = Bound(0, 10)
 CLAIM_LIMIT = Bound(1, 50)  # each trust level's claim limit
 REQUIRED_APPROVALS = Bound(1, 5)
 MILESTONE_POINTS = Bound(1, 1_000_000)
+REGULAR_THRESHOLD = Bound(2, 1000)  # tasks done to be a regular: above a contributor's 1
+PROPOSAL_ENDORSEMENTS = Bound(1, 25)
+PROPOSAL_WINDOW_HOURS = Bound(1, 24 * 30)
+REVIEW_POINTS = Bound(0, 13)  # 0: reviews are thanked, not scored
+REWORK_LIMIT = Bound(1, 20)
+REVIEW_NUDGE_HOURS = Bound(1, 24 * 14)
+KUDOS_WEEKLY_BUDGET = Bound(1, 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +156,13 @@ RULE_BOUNDS: Mapping[str, Bound] = MappingProxyType(
         "limit_contributor": CLAIM_LIMIT,
         "limit_regular": CLAIM_LIMIT,
         "required_approvals": REQUIRED_APPROVALS,
+        "regular_threshold": REGULAR_THRESHOLD,
+        "proposal_endorsements": PROPOSAL_ENDORSEMENTS,
+        "proposal_window_hours": PROPOSAL_WINDOW_HOURS,
+        "review_points": REVIEW_POINTS,
+        "rework_limit": REWORK_LIMIT,
+        "review_nudge_hours": REVIEW_NUDGE_HOURS,
+        "kudos_weekly_budget": KUDOS_WEEKLY_BUDGET,
     }
 )
 

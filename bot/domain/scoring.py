@@ -30,13 +30,16 @@ def weekly_streak(credit_times: Iterable[datetime], now: datetime, tz: tzinfo) -
     return streak
 
 
-def next_level(level: TrustLevel, done: int, rules: Rules) -> str | None:
-    """What the next trust level unlocks, in words, or None at the top."""
+def next_level(
+    level: TrustLevel, done: int, rules: Rules, *, reviews_already: bool = False
+) -> str | None:
+    """What the next trust level unlocks, in words, or None at the top. `reviews_already`:
+    the member may review anyway (a maintainer, or the reviewer role), so that is no news."""
     if level is TrustLevel.NEWCOMER:
-        return (
-            f"1 accepted task to become a contributor: hold up to {rules.limit_contributor} "
-            "tasks at once and review others' work."
-        )
+        unlock = f"hold up to {rules.limit_contributor} tasks at once"
+        if not reviews_already:
+            unlock += " and review others' work"
+        return f"1 accepted task to become a contributor: {unlock}."
     if level is TrustLevel.CONTRIBUTOR:
         left = max(rules.regular_threshold - done, 1)
         unlock = f"hold up to {rules.limit_regular} tasks at once"

@@ -142,7 +142,8 @@ class ConfigService:
             )
             if role_id is None:
                 if existing is None:
-                    raise NotFound(f"There is no milestone at {points} points.")
+                    unit = "point" if points == 1 else "points"
+                    raise NotFound(f"There is no milestone at {points} {unit}.")
                 await uow.ledger.remove_milestone(existing)
             elif existing is not None:
                 uow.ledger.set_milestone_role(existing, role_id)
@@ -173,8 +174,41 @@ def _validate(changes: dict[str, Any]) -> None:
         raise InvalidInput("The digest day must be a weekday name.")
 
 
-def timezone_suggestions(query: str, limit: int = 25) -> list[str]:
+# Offered first when nothing is typed yet: the zones most communities live in, west to east.
+COMMON_TIMEZONES: Final = (
+    "UTC",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Africa/Lagos",
+    "Africa/Cairo",
+    "Europe/Istanbul",
+    "Europe/Moscow",
+    "Africa/Nairobi",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Shanghai",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+)
+
+
+def timezone_suggestions(query: str, limit: int = 25, current: str | None = None) -> list[str]:
+    """With nothing typed: the guild's current timezone, then common ones. Else names that
+    start with the query, then those that contain it."""
     q = query.strip().lower().replace(" ", "_")
+    if not q:
+        first = [current] if current else []
+        return list(dict.fromkeys([*first, *COMMON_TIMEZONES]))[:limit]
     names = sorted(available_timezones())
     starts = [n for n in names if n.lower().startswith(q)]
     contains = [n for n in names if q in n.lower() and n not in starts]

@@ -59,7 +59,12 @@ class RecognitionService:
         self._config = config  # the guild's rules and timezone, from its cache
 
     async def profile(
-        self, actor_or_guild: int, member_id: int, *, is_maintainer: bool = False
+        self,
+        actor_or_guild: int,
+        member_id: int,
+        *,
+        is_maintainer: bool = False,
+        has_reviewer_role: bool = False,
     ) -> Profile:
         guild_id = actor_or_guild
         now = self._clock.now()
@@ -86,7 +91,9 @@ class RecognitionService:
             kudos_received=kudos,
             streak_weeks=weekly_streak(times, now, tz),
             level=level,
-            next_level=next_level(level, done, rules),
+            next_level=next_level(
+                level, done, rules, reviews_already=is_maintainer or has_reviewer_role
+            ),
             held_claims=held,
             claim_limit=None if is_maintainer else r.claim_limit(level, rules),
             ranking_visible=visible,
@@ -132,8 +139,9 @@ class RecognitionService:
             budget = settings.kudos_weekly_budget
             if given >= budget:
                 raise LimitReached(
-                    f"You've given {given} kudos in the last 7 days, the most for a week. "
-                    "Your budget refills as those get older — thank you for noticing people's work!"
+                    f"You've given {given} kudos in the last 7 days, and "
+                    f"the budget is {budget} in any 7 days. It refills as those get older — "
+                    "thank you for noticing people's work!"
                 )
             await uow.ledger.add_credits(
                 [

@@ -79,6 +79,8 @@ class ActionResult:
     credited: tuple[int, ...] = ()  # members who just got credit (claimants and reviewers)
     note: str = ""  # the member's own words: a reason, a comment, a hand-off note
     notices: int = 0  # deliveries the change wrote to the outbox, for the sweep to send
+    holders: tuple[int, ...] = ()  # who held the task when the action was taken
+    edited: tuple[str, ...] = ()  # an edit's changed columns (title, due_at, blocked_by_id …)
 
 
 @dataclass(frozen=True, slots=True)

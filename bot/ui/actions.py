@@ -93,6 +93,7 @@ async def _edit(s: Services, a: Actor, c: GuildConfig, r: TaskRequest) -> Action
         capacity=UNSET if e.capacity is None else e.capacity,
         due_at=due_at,
         blocked_by=blocked_by,
+        claim_days=UNSET if e.claim_days is None else (e.claim_days or None),
     )
 
 

@@ -15,6 +15,7 @@ from bot.ui.text import (
     clip,
     plural,
     safe,
+    spots,
     stamp,
     user,
     when,
@@ -65,18 +66,23 @@ def _fields(embed: discord.Embed, task: TaskView, label: str) -> None:
     embed.add_field(name="Status", value=label)
     embed.add_field(name="Points", value=str(task.points))
     if task.tags:
-        embed.add_field(
-            name="Tags", value=clip(" ".join(f"`{t.replace('`', '')}`" for t in task.tags), 256)
-        )
+        embed.add_field(name="Tags", value=tags_line(task.tags))
     if task.status is Status.PROPOSED:
         votes = f"{task.endorsements} of {task.required_endorsements} endorsements"
         if task.objections:
             votes += f" · {plural(task.objections, 'objection')} (a maintainer decides)"
         embed.add_field(name="Proposal", value=votes, inline=False)
     if task.claims or task.status in (Status.OPEN, Status.CLAIMED):
-        lines = [f"{user(c.member_id)} · claim ends {stamp(c.expires_at)}" for c in task.claims]
-        if task.status in (Status.OPEN, Status.CLAIMED) and task.capacity > 1:
-            lines.append(f"{task.free_slots} of {task.capacity} slots free")
+        working = task.status in (Status.OPEN, Status.CLAIMED)
+        # A claim's end matters while the work is being done; in review it is not counting.
+        lines = [
+            f"{user(c.member_id)} · claim ends {stamp(c.expires_at)}"
+            if working
+            else user(c.member_id)
+            for c in task.claims
+        ]
+        if working and task.capacity > 1:
+            lines.append(spots(task.free_slots, task.capacity))
         embed.add_field(name="Claimed by", value="\n".join(lines) or "Nobody yet", inline=False)
     if task.due_at is not None:
         embed.add_field(name="Due", value=when(task.due_at))
@@ -103,6 +109,19 @@ def _fields(embed: discord.Embed, task: TaskView, label: str) -> None:
             name="Note from the last holder", value=safe(task.handoff_note, 500), inline=False
         )
     embed.set_footer(text=f"Peerboard · task #{task.number}")
+
+
+def tags_line(tags: tuple[str, ...], limit: int = EMBED_FIELD_MAX) -> str:
+    """Each tag whole, in code style; those that don't fit are counted, never cut."""
+    shown: list[str] = []
+    for i, tag in enumerate(tags):
+        more = len(tags) - i - 1
+        item = f"`{tag.replace('`', '')}`"
+        tail = f" +{more} more" if more else ""
+        if len(" ".join([*shown, item])) + len(tail) > limit:
+            return " ".join(shown) + f" +{len(tags) - i} more"
+        shown.append(item)
+    return " ".join(shown)
 
 
 def card_view(task: TaskView) -> discord.ui.View:

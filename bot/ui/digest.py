@@ -18,7 +18,7 @@ import discord
 
 from bot.domain.digest import STALE_COUNT_LIMIT, Change, Digest, TaskRef, Waiting, Week
 from bot.services.notify import DeliveryFailed
-from bot.ui.text import EMBED_DESCRIPTION_MAX, EMBED_FIELD_MAX, clip, plural, safe, stamp, user
+from bot.ui.text import EMBED_DESCRIPTION_MAX, EMBED_FIELD_MAX, clip, plural, pts, safe, stamp, user
 
 log = logging.getLogger("peerboard.digest")
 
@@ -165,7 +165,7 @@ def done_embed(digest: Digest) -> discord.Embed | None:
         return None
     lines = []
     for item in digest.done:
-        line = f"{task_link(item.task)} · {plural(item.points, 'pt')}"
+        line = f"{task_link(item.task)} · {pts(item.points)}"
         if item.contributors:
             line += f" — by {people(item.contributors)}"
         if item.reviewers:
@@ -183,7 +183,13 @@ def reviewers_embed(digest: Digest) -> discord.Embed | None:
     lines = []
     for r in digest.reviewers:
         tasks = ", ".join(task_link(t, with_title=False) for t in r.tasks)
-        lines.append(f"{user(r.member_id)} — {plural(r.reviews, 'review')}: {tasks}")
+        # A task can take more than one review (rounds of changes): say both when they differ.
+        count = plural(r.reviews, "review")
+        if r.tasks and len(r.tasks) != r.reviews:
+            count += f" on {plural(len(r.tasks), 'task')}"
+        lines.append(
+            f"{user(r.member_id)} — {count}: {tasks}" if tasks else f"{user(r.member_id)} — {count}"
+        )
     text = "Reviews keep the board honest. Thank you:\n" + fit(
         lines, BUDGET["reviewers"], "reviewers", digest.reviewers_total
     )
@@ -235,7 +241,9 @@ def top_embed(digest: Digest) -> discord.Embed | None:
         )
     embed.description = fit(lines, BUDGET["top"], "") or None
     if digest.streaks:
-        streaks = [f"🔥 {user(s.member_id)} — {s.weeks} weeks in a row" for s in digest.streaks]
+        streaks = [
+            f"🔥 {user(s.member_id)} — {plural(s.weeks, 'week')} in a row" for s in digest.streaks
+        ]
         embed.add_field(
             name="Streaks", value=fit(streaks, BUDGET["streaks"], "streaks"), inline=False
         )

@@ -8,11 +8,12 @@ from typing import Any
 
 import discord
 
+from bot.domain.model import Status
 from bot.services.registry import Services
 from bot.services.views import HistoryView, TaskView
 from bot.ui.cards import STYLE
 from bot.ui.errors import refusals, report
-from bot.ui.text import EMBED_DESCRIPTION_MAX, clip, safe, stamp, user
+from bot.ui.text import EMBED_DESCRIPTION_MAX, clip, pts, safe, spots, stamp, user
 
 ACTION_WORDS = {
     "create": "created",
@@ -39,14 +40,14 @@ def task_line(task: TaskView) -> str:
     extra = []
     if task.claims:
         extra.append(", ".join(user(c.member_id) for c in task.claims))
-    if task.capacity > 1 and task.free_slots:
-        extra.append(f"{task.free_slots}/{task.capacity} free")
+    if task.capacity > 1 and task.status in (Status.OPEN, Status.CLAIMED):
+        extra.append(spots(task.free_slots, task.capacity))
     if task.due_at:
         extra.append(f"due {stamp(task.due_at)}")
     if task.blocked:
         extra.append(f"waits on #{task.blocked_by}")
     tail = f" — {' · '.join(extra)}" if extra else ""
-    return f"{emoji} **#{task.number}** {safe(task.title, 100)} · {task.points} pt{tail}"
+    return f"{emoji} **#{task.number}** {safe(task.title, 100)} · {pts(task.points)}{tail}"
 
 
 @dataclass(frozen=True, slots=True)

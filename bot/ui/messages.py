@@ -13,7 +13,7 @@ from typing import Final
 from bot.domain.model import Action, Status
 from bot.services.notify import Notice
 from bot.services.views import ActionResult, TaskView
-from bot.ui.text import MESSAGE_MAX, clip, plural, safe, stamp, user, when
+from bot.ui.text import MESSAGE_MAX, clip, plain_name, plural, safe, stamp, user, when
 
 
 def task_title(task: TaskView) -> str:
@@ -74,7 +74,7 @@ def confirmation(result: ActionResult, review_channel_id: int | None = None) -> 
     if a is Action.OBJECT:
         return f"Your objection to **{name}** is recorded; a maintainer will decide."
     if a is Action.EDIT:
-        return f"Updated **{name}**."
+        return f"Updated **{name}**: {edit_summary(result)}."
     if a is Action.CANCEL:
         return f"Cancelled **{name}**."
     if a is Action.REOPEN:
@@ -168,22 +168,88 @@ def activity(result: ActionResult) -> str | None:
         Action.RELEASE: f"{who} released this task; it's back on the board.",
         Action.SUBMIT: f"{who} submitted this for review.",
         Action.ASSIGN: f"{who} assigned this to {user(result.member_id or 0)}.",
-        Action.CANCEL: f"{who} cancelled this task.",
         Action.REOPEN: f"{who} reopened this task.",
-        Action.EDIT: f"{who} edited this task.",
     }
     if a is Action.APPROVE:
-        return (
-            f"{who} approved this — it's done! 🎉"
-            if result.after is Status.DONE
-            else f"{who} approved this."
-        )
+        # The claimants hear about it, as they do about requested changes.
+        claimants = " ".join(user(m) for m in told_of(result))
+        head = f"{claimants} — " if claimants else ""
+        if result.after is Status.DONE:
+            return f"{head}{who} approved this — it's done! 🎉 Thank you for the work."
+        t = result.task
+        return f"{head}{who} approved this ({t.approvals} of {t.required_approvals} approvals)."
     if a is Action.REQUEST_CHANGES:
         claimants = " ".join(user(m) for m in result.task.claimant_ids)
         # The card goes back to "claimed" and no longer shows the review: say why here.
-        reason = safe(result.note, 1500).replace("\n", "\n> ")
-        return f"{claimants} — {who} asked for changes:\n> {reason}"
+        return f"{claimants} — {who} asked for changes:\n> {_quote(result.note)}"
+    if a is Action.CANCEL:
+        told = " ".join(user(m) for m in told_of(result))
+        head = f"{told} — " if told else ""
+        what = "this proposal" if result.before is Status.PROPOSED else "this task"
+        return f"{head}{who} cancelled {what}:\n> {_quote(result.note)}"
+    if a is Action.EDIT:
+        return f"{who} {edit_summary(result)}."
     return lines.get(a)
+
+
+def told_of(result: ActionResult) -> tuple[int, ...]:
+    """Whom the thread line of an approval or a cancellation is for (they are pinged): the
+    task's holders, and the proposer of a cancelled proposal — never the actor."""
+    people = list(result.holders)
+    if result.action is Action.CANCEL and result.before is Status.PROPOSED:
+        people.append(result.task.creator_id)
+    return tuple(m for m in dict.fromkeys(people) if m != result.actor_id)
+
+
+def _quote(text: str) -> str:
+    return safe(text, 1500).replace("\n", "\n> ")
+
+
+_EDITED: Final[Mapping[str, str]] = {
+    "title": "title",
+    "description": "description",
+    "points": "points",
+    "tags": "tags",
+    "due_at": "due date",
+    "capacity": "capacity",
+    "blocked_by_id": "blocker",
+    "claim_days": "claim window",
+}
+
+
+def edit_summary(result: ActionResult) -> str:
+    """What an edit changed, as it now stands: "changed the points (now 3) and the
+    description and cleared the due date"."""
+    t = result.task
+    now: dict[str, str] = {
+        "points": str(t.points),
+        "capacity": str(t.capacity),
+        "due_at": stamp(t.due_at, "D") if t.due_at else "none",
+        "blocked_by_id": f"#{t.blocked_by}" if t.blocked_by else "none",
+        "tags": ", ".join(safe(tag, 40) for tag in t.tags) or "none",
+        "title": f"“{safe(t.title, 100)}”",
+    }
+    changed: list[str] = []
+    cleared: list[str] = []
+    for column in sorted(result.edited, key=_edit_order):
+        word = f"the {_EDITED.get(column, column.replace('_', ' '))}"
+        value = now.get(column)
+        if value == "none":
+            cleared.append(word)
+        else:
+            changed.append(f"{word} (now {value})" if value is not None else word)
+    said = [f"changed {_and(changed)}"] if changed else []
+    said += [f"cleared {_and(cleared)}"] if cleared else []
+    return " and ".join(said) or "edited this task"
+
+
+def _edit_order(column: str) -> int:
+    order = list(_EDITED)
+    return order.index(column) if column in order else len(order)
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def review_call(task: TaskView, submitter_id: int, reviewer_role_id: int | None) -> str:
@@ -244,8 +310,8 @@ def renamed(task: TaskView) -> str:
 
 
 def thread_name(task: TaskView) -> str:
-    # Mentions defused: the "thread started" notice shows the name as message text.
-    return f"#{task.number} {safe(task.title, 100, markdown=False)}"[:100]
+    # Plain text (a thread's name is never markdown): mentions read as what they name.
+    return clip(f"#{task.number} {plain_name(task.title)}", 100)
 
 
 # -- reminders ----------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ async def publish(
         await refresh_card(client, waiting)
     untold: list[str] = []
     posted = await _post_activity(client, result)
-    if result.action is Action.EDIT:
+    if result.action is Action.EDIT and "title" in result.edited:
         await _rename_thread(client, task)
     if result.action is Action.REQUEST_CHANGES and task.thread_id and not posted:
         untold.append(messages.thread_post_refused(task))
@@ -238,6 +238,9 @@ async def _post_activity(client: discord.Client, result: ActionResult) -> bool:
     if result.action is Action.REQUEST_CHANGES:
         # The claimants need to hear about requested changes: ping them, and only them.
         ping = discord.AllowedMentions(users=[discord.Object(m) for m in result.task.claimant_ids])
+    elif result.action in (Action.APPROVE, Action.CANCEL):
+        # An approval or a cancellation is news for those who did (or proposed) the work.
+        ping = discord.AllowedMentions(users=[discord.Object(m) for m in messages.told_of(result)])
     elif result.action is Action.ASSIGN and result.member_id:
         # Someone was handed work: they need to hear about it.
         ping = discord.AllowedMentions(users=[discord.Object(result.member_id)])

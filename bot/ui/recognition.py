@@ -16,6 +16,13 @@ log = logging.getLogger("peerboard.recognition")
 
 LEVEL_LABEL = {"newcomer": "🌱 Newcomer", "contributor": "🌿 Contributor", "regular": "🌳 Regular"}
 BY_LABEL = {"points": "points", "tasks": "tasks done", "reviews": "reviews", "kudos": "kudos"}
+# A score's unit, one and many: "1 point", "1 task done", "1 review", "2 kudos".
+BY_UNIT = {
+    "points": ("point", "points"),
+    "tasks": ("task done", "tasks done"),
+    "reviews": ("review", "reviews"),
+    "kudos": ("kudos", "kudos"),
+}
 PERIOD_LABEL = {"week": "the last 7 days", "month": "the last 30 days", "all": "all time"}
 MEDALS = ("🥇", "🥈", "🥉")
 
@@ -43,7 +50,7 @@ def leaderboard_embed(rows: list[tuple[int, int]], period: str, by: str) -> disc
     lines = []
     for i, (member, score) in enumerate(rows):
         rank = MEDALS[i] if i < len(MEDALS) else f"{i + 1}."
-        lines.append(f"{rank} {user(member)} — {score} {BY_LABEL[by]}")
+        lines.append(f"{rank} {user(member)} — {plural(score, *BY_UNIT[by])}")
     return discord.Embed(
         title=f"Top contributors by {BY_LABEL[by]}, {PERIOD_LABEL[period]}",
         description="\n".join(lines) or "No credit yet in this period — every task done counts!",

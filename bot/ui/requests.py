@@ -19,6 +19,7 @@ class Edit:
     due: str | None = None
     capacity: int | None = None
     blocked_by: str | None = None
+    claim_days: int | None = None  # 0: back to the server's window
 
 
 @dataclass(frozen=True, slots=True)

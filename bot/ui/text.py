@@ -3,6 +3,7 @@ length cut to Discord's limits (SPEC §8)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import discord
@@ -41,4 +42,26 @@ def user(member_id: int) -> str:
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
+    """The one plural helper: "1 point", "3 points", plural(1, "task done", "tasks done")."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def pts(n: int) -> str:
+    """A task's size where space is short (lists, the digest): "1 pt", "3 pts"."""
+    return plural(n, "pt")
+
+
+def spots(free: int, capacity: int) -> str:
+    """Open places on a task for more than one person: "2 spots open", or "Full"."""
+    return "Full" if free <= 0 or capacity <= 0 else f"{plural(free, 'spot')} open"
+
+
+_MENTION = re.compile(r"<(@[!&]?|#)(\d+)>")
+_MENTION_WORD = {"@": "@member", "@!": "@member", "@&": "@role", "#": "#channel"}
+
+
+def plain_name(text: str) -> str:
+    """Member text for a place Discord shows as plain text and never pings from (a thread's
+    name): mention markup reads as what it names, not as escaped code."""
+    words = " ".join(_MENTION.sub(lambda m: _MENTION_WORD[m[1]], text).split())
+    return discord.utils.escape_mentions(words)  # @everyone stays text (an invisible space)

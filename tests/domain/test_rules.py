@@ -395,7 +395,7 @@ class TestClaimLimits:
         full = task(S.CLAIMED, claimants=(ALICE,))
         with pytest.raises(LimitReached) as caught:
             lc.claim(full, member(BOB), L.REGULAR, 0, RULES, NOW)
-        assert "every slot is claimed" in caught.value.message
+        assert "every spot is taken" in caught.value.message
 
 
 # -- reviewing -------------------------------------------------------------------------------
@@ -847,6 +847,13 @@ class TestRuleBounds:
             ("limit_contributor", "Limit contributor", 1, 50),
             ("limit_regular", "Limit regular", 1, 50),
             ("required_approvals", "Required approvals", 1, 5),
+            ("regular_threshold", "Regular threshold", 2, 1000),
+            ("proposal_endorsements", "Proposal endorsements", 1, 25),
+            ("proposal_window_hours", "Proposal window hours", 1, 720),
+            ("review_points", "Review points", 0, 13),
+            ("rework_limit", "Rework limit", 1, 20),
+            ("review_nudge_hours", "Review nudge hours", 1, 336),
+            ("kudos_weekly_budget", "Kudos weekly budget", 1, 100),
         ],
     )
     def test_each_setting_is_checked_at_both_ends(
@@ -863,7 +870,7 @@ class TestRuleBounds:
     def test_the_first_setting_out_of_range_is_the_one_reported(self) -> None:
         with pytest.raises(InvalidInput, match=r"^Max extensions"):
             r.check_rule_values({"required_approvals": 9, "max_extensions": 11})
-        r.check_rule_values({"digest_day": 99, "review_points": -1})  # no bounds declared
+        r.check_rule_values({"digest_day": 99, "claim_warning_fraction": 7})  # no bounds declared
 
     def test_a_bound_holds_only_numbers_within_it(self) -> None:
         bound = Bound(1, 5)

@@ -197,12 +197,24 @@ async def test_config_digest_timezone_autocomplete(world: World) -> None:
     assert {"name": "Europe/Berlin", "value": "Europe/Berlin"} in choices
     choices = await w.maint.autocomplete(w.general, "config digest", "timezone", "America/New")
     assert choices[0] == {"name": "America/New_York", "value": "America/New_York"}
-    # Discord allows at most 25 choices; an empty query must not overflow it.
-    choices = await w.maint.autocomplete(w.general, "config digest", "timezone", "")
-    assert len(choices) == 25
     choices = await w.maint.autocomplete(w.general, "config digest", "timezone", "Europe/")
     assert len(choices) == 25 and all(c["value"].startswith("Europe/") for c in choices)
     assert await w.maint.autocomplete(w.general, "config digest", "timezone", "Mars/") == []
+
+
+async def test_timezone_autocomplete_with_nothing_typed_starts_with_the_setting(
+    world: World,
+) -> None:
+    w = world
+    await w.maint.slash(w.general, "config digest", timezone="Asia/Kathmandu")
+    choices = [
+        c["value"] for c in await w.maint.autocomplete(w.general, "config digest", "timezone", "")
+    ]
+    # The current setting first, then zones most communities live in — not Africa/Abidjan.
+    assert choices[0] == "Asia/Kathmandu"
+    assert {"UTC", "Europe/London", "America/New_York", "Asia/Tokyo"} <= set(choices)
+    assert "Africa/Abidjan" not in choices
+    assert len(choices) == len(set(choices)) <= 25  # Discord's limit, each once
 
 
 async def test_config_digest_refusals(world: World) -> None:

@@ -30,7 +30,12 @@ async def test_kudos_thanks_in_public_and_pings_only_the_receiver(world: World) 
         if e.path.endswith("/callback") and e.json.get("type") == 4
     )
     assert callback.json["data"]["allowed_mentions"] == {"users": [w.bob.id], "parse": []}
-    assert "4 more kudos" in r.followups[0].content and r.followups[0].ephemeral
+    # The budget is counted over the last 7 days, as the refusal says; "1 more kudos" nowhere.
+    assert r.followups[0].ephemeral
+    assert r.followups[0].content == (
+        "Thanks for noticing! You can give kudos 4 more times for now: "
+        "the budget counts the last 7 days."
+    )
 
 
 async def test_kudos_refusals(world: World) -> None:
@@ -41,6 +46,7 @@ async def test_kudos_refusals(world: World) -> None:
         await w.alice.slash(w.general, "kudos", member=w.bob, reason=f"thanks {i}")
     r = await w.alice.slash(w.general, "kudos", member=w.carol, reason="one too many")
     assert r.ephemeral and "5 kudos in the last 7 days" in said(r)
+    assert "budget is 5 in any 7 days" in said(r) and "week" not in said(r)
     await w.env.advance_time(7 * 86400 + 1)
     r = await w.alice.slash(w.general, "kudos", member=w.carol, reason="a new week")
     assert not r.ephemeral
@@ -61,7 +67,7 @@ async def test_profile_and_leaderboard_read_the_ledger(world: World) -> None:
     r = await w.bob.slash(w.general, "leaderboard", period="all", by="points")
     assert r.response.embeds[0].description.splitlines() == [
         f"🥇 <@{w.alice.id}> — 5 points",
-        f"🥈 <@{w.carol.id}> — 1 points",
+        f"🥈 <@{w.carol.id}> — 1 point",
     ]
     await w.alice.slash(w.general, "me ranking", visible=False)
     r = await w.bob.slash(w.general, "leaderboard", period="all", by="points")

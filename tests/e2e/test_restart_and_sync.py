@@ -214,7 +214,7 @@ async def test_dev_guild_sync_goes_to_that_guild_once(
 #   name:type   with  ! required,  ~ autocomplete,  =a|b|c choice values,  [lo,hi] range/length.
 SPEC_COMMANDS: dict[str, str] = {
     "task create": "title:string![1,100] description:string[,2000] points:integer=1|2|3|5|8|13 "
-    "tags:string due:string capacity:integer[1,10] blocked_by:string~",
+    "tags:string due:string capacity:integer[1,10] blocked_by:string~ claim_days:integer[1,90]",
     "task propose": "title:string![1,100] description:string[,2000] points:integer=1|2|3|5|8|13 "
     "tags:string",
     "task show": "task:string!~",
@@ -228,7 +228,8 @@ SPEC_COMMANDS: dict[str, str] = {
     "task request-changes": "task:string!~ reason:string!",
     "task assign": "task:string!~ member:user!",
     "task edit": "task:string!~ title:string[1,100] description:string[,2000] "
-    "points:integer=1|2|3|5|8|13 tags:string due:string capacity:integer[1,10] blocked_by:string~",
+    "points:integer=1|2|3|5|8|13 tags:string due:string capacity:integer[1,10] blocked_by:string~ "
+    "claim_days:integer[0,90]",
     "task cancel": "task:string!~ reason:string!",
     "task reopen": "task:string!~",
     "task endorse": "task:string!~",
@@ -246,9 +247,16 @@ SPEC_COMMANDS: dict[str, str] = {
     "config channels": "tasks:channel review:channel digest:channel",
     "config roles": "maintainer:role reviewer:role",
     "config claims": "claim_days:integer max_extensions:integer limit_newcomer:integer "
-    "limit_contributor:integer limit_regular:integer required_approvals:integer",
+    "limit_contributor:integer limit_regular:integer required_approvals:integer "
+    "window_by_size:boolean",
+    # SPEC §2–§3's other rules: "overridable per guild", grouped by what they are about.
+    "config trust": "regular_threshold:integer[2,1000] regulars_can_create:boolean",
+    "config proposals": "proposal_endorsements:integer[1,25] proposal_window_hours:integer[1,720]",
+    "config reviews": "review_points:integer[0,13] review_nudge_hours:integer[1,336] "
+    "rework_limit:integer[1,20]",
+    "config kudos": "kudos_weekly_budget:integer![1,100]",
     "config digest": "day:integer=0|1|2|3|4|5|6 time:string timezone:string~ enabled:boolean",
-    "config milestone": "points:integer! role:role! remove:boolean",
+    "config milestone": "points:integer! role:role remove:boolean",
     "digest preview": "",
     "digest post": "",
 }

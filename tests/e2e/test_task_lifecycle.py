@@ -15,6 +15,7 @@ from tests.e2e.helpers import (
     status,
     stored,
     thread_lines,
+    thread_of,
 )
 
 
@@ -225,7 +226,11 @@ async def test_approve_marks_it_done_and_thanks_in_the_thread(world: World) -> N
     card = card_of(w.tasks, 1)
     assert field(card, "Status") == "✅ Done"
     assert buttons(card) == []
-    assert thread_lines(w, 1)[-1] == f"<@{w.carol.id}> approved this — it's done! 🎉"
+    # The claimant hears of it (pinged, as a change request pings them), and only they.
+    assert thread_lines(w, 1)[-1] == (
+        f"<@{w.alice.id}> — <@{w.carol.id}> approved this — it's done! 🎉 Thank you for the work."
+    )
+    assert stored(w.env, thread_of(w, 1).last_message).ping_user_ids == [w.alice.id]
 
 
 async def test_approve_from_the_review_post_updates_both_messages(world: World) -> None:
@@ -353,22 +358,30 @@ async def test_edit_changes_the_card_in_place(world: World) -> None:
         blocked_by="#2",
     )
     assert r.ephemeral
-    assert said(r) == "Updated **#1 · New title**."
+    assert said(r) == (
+        "Updated **#1 · New title**: changed the title (now “New title”), the description, "
+        "the points (now 8), the tags (now infra), the capacity (now 3) and the blocker (now #2)."
+    )
     card = card_of(w.tasks, 1)
     assert card.embeds[0].title == "#1 · New title"
     assert card.embeds[0].description == "More words"
     assert field(card, "Points") == "8"
     assert field(card, "Tags") == "`infra`"
-    assert field(card, "Claimed by") == "3 of 3 slots free"
+    assert field(card, "Claimed by") == "3 spots open"
     assert field(card, "Blocked by") == "#2 (waiting)"
     assert field(card, "Due") is not None
     r = await w.maint.slash(w.general, "task edit", task="1", due="none", blocked_by="none")
-    assert said(r) == "Updated **#1 · New title**."
+    assert said(r) == "Updated **#1 · New title**: cleared the due date and the blocker."
     card = card_of(w.tasks, 1)
     assert field(card, "Due") is None and field(card, "Blocked by") is None
-    # invite-url asks for no Manage Threads: the rename is refused, and the thread says so.
-    edited = f"<@{w.maint.id}> edited this task."
-    assert thread_lines(w, 1) == [edited, "📝 This task is now called “New title”.", edited]
+    # The thread says what changed; invite-url asks for no Manage Threads, so the rename
+    # is refused and the thread is told the new title instead.
+    assert thread_lines(w, 1) == [
+        f"<@{w.maint.id}> changed the title (now “New title”), the description, the points "
+        "(now 8), the tags (now infra), the capacity (now 3) and the blocker (now #2).",
+        "📝 This task is now called “New title”.",
+        f"<@{w.maint.id}> cleared the due date and the blocker.",
+    ]
 
 
 async def test_cancel_and_reopen(world: World) -> None:
@@ -389,7 +402,8 @@ async def test_cancel_and_reopen(world: World) -> None:
     assert field(card, "Claimed by") == "Nobody yet"
     assert buttons(card) == ["Claim"]
     assert thread_lines(w, 1)[-2:] == [
-        f"<@{w.maint.id}> cancelled this task.",
+        # The reason is in the thread, and the claimant whose work it was hears of it.
+        f"<@{w.alice.id}> — <@{w.maint.id}> cancelled this task:\n> Duplicate of #7",
         f"<@{w.maint.id}> reopened this task.",
     ]
 
@@ -410,11 +424,11 @@ async def test_capacity_two_stays_open_until_both_slots_are_claimed(world: World
     w = world
     await create(w, "Test the beta", capacity=2)
     card = card_of(w.tasks, 1)
-    assert field(card, "Claimed by") == "2 of 2 slots free"
+    assert field(card, "Claimed by") == "2 spots open"
     await w.alice.click(card, label="Claim")
     card = card_of(w.tasks, 1)
     assert field(card, "Status") == "🟢 Open"
-    assert (field(card, "Claimed by") or "").endswith("\n1 of 2 slots free")
+    assert (field(card, "Claimed by") or "").endswith("\n1 spot open")
     assert "Claim" in buttons(card)
     r = await w.bob.click(card, label="Claim")
     assert "You claimed" in said(r)
@@ -422,7 +436,7 @@ async def test_capacity_two_stays_open_until_both_slots_are_claimed(world: World
     assert field(card, "Status") == "🔵 Claimed"
     claimed_by = field(card, "Claimed by") or ""
     assert f"<@{w.alice.id}>" in claimed_by and f"<@{w.bob.id}>" in claimed_by
-    assert claimed_by.endswith("\n0 of 2 slots free")
+    assert claimed_by.endswith("\nFull")
     assert "Claim" not in buttons(card)
     # Either holder can submit; the task then waits for review as one piece of work.
     r = await w.bob.slash(w.general, "task submit", task="1", notes="both parts")
@@ -453,7 +467,7 @@ async def test_a_stale_claim_button_on_a_taken_task_explains_and_changes_nothing
     stale = (await w.bob.slash(w.general, "task show", task="1")).response
     await w.alice.click(card_of(w.tasks, 1), label="Claim")
     r = await w.bob.click(stale, label="Claim")
-    refused(r, "#1 was just taken — every slot is claimed. Try /task list for another.")
+    refused(r, "#1 was just taken — every spot is taken. Try /task list for another.")
     assert (field(card_of(w.tasks, 1), "Claimed by") or "").startswith(f"<@{w.alice.id}>")
 
 
@@ -638,7 +652,10 @@ async def test_a_proposer_may_edit_their_own_proposal(world: World) -> None:
     w = world
     await w.alice.slash(w.general, "task propose", title="Add dark mode")
     r = await w.alice.slash(w.general, "task edit", task="1", title="Add a dark theme", points=3)
-    assert said(r) == "Updated **#1 · Add a dark theme**."
+    assert said(r) == (
+        "Updated **#1 · Add a dark theme**: changed the title (now “Add a dark theme”) "
+        "and the points (now 3)."
+    )
     card = card_of(w.tasks, 1)
     assert card.embeds[0].title == "#1 · Add a dark theme"
     assert field(card, "Points") == "3"

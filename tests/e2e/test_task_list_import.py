@@ -55,7 +55,7 @@ async def test_import_creates_every_row_and_posts_their_cards(world: World) -> N
     assert faq.embeds[0].description == "Spanish, then French"
     assert field(faq, "Points") == "3"
     assert field(faq, "Tags") == "`docs` `good first`"
-    assert field(faq, "Claimed by") == "2 of 2 slots free"
+    assert field(faq, "Claimed by") == "2 spots open"
     assert (field(faq, "Due") or "").startswith("<t:")
     footer = card_of(w.tasks, 2)
     assert field(footer, "Points") == "1"  # blank cells take the defaults

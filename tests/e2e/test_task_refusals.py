@@ -443,5 +443,5 @@ async def test_assign_refuses_bots_holders_and_full_tasks(world: World) -> None:
     )
     refused(
         await w.maint.slash(w.general, "task assign", task="1", member=w.bob),
-        "You can't assign #1: every slot is claimed.",
+        "You can't assign #1: every spot is taken.",
     )

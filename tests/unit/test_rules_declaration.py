@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import MISSING, fields
 
+import discord
+
 from bot.cogs.config import ConfigCog
 from bot.db.models import GuildSettings
 from bot.domain.model import MILESTONE_POINTS, RULE_BOUNDS, Rules
@@ -35,8 +37,17 @@ def test_the_config_view_does_not_repeat_the_rules() -> None:
 
 def test_the_config_options_take_their_ranges_from_the_bounds() -> None:
     commands = {c.name: c for c in ConfigCog.__cog_app_commands__}
-    options = {p.name: p for p in commands["claims"].parameters}
+    # Each bounded rule is one option of one /config subcommand, of the rule's name.
+    options = {
+        p.name: p
+        for c in commands.values()
+        for p in c.parameters
+        if c.name != "milestone" and p.type is discord.AppCommandOptionType.integer
+    }
+    options.pop("day")  # the digest's weekday: a choice, not a rule
     assert set(options) == set(RULE_BOUNDS)
+    for command in commands.values():
+        assert len(command.parameters) <= 25, command.name
     for name, bound in RULE_BOUNDS.items():
         assert (options[name].min_value, options[name].max_value) == (bound.min, bound.max)
     (points, *_rest) = commands["milestone"].parameters

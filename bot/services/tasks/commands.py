@@ -347,7 +347,9 @@ class TaskService(TaskQueries):
         due_at: datetime | _Unset | None = UNSET,
         capacity: int | _Unset = UNSET,
         blocked_by: int | _Unset | None = UNSET,
+        claim_days: int | _Unset | None = UNSET,
     ) -> ActionResult:
+        """`claim_days` None: the task takes the guild's window again (from its next claim)."""
         values: dict[str, object] = {}
         if not isinstance(title, _Unset):
             values["title"] = r.clean_title(title)
@@ -360,6 +362,8 @@ class TaskService(TaskQueries):
         new_capacity = r.check_capacity(capacity) if not isinstance(capacity, _Unset) else None
         if new_capacity is not None:
             values["capacity"] = new_capacity
+        if not isinstance(claim_days, _Unset):
+            values["claim_days"] = r.check_claim_days(claim_days)
         if not values and isinstance(due_at, _Unset) and isinstance(blocked_by, _Unset):
             raise InvalidInput("Nothing to change: give at least one field to edit.")
 

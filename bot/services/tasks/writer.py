@@ -303,6 +303,8 @@ class Writer:
             credited=credited,
             note=outcome.note,
             notices=notices,
+            holders=tuple(c.member_id for c in state.claims),
+            edited=tuple(fields or ()) if outcome.action is Action.EDIT else (),
         )
 
     async def insert(
