@@ -24,7 +24,7 @@ def token_problem(settings: Settings) -> str | None:
 
 async def check_everything(settings: Settings) -> list[str]:
     problems: list[str] = []
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url_value())
     try:
         async with engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))

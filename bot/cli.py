@@ -30,10 +30,9 @@ def _settings_or_exit() -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    from bot.logs import configure_logging
+
+    configure_logging(settings)  # secrets and SQL parameters redacted
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -41,7 +40,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
     settings = _settings_or_exit()
     _configure_logging(settings)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url_value())
     print("Database is up to date.")
     return 0
 
@@ -73,7 +72,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     _configure_logging(settings)
-    upgrade(settings.database_url)
+    log.info("database: %s", settings.database_url)  # shown with its password hidden
+    upgrade(settings.database_url_value())
     if settings.discord_api_base != DISCORD_API or settings.discord_gateway != DISCORD_GATEWAY:
         point_discord_at(settings.discord_api_base, settings.discord_gateway)
         log.info("using Discord at %s and %s", settings.discord_api_base, settings.discord_gateway)

@@ -31,7 +31,7 @@ def database_url() -> str:
         return str(url)
     from bot.settings import load_settings
 
-    return load_settings().database_url
+    return load_settings().database_url_value()
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
