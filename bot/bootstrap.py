@@ -65,7 +65,7 @@ def build_bot(
 
 def build(settings: Settings) -> tuple[Runtime, PeerBot]:
     """What `peerboard run` serves: the services on the configured database, and the bot."""
-    runtime = build_services(settings.database_url)
+    runtime = build_services(settings.database_url_value())
     bot = build_bot(
         runtime.services,
         dev_guild_id=settings.dev_guild_id,

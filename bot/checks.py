@@ -32,7 +32,7 @@ def reason(err: BaseException) -> str:
 
 async def check_everything(settings: Settings) -> list[str]:
     problems: list[str] = []
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url_value())
     try:
         async with engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))

@@ -31,10 +31,9 @@ def _settings_or_exit() -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    from bot.logs import configure_logging
+
+    configure_logging(settings)  # secrets and SQL parameters redacted
 
 
 def _migrated(settings: Settings) -> bool:
@@ -45,7 +44,7 @@ def _migrated(settings: Settings) -> bool:
     from bot.db.migrate import upgrade
 
     try:
-        upgrade(settings.database_url)
+        upgrade(settings.database_url_value())
     except (sqlalchemy.exc.SQLAlchemyError, OSError) as err:
         print(
             f"PEERBOARD_DATABASE_URL: cannot open the database ({reason(err)}). Check that it "
@@ -92,6 +91,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     _configure_logging(settings)
+    log.info("database: %s", settings.database_url)  # shown with its password hidden
     if not _migrated(settings):
         return EXIT_UNAVAILABLE
     if settings.discord_api_base != DISCORD_API or settings.discord_gateway != DISCORD_GATEWAY:

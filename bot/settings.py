@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, Secret, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -14,10 +14,24 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DB = "sqlite+aiosqlite:///./data/peerboard.db"
 DISCORD_API = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg"
+
+
+class DatabaseUrl(Secret[str]):
+    """The database URL, which may carry a password: shown (repr, str, model_dump) with the
+    password hidden; `get_secret_value()` gives the URL itself."""
+
+    def _display(self) -> str:
+        value = self.get_secret_value()
+        try:
+            return make_url(value).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "**********"
 
 
 class Settings(BaseSettings):
@@ -30,7 +44,7 @@ class Settings(BaseSettings):
     )
 
     discord_token: SecretStr | None = None
-    database_url: str = DEFAULT_DB
+    database_url: DatabaseUrl = DatabaseUrl(DEFAULT_DB)
     dev_guild_id: int | None = None
     discord_api_base: str = DISCORD_API
     discord_gateway: str = DISCORD_GATEWAY
@@ -67,8 +81,10 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _known_driver(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+    def _known_driver(cls, value: DatabaseUrl) -> DatabaseUrl:
+        if not value.get_secret_value().startswith(
+            ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        ):
             raise ValueError(
                 "use sqlite+aiosqlite:///path/to.db or postgresql+asyncpg://user@host/db"
             )
@@ -100,6 +116,9 @@ class Settings(BaseSettings):
 
     def token_value(self) -> str | None:
         return self.discord_token.get_secret_value() if self.discord_token else None
+
+    def database_url_value(self) -> str:
+        return self.database_url.get_secret_value()
 
 
 class SettingsError(Exception):

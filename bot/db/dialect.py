@@ -46,6 +46,10 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 READ_ONLY: Final = "peerboard_read_only"
 
 
+class ForeignKeyViolation(sa.exc.IntegrityError):
+    """Rows whose foreign key points at nothing, found before a migration commits."""
+
+
 class WriteInRead(sa.exc.InvalidRequestError):
     """A statement that writes, sent inside Database.read() (which has no transaction: the
     write would commit at once). A bug in the caller, never a member's mistake."""
@@ -88,24 +92,38 @@ def engine_options(url: str | URL, *, pool_size: int | None = None) -> dict[str,
     return options
 
 
-def configure(engine: AsyncEngine) -> None:
+def configure(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
     """The engine's event hooks: SQLite's pragmas and BEGIN IMMEDIATE; on every backend,
-    the refusal of writes inside a read."""
+    the refusal of writes inside a read.
+
+    `foreign_keys=False` is for migrations only (see `foreign_key_violations`): SQLite
+    turns the pragma on or off only outside a transaction, so it is set as each
+    connection opens."""
     sync_engine = engine.sync_engine
     event.listen(sync_engine, "before_cursor_execute", _refuse_writes_in_reads)
     if sync_engine.dialect.name != SQLITE:
         return
-    event.listen(sync_engine, "connect", _sqlite_connect)
+    event.listen(
+        sync_engine, "connect", _sqlite_connect if foreign_keys else _sqlite_connect_migrating
+    )
     event.listen(sync_engine, "begin", _sqlite_begin)
     event.listen(sync_engine, "rollback", _sqlite_rollback)
 
 
 def _sqlite_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    _sqlite_pragmas(dbapi_conn, foreign_keys=True)
+
+
+def _sqlite_connect_migrating(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    _sqlite_pragmas(dbapi_conn, foreign_keys=False)
+
+
+def _sqlite_pragmas(dbapi_conn: DBAPIConnection, *, foreign_keys: bool) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.close()
 
 
@@ -162,6 +180,39 @@ def _refuse_writes_in_reads(
     words = statement.lstrip().split(None, 1)
     if writes or not words or words[0].upper() not in _READING_WORDS:
         raise WriteInRead(f"a write in a read-only unit: {statement[:60]!r}")
+
+
+# -- migrations ---------------------------------------------------------------------------------
+
+
+def foreign_key_violations(conn: Connection) -> list[str]:
+    """Rows whose foreign key points at nothing, as "child.rowid -> parent" (SQLite).
+
+    Migrations on SQLite run with foreign keys off: batch mode rebuilds a table by
+    copying it, dropping the old one and renaming the copy, and with foreign keys on that
+    DROP cascades (ON DELETE CASCADE / SET NULL) into every table pointing at it — a
+    rebuild of `tasks` would delete every claim and history row. This is SQLite's own
+    procedure for schema changes ("Making Other Kinds Of Table Schema Changes"): foreign
+    keys off, change, then `PRAGMA foreign_key_check` before committing. PostgreSQL
+    checks its constraints on every statement: nothing to find there.
+    """
+    if conn.dialect.name != SQLITE:
+        return []
+    rows = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return [f"{table}.rowid={rowid} -> {parent}" for table, rowid, parent, _fk in rows]
+
+
+def check_foreign_keys(conn: Connection) -> None:
+    """Raise ForeignKeyViolation (so the migration's transaction rolls back) if any row's
+    foreign key points at nothing."""
+    violations = foreign_key_violations(conn)
+    if violations:
+        shown = ", ".join(violations[:10]) + (" …" if len(violations) > 10 else "")
+        raise ForeignKeyViolation(
+            "PRAGMA foreign_key_check",
+            None,
+            Exception(f"{len(violations)} rows point at nothing: {shown}"),
+        )
 
 
 def read_options(dialect: str) -> dict[str, object]:

@@ -15,11 +15,15 @@ from bot.db.dialect import ensure_sqlite_folder
 __all__ = ["create_engine", "create_session_factory", "ensure_sqlite_folder"]
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int | None = None, foreign_keys: bool = True
+) -> AsyncEngine:
+    """`foreign_keys=False`: SQLite's foreign keys off, for migrations only (see
+    `dialect.foreign_key_violations`)."""
     ensure_sqlite_folder(url)
     options = dialect.engine_options(url, pool_size=pool_size)
     engine = create_async_engine(url, echo=echo, **options)
-    dialect.configure(engine)
+    dialect.configure(engine, foreign_keys=foreign_keys)
     return engine
 
 

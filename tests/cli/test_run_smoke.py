@@ -192,7 +192,7 @@ async def test_login_sync_and_gateway_handshake_against_a_local_stub(
     base = discord.http.Route.BASE
     assert base == f"http://127.0.0.1:{fake_discord.port}/api/v10"
 
-    runtime = build_services(settings.database_url)
+    runtime = build_services(settings.database_url_value())
     bot = build_bot(runtime.services, dev_guild_id=settings.dev_guild_id)
     # READY with no guilds: don't wait discord.py's default 2 s for GUILD_CREATEs that never come.
     bot._connection.guild_ready_timeout = 0.0
