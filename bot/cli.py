@@ -34,6 +34,11 @@ def _configure_logging(settings: Settings) -> None:
         level=settings.log_level,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    if settings.log_format == "json":  # PEERBOARD_LOG_FORMAT=json: one JSON object a line
+        from bot.ops.logs import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     discord_api_base: str = DISCORD_API
     discord_gateway: str = DISCORD_GATEWAY
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # The operator's view (/healthz, /readyz, /metrics): no server unless a port is set.
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    http_host: str = "127.0.0.1"
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     dm_per_minute: int = Field(default=20, ge=1, le=600)
     shard_ids: list[int] | None = None
@@ -42,6 +46,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
