@@ -116,7 +116,7 @@ class ComponentError(app_commands.AppCommandError):
 
 def outcome_of(error: BaseException) -> str:
     original = getattr(error, "original", None) or error
-    return "refused" if isinstance(original, DomainError | REFUSED_ERRORS) else "error"
+    return "refused" if isinstance(original, (DomainError, *REFUSED_ERRORS)) else "error"
 
 
 class PeerTree(app_commands.CommandTree[discord.Client]):

@@ -142,6 +142,7 @@ async def test_a_button_click_is_counted_as_the_button(
 async def test_healthz_is_503_with_a_reason_when_the_database_is_gone(
     world: World, simcord_bot: PeerBot, runtime: Runtime, http: aiohttp.ClientSession
 ) -> None:
+    number = await create(world, "Fix the footer")
     assert await get(http, simcord_bot, "/healthz") == (200, {"status": "ok"})
     # The file is replaced by something that is not a database, and the pool's open
     # connections are let go: the next statement opens the file anew.
@@ -155,5 +156,11 @@ async def test_healthz_is_503_with_a_reason_when_the_database_is_gone(
     assert body["reason"].startswith("the database did not answer"), body
     assert str(path) not in body["reason"]  # details go to the log, not to the port
     assert await get(http, simcord_bot, "/readyz") == (200, {"status": "ready"})
+    # A member's command fails too, and is counted as an error.
+    r = await world.alice.slash(world.general, "task show", task=str(number))
+    assert "Something went wrong" in said(r), said(r)
+    assert world.env.errors  # seen by the tree's handler (and so acknowledged here)
     _status, text = await get(http, simcord_bot, "/metrics")
-    assert samples(text)[("peerboard_database_errors_total", ())] >= 1
+    assert samples(text)[("peerboard_database_errors_total", ())] >= 2
+    assert interactions(text, "task show", "error") == 1
+    assert interactions(text, "task show", "ok") == 0
