@@ -125,7 +125,6 @@ async def test_metrics_count_interactions_by_command_and_outcome(
     # Deliveries by kind and state, read from the database: every kind has its dead letters.
     dead = [k for k in found if k[0] == "peerboard_deliveries" and ("state", "dead") in k[1]]
     assert dead and all(found[k] == 0 for k in dead)
-    assert ("peerboard_sweep_duration_seconds_count", ()) in found
     assert found[("peerboard_database_errors_total", ())] == 0
 
 
@@ -164,3 +163,24 @@ async def test_healthz_is_503_with_a_reason_when_the_database_is_gone(
     assert samples(text)[("peerboard_database_errors_total", ())] >= 2
     assert interactions(text, "task show", "error") == 1
     assert interactions(text, "task show", "ok") == 0
+
+
+async def test_the_sweep_is_timed_and_digest_posts_counted(
+    world: World, simcord_bot: PeerBot, http: aiohttp.ClientSession
+) -> None:
+    digest = world.guild.create_text_channel("digest")
+    assert "Saved." in said(
+        await world.maint.slash(world.general, "config channels", digest=digest)
+    )
+    await simcord_bot.run_sweep()
+    await simcord_bot.run_sweep()
+    r = await world.maint.slash(world.general, "digest post")
+    assert "Something went wrong" not in said(r), said(r)
+    assert digest.last_message is not None  # the week's digest, posted
+
+    _status, text = await get(http, simcord_bot, "/metrics")
+    found = samples(text)
+    assert found[("peerboard_sweep_duration_seconds_count", ())] == 2
+    assert found[("peerboard_digest_posts_total", (("outcome", "posted"),))] == 1
+    assert found[("peerboard_digest_posts_total", (("outcome", "failed"),))] == 0
+    assert interactions(text, "digest post", "ok") == 1
