@@ -108,8 +108,13 @@ def cmd_run(_args: argparse.Namespace) -> int:
     ) as err:  # e.g. LoginFailure: one line, no traceback, for a person at a terminal
         import discord
 
+        from bot.ops.server import CannotListen
+
         if isinstance(err, discord.LoginFailure):
             print("Discord refused the token: check PEERBOARD_DISCORD_TOKEN.", file=sys.stderr)
+            return EXIT_CONFIG
+        if isinstance(err, CannotListen):
+            print(err, file=sys.stderr)
             return EXIT_CONFIG
         raise
     return 0

@@ -28,6 +28,10 @@ log = logging.getLogger("peerboard.ops")
 PING_TIMEOUT: Final = 2.0
 
 
+class CannotListen(Exception):
+    """The operator's server cannot bind its address: said in one line at start."""
+
+
 @dataclass(frozen=True, slots=True)
 class HttpOptions:
     host: str = "127.0.0.1"
@@ -78,6 +82,12 @@ class OpsServer:
         site = web.TCPSite(runner, self.options.host, self.options.port)
         try:
             await site.start()
+        except OSError as err:  # the port is taken, the host is not this machine's
+            await runner.cleanup()
+            where = f"{self.options.host}:{self.options.port}"
+            raise CannotListen(
+                f"PEERBOARD_HTTP_PORT: cannot listen on {where} ({err.strerror or err})"
+            ) from err
         except BaseException:
             await runner.cleanup()
             raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 from pathlib import Path
 
 import aiohttp
@@ -123,3 +124,32 @@ async def test_peerboard_run_logs_json_lines(
         assert {"time", "level", "logger", "message"} <= record.keys(), record
     assert any(json.loads(line)["logger"].startswith("discord") for line in lines)
     assert all(TOKEN not in line for line in lines)
+
+
+async def test_a_taken_port_is_one_line_and_a_non_zero_exit(
+    fake_discord: FakeDiscord,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        log_file = tmp_path / "output.log"
+        with log_file.open("wb") as output:
+            process = await start_peerboard_run(
+                fake_discord, tmp_path, output, PEERBOARD_HTTP_PORT=str(port)
+            )
+            try:
+                await asyncio.wait_for(process.wait(), timeout=TIMEOUT * 2)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+    text = log_file.read_text()
+    assert process.returncode == 2, text[-3000:]
+    assert (
+        text.strip()
+        .splitlines()[-1]
+        .startswith(f"PEERBOARD_HTTP_PORT: cannot listen on 127.0.0.1:{port} (")
+    ), text[-3000:]
+    assert "Traceback" not in text
