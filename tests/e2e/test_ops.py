@@ -101,6 +101,7 @@ async def test_readyz_is_503_until_the_gateway_is_ready_then_200_and_503_at_clos
     finally:
         await bot.close()
     assert not bot.ops.running  # stopped with the bot: nothing listens any more
+    assert bot.not_ready() == "shutting down"  # what /readyz said while close() ran
     with pytest.raises(aiohttp.ClientConnectionError):
         await http.get(url + "/readyz")
 
