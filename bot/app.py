@@ -20,6 +20,7 @@ from bot.cogs.tasks import TasksCog
 from bot.jobs.background import BackgroundJobs, JobOptions
 from bot.jobs.digest import DigestReport
 from bot.jobs.sweep import SweepReport
+from bot.ops.server import HttpOptions, OpsServer, Probes
 from bot.services.registry import Services
 from bot.sync import sync_if_changed
 from bot.ui.actions import TaskActions
@@ -39,14 +40,21 @@ class PeerBot(PeerClient):
         *,
         dev_guild_id: int | None = None,
         freeze_heap: bool = False,
+        http: HttpOptions | None = None,
     ) -> None:
         super().__init__(services)
         self.dev_guild_id = dev_guild_id
         self.synced: bool | None = None  # whether the last start pushed commands to Discord
         self.notifier = DiscordNotifier(self)
         self.jobs = BackgroundJobs(
-            services, self.notifier, DiscordDigestPublisher(self), self._bot_id, jobs
+            services, self.notifier, DiscordDigestPublisher(self), self._bot_id, jobs, self.metrics
         )
+        # The operator's view (PEERBOARD_HTTP_PORT): started at login, stopped at close.
+        self.metrics.watch_latency(lambda: self.latency)
+        probes = Probes(self.not_ready, services.health.ping, self._refresh_metrics)
+        self.ops: OpsServer | None = OpsServer(http, self.metrics, probes) if http else None
+        self._gateway_up = False  # READY or RESUMED seen, and no disconnect since
+        self._closing = False
         self.deliveries = self.jobs
         self.actions = TaskActions(self)
         self.controller = self.actions
@@ -63,6 +71,8 @@ class PeerBot(PeerClient):
         ]
 
     async def setup_hook(self) -> None:
+        if self.ops is not None:
+            await self.ops.start()  # /healthz answers while the bot connects
         for cog in self.cogs_to_load():
             await self.add_cog(cog)
         self.add_dynamic_items(TaskButton)
@@ -71,6 +81,8 @@ class PeerBot(PeerClient):
         await self.jobs.start()
 
     async def on_ready(self) -> None:
+        self._gateway_up = True
+        self.metrics.gateway("ready")
         if self._freeze_heap and not self._heap_frozen:
             self.freeze_startup_heap()
 
@@ -85,9 +97,45 @@ class PeerBot(PeerClient):
         self._heap_frozen = True
         log.debug("froze %d startup objects out of the garbage collector", gc.get_freeze_count())
 
+    # -- the operator's view ------------------------------------------------------------
+
+    async def on_connect(self) -> None:
+        self.metrics.gateway("connect")
+
+    async def on_resumed(self) -> None:
+        self._gateway_up = True
+        self.metrics.gateway("resume")
+
+    async def on_disconnect(self) -> None:
+        self._gateway_up = False
+        self.metrics.gateway("disconnect")
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, _command: object
+    ) -> None:
+        self.error_handler.record(interaction)  # ok, or refused (a refusal is an answer)
+
+    def not_ready(self) -> str | None:
+        """Why the bot cannot serve members now (/readyz), or None when it can."""
+        if self._closing or self.is_closed():
+            return "shutting down"
+        if not self.is_ready():
+            return "not connected to the Discord gateway yet"
+        if not self._gateway_up:
+            return "disconnected from the Discord gateway; reconnecting"
+        return None
+
+    async def _refresh_metrics(self) -> None:
+        self.metrics.set_deliveries(await self.services.health.delivery_counts())
+
     async def close(self) -> None:
-        await self.jobs.close()
-        await super().close()
+        self._closing = True
+        try:
+            await self.jobs.close()
+            await super().close()
+        finally:
+            if self.ops is not None:
+                await self.ops.stop()
 
     def _bot_id(self) -> int:
         assert self.user is not None  # the jobs run once the bot has logged in

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import PeerBot
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.uow import Database
 from bot.jobs.background import JobOptions
+from bot.ops.metrics import Metrics
+from bot.ops.server import HttpOptions
 from bot.services.clock import Clock, SystemClock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
+from bot.services.health import HealthService
 from bot.services.recognition import RecognitionService
 from bot.services.registry import Services
 from bot.services.reminders import ReminderService
@@ -30,6 +35,14 @@ class Runtime:
     async def close(self) -> None:
         await self.engine.dispose()
 
+    def count_errors(self, metrics: Metrics) -> None:
+        """Count every error the database driver raises (peerboard_database_errors)."""
+
+        def counted(_context: ExceptionContext) -> None:
+            metrics.database_errors.inc()
+
+        event.listen(self.engine.sync_engine, "handle_error", counted)
+
 
 def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
     engine = create_engine(database_url)
@@ -44,6 +57,7 @@ def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
         recognition=RecognitionService(db, clock, config=config),
         digest=DigestService(db, clock),
         clock=clock,
+        health=HealthService(db),
     )
     return Runtime(engine, services)
 
@@ -56,11 +70,12 @@ def build_bot(
     dm_per_minute: int = 20,
     scheduler: bool = True,
     freeze_heap: bool = False,
+    http: HttpOptions | None = None,
 ) -> PeerBot:
     jobs = JobOptions(
         sweep_interval=sweep_interval, dm_per_minute=dm_per_minute, scheduler=scheduler
     )
-    return PeerBot(services, jobs, dev_guild_id=dev_guild_id, freeze_heap=freeze_heap)
+    return PeerBot(services, jobs, dev_guild_id=dev_guild_id, freeze_heap=freeze_heap, http=http)
 
 
 def build(settings: Settings) -> tuple[Runtime, PeerBot]:
@@ -72,5 +87,11 @@ def build(settings: Settings) -> tuple[Runtime, PeerBot]:
         sweep_interval=settings.sweep_interval_seconds,
         dm_per_minute=settings.dm_per_minute,
         freeze_heap=True,
+        http=(
+            HttpOptions(settings.http_host, settings.http_port)
+            if settings.http_port is not None
+            else None
+        ),
     )
+    runtime.count_errors(bot.metrics)
     return runtime, bot

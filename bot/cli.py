@@ -135,8 +135,12 @@ def _run_problem(err: Exception, settings: Settings) -> tuple[int, str] | None:
 
     from bot.checks import reason
 
+    from bot.ops.server import CannotListen
+
     if isinstance(err, discord.LoginFailure):
         return EXIT_CONFIG, "Discord refused the token: check PEERBOARD_DISCORD_TOKEN."
+    if isinstance(err, CannotListen):  # PEERBOARD_HTTP_PORT taken or not allowed
+        return EXIT_CONFIG, str(err)
     if isinstance(err, sqlalchemy.exc.SQLAlchemyError):
         return EXIT_UNAVAILABLE, (
             f"PEERBOARD_DATABASE_URL: the database failed ({reason(err)}). "

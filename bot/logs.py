@@ -112,4 +112,8 @@ def configure_logging(settings: Settings) -> None:
     `logging.basicConfig`, nothing changes when the root logger has handlers already."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter(secrets_of(settings)))
+    if settings.log_format == "json":  # PEERBOARD_LOG_FORMAT=json: one JSON object a line
+        from bot.ops.logs import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=settings.log_level, format=FORMAT, handlers=[handler])

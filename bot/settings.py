@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     discord_api_base: str = DISCORD_API
     discord_gateway: str = DISCORD_GATEWAY
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # The operator's view (/healthz, /readyz, /metrics): no server unless a port is set.
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    http_host: str = "127.0.0.1"
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     dm_per_minute: int = Field(default=20, ge=1, le=600)
     # NoDecode: read by _shard_list, so "0,1" works as well as the JSON "[0,1]".
@@ -78,6 +82,11 @@ class Settings(BaseSettings):
         if not all(p.isascii() and p.isdigit() for p in parts):
             raise ValueError("use shard numbers like 0,1 or [0,1]")
         return [int(p) for p in parts]
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -125,3 +126,9 @@ class Database:
     def read(self) -> UnitOfWork:
         """A unit for reading only (see the module's docstring)."""
         return UnitOfWork(self.factory, self.dialect, self._read)
+
+    async def ping(self) -> None:
+        """One trivial statement on the schema (raises if the database does not answer):
+        a file replaced by an empty one has no `tasks` table and fails too."""
+        async with self.read() as uow:
+            await uow.session.execute(sa.text("SELECT 1 FROM tasks LIMIT 1"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.domain.digest import Week
 from bot.jobs.digest import (
     DigestReport,
+    Published,
     PublishResult,
     post_due_digests,
     publish,
@@ -25,6 +27,7 @@ from bot.jobs.digest import (
 )
 from bot.jobs.scheduler import build_scheduler
 from bot.jobs.sweep import SweepReport, deliver_pending, sweep
+from bot.ops.metrics import Metrics
 from bot.services.digest import DigestPublisher
 from bot.services.notify import Notifier
 from bot.services.registry import Services
@@ -55,8 +58,10 @@ class BackgroundJobs:
         publisher: DigestPublisher,
         bot_id: Callable[[], int],
         options: JobOptions,
+        metrics: Metrics | None = None,
     ) -> None:
         self.services = services
+        self.metrics = metrics
         self.notifier = notifier
         self.publisher = publisher
         self.options = options
@@ -102,12 +107,17 @@ class BackgroundJobs:
     async def run_sweep(self) -> SweepReport:
         """Enqueue what is due and deliver it. Also what APScheduler runs."""
         async with self._delivering:
-            return await sweep(
-                self.services,
-                self.notifier,
-                bot_id=self._bot_id(),
-                dm_budget=self.options.dm_budget,
-            )
+            started = time.perf_counter()
+            try:
+                return await sweep(
+                    self.services,
+                    self.notifier,
+                    bot_id=self._bot_id(),
+                    dm_budget=self.options.dm_budget,
+                )
+            finally:
+                if self.metrics is not None:
+                    self.metrics.sweep_seconds.observe(time.perf_counter() - started)
 
     def kick(self) -> None:
         """Deliver what an interaction just enqueued, without waiting for the next sweep."""
@@ -122,11 +132,25 @@ class BackgroundJobs:
     async def run_digests(self, guild_ids: frozenset[int] | None = None) -> DigestReport:
         """Post every digest that is due now (at most a day late), each once."""
         async with self._digesting:
-            return await post_due_digests(self.services, self.publisher, guild_ids=guild_ids)
+            report = await post_due_digests(self.services, self.publisher, guild_ids=guild_ids)
+        if self.metrics is not None:
+            for outcome, guilds in (
+                ("posted", report.posted),
+                ("failed", report.failed),
+                ("skipped", report.skipped),
+            ):
+                if guilds:
+                    self.metrics.digest_posts.labels(outcome).inc(len(guilds))
+        return report
 
     async def post_digest(self, guild_id: int, week: Week, channel_id: int) -> PublishResult:
         """/digest post: the week, now, unless it is out already."""
-        return await publish(self.services, self.publisher, guild_id, week, channel_id, manual=True)
+        result = await publish(
+            self.services, self.publisher, guild_id, week, channel_id, manual=True
+        )
+        if self.metrics is not None and result.outcome in (Published.POSTED, Published.FAILED):
+            self.metrics.digest_posts.labels(result.outcome.value).inc()
+        return result
 
     async def reschedule_digest(self, guild_id: int) -> None:
         """Rebuild the guild's digest job after /config digest. Without a scheduler (tests,

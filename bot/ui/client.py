@@ -14,6 +14,7 @@ from typing import Protocol
 import discord
 from discord.ext import commands
 
+from bot.ops.metrics import Metrics
 from bot.services.registry import Services
 from bot.ui.errors import PeerTree
 from bot.ui.ids import ButtonId
@@ -57,8 +58,10 @@ class PeerClient(commands.Bot):
             help_command=None,
         )
         self.services = services
+        self.metrics = Metrics()  # one registry per bot, not the process-wide one
         tree = self.tree
         assert isinstance(tree, PeerTree)
+        tree.metrics = self.metrics
         self.error_handler: PeerTree = tree  # the tree, typed as the one error handler it is
 
 

@@ -58,13 +58,15 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
     async def callback(self, interaction: discord.Interaction) -> None:
         # discord.py only logs what a DynamicItem raises: answer the member here, and hand
         # the unexpected to the tree's handler, as a command's error would be.
-        try:
-            async with refusals(interaction):
-                if interaction.guild_id not in (None, self.button.guild_id):
-                    raise DomainError("This button belongs to another server.")
-                await client_of(interaction).controller.on_button(interaction, self.button)
-        except Exception as err:
-            await client_of(interaction).error_handler.on_error(interaction, ComponentError(err))
+        client = client_of(interaction)
+        async with client.error_handler.observed(interaction, f"button {self.button.action.value}"):
+            try:
+                async with refusals(interaction):
+                    if interaction.guild_id not in (None, self.button.guild_id):
+                        raise DomainError("This button belongs to another server.")
+                    await client.controller.on_button(interaction, self.button)
+            except Exception as err:
+                await client.error_handler.on_error(interaction, ComponentError(err))
 
 
 # -- forms ------------------------------------------------------------------------------------
@@ -184,11 +186,12 @@ async def on_form(interaction: discord.Interaction) -> None:
     values = form_values(data)
     keep = messages.typed_back(typed(form_id, values))
     client = client_of(interaction)
-    try:
-        async with refusals(interaction, keep):
-            if interaction.guild_id not in (None, form_id.guild_id):
-                raise DomainError("This form belongs to another server.")
-            request = request_of(form_id, values)
-            await client.controller.perform(interaction, request, form_id.guild_id, keep=keep)
-    except Exception as err:
-        await client.error_handler.on_error(interaction, ComponentError(err, keep))
+    async with client.error_handler.observed(interaction, f"form {form_id.kind.value}"):
+        try:
+            async with refusals(interaction, keep):
+                if interaction.guild_id not in (None, form_id.guild_id):
+                    raise DomainError("This form belongs to another server.")
+                request = request_of(form_id, values)
+                await client.controller.perform(interaction, request, form_id.guild_id, keep=keep)
+        except Exception as err:
+            await client.error_handler.on_error(interaction, ComponentError(err, keep))

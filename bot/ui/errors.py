@@ -13,15 +13,30 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
+from typing import Final
 
 import discord
 from discord import app_commands
 
 from bot.domain.errors import DomainError
+from bot.ops.metrics import Metrics
 from bot.ui.text import MESSAGE_MAX
 
 log = logging.getLogger("peerboard.errors")
+
+# Keys of `interaction.extras`, for the metrics: when the interaction arrived, and how it
+# ended when it did not end well ("refused" or "error"; absent: "ok").
+STARTED: Final = "peerboard.started"
+OUTCOME: Final = "peerboard.outcome"
+REFUSED_ERRORS = (
+    app_commands.NoPrivateMessage,
+    app_commands.MissingPermissions,
+    app_commands.MissingRole,
+    app_commands.CheckFailure,
+    app_commands.CommandOnCooldown,
+)
 
 
 def message_for(error: BaseException) -> str:
@@ -84,6 +99,7 @@ async def refusals(
     try:
         yield
     except DomainError as err:
+        interaction.extras[OUTCOME] = "refused"
         await report(interaction, err, keep)
 
 
@@ -98,8 +114,47 @@ class ComponentError(app_commands.AppCommandError):
         self.keep = keep
 
 
+def outcome_of(error: BaseException) -> str:
+    original = getattr(error, "original", None) or error
+    return "refused" if isinstance(original, (DomainError, *REFUSED_ERRORS)) else "error"
+
+
 class PeerTree(app_commands.CommandTree[discord.Client]):
+    metrics: Metrics | None = None  # set by the client
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        interaction.extras.setdefault(STARTED, time.perf_counter())
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        await report(interaction, error)
+        interaction.extras[OUTCOME] = outcome_of(error)
+        try:
+            await report(interaction, error)
+        finally:
+            if interaction.type is discord.InteractionType.application_command:
+                self.record(interaction)  # a failed command has no completion event
+
+    def record(self, interaction: discord.Interaction, name: str | None = None) -> None:
+        """Count one handled interaction: a command's (by its full name) or a component's."""
+        if self.metrics is None:
+            return
+        if name is None:
+            command = interaction.command
+            name = command.qualified_name if command is not None else "unknown"
+        started = interaction.extras.get(STARTED)
+        seconds = time.perf_counter() - started if isinstance(started, float) else None
+        self.metrics.interaction(name, interaction.extras.get(OUTCOME, "ok"), seconds)
+
+    @contextlib.asynccontextmanager
+    async def observed(self, interaction: discord.Interaction, name: str) -> AsyncIterator[None]:
+        """Count a button's or a form's handling (they do not pass through the tree)."""
+        interaction.extras.setdefault(STARTED, time.perf_counter())
+        try:
+            yield
+        except BaseException:
+            interaction.extras.setdefault(OUTCOME, "error")
+            raise
+        finally:
+            self.record(interaction, name)

@@ -127,3 +127,9 @@ class DeliveryRepo(Repo):
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(stmt)
+
+    async def counts(self) -> list[tuple[str, str, int]]:
+        """How many deliveries there are of each kind in each status (the operator's view)."""
+        kind, status = col(Delivery.kind), col(Delivery.status)
+        stmt = sa.select(kind, status, sa.func.count()).group_by(kind, status)
+        return [(k, s, int(n)) for k, s, n in (await self.session.execute(stmt)).all()]
