@@ -134,7 +134,6 @@ def _run_problem(err: Exception, settings: Settings) -> tuple[int, str] | None:
     import sqlalchemy.exc
 
     from bot.checks import reason
-
     from bot.ops.server import CannotListen
 
     if isinstance(err, discord.LoginFailure):
