@@ -41,13 +41,18 @@ def _migrated(settings: Settings) -> bool:
     import sqlalchemy.exc
 
     from bot.checks import reason
+    from bot.db.dialect import sqlite_file_problem
     from bot.db.migrate import upgrade
 
+    problem = sqlite_file_problem(settings.database_url_value())
     try:
-        upgrade(settings.database_url_value())
+        if problem is None:
+            upgrade(settings.database_url_value())
     except (sqlalchemy.exc.SQLAlchemyError, OSError) as err:
+        problem = reason(err)
+    if problem is not None:
         print(
-            f"PEERBOARD_DATABASE_URL: cannot open the database ({reason(err)}). Check that it "
+            f"PEERBOARD_DATABASE_URL: cannot open the database ({problem}). Check that it "
             "is a Peerboard database this user may read and write, or point "
             "PEERBOARD_DATABASE_URL at another one.",
             file=sys.stderr,

@@ -64,6 +64,30 @@ def ensure_sqlite_folder(url: str | URL) -> None:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def sqlite_file_problem(url: str | URL) -> str | None:
+    """What makes an existing SQLite file unusable (a folder, not a database), read with
+    the standard library before any engine opens it; None when it is fine or not there
+    yet (a new board), or for PostgreSQL. Opening a bad file through aiosqlite first
+    would leave its worker thread racing the event loop's close with a traceback."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != SQLITE or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database).expanduser()
+    if not path.exists():
+        return None
+    if path.is_dir():
+        return "OperationalError: it is a folder, not a database file"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as err:
+        return f"{type(err).__name__}: {err}"
+    return None
+
+
 def engine_options(url: str | URL, *, pool_size: int | None = None) -> dict[str, object]:
     """The backend's arguments to create_async_engine (besides the URL and echo)."""
     parsed = make_url(url)
