@@ -290,7 +290,7 @@ def release(task: TaskState, actor: Actor, note: str | None) -> Outcome:
 def extend(task: TaskState, actor: Actor, rules: Rules, now: datetime) -> Outcome:
     current = _require_claimant(task, actor)
     require_status(A.EXTEND, task.status, task.number)
-    if current.extensions >= rules.max_extensions:
+    if not r.can_extend(current.extensions, rules):
         done_so_far = (
             "Claims here can't be extended"
             if rules.max_extensions == 0
@@ -300,7 +300,19 @@ def extend(task: TaskState, actor: Actor, rules: Rules, now: datetime) -> Outcom
             f"{done_so_far}. If you need more time, ask a maintainer, or release it with a hand-off note."
         )
     window = r.claim_window(task.points, rules, task.claim_days)
-    renewed = replace(current, expires_at=now + window, extensions=current.extensions + 1)
+    # One more window from the current expiry (never from now, which would take back the
+    # time still left). A claim that already has more than a window left was just
+    # extended: a second press, or an extension right after another, changes nothing.
+    left = current.expires_at - now
+    if left > window:
+        days = f"{window.days} day{'' if window.days == 1 else 's'}"
+        raise AlreadyDone(
+            f"Your claim on #{task.number} already runs more than {days} from now, so there's "
+            f"nothing to extend yet. You can extend it once less than {days} are left."
+        )
+    renewed = replace(
+        current, expires_at=max(current.expires_at, now) + window, extensions=current.extensions + 1
+    )
     return Outcome(A.EXTEND, task.status, task.status, renew_claims=(renewed,))
 
 

@@ -77,6 +77,11 @@ def check_maintainer(actor: Actor, what: str) -> None:
         raise PermissionDenied(f"Only maintainers can {what}.")
 
 
+def can_extend(extensions: int, rules: Rules) -> bool:
+    """A claim extended `extensions` times may be extended again (SPEC §2: `max_extensions`)."""
+    return extensions < rules.max_extensions
+
+
 def claim_window(points: int, rules: Rules, task_claim_days: int | None = None) -> timedelta:
     """Per task size (1–2: 3 days, 3–5: 7, 8–13: 14), overridable per guild, then per task."""
     if task_claim_days is not None:

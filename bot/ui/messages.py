@@ -139,8 +139,18 @@ def _name(notice: Notice) -> str:
 
 
 def _claim_warning(notice: Notice) -> str:
+    return claim_warning(notice, can_extend=True)
+
+
+def claim_warning(notice: Notice, *, can_extend: bool) -> str:
+    """The claim warning, offering Still on it only while an extension is left."""
     mine = next((c for c in notice.task.claims if c.member_id == notice.member_id), None)
     ends = when(mine.expires_at) if mine else "soon"
+    if not can_extend:
+        return (
+            f"⏳ Your claim on {_name(notice)} ends {ends}. It can't be extended any further: "
+            "submit your work before then, or tap **Release** to hand it back."
+        )
     return f"⏳ Your claim on {_name(notice)} ends {ends}. Still on it? Tap **Still on it** to extend it, or **Release** to hand it back."
 
 

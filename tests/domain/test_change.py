@@ -154,7 +154,7 @@ def test_assign_notes_the_assignee() -> None:
 def test_extend_renews_with_a_new_warning_time() -> None:
     state = task(S.CLAIMED, claimants=(CLAIMANT,))
     change = change_of(state, lc.extend(state, member(CLAIMANT), RULES, NOW), CLAIMANT)
-    expires = NOW + timedelta(days=7)
+    expires = NOW + timedelta(days=2 + 7)  # one more window on top of the 2 days left
     assert change.renewed == (RenewedClaim(CLAIMANT, expires, 1, NOW + (expires - NOW) * 0.25),)
     assert change.fields.values() == {"status": "claimed", "updated_at": NOW, "next_nudge_at": None}
     assert change.state.claims == (Claim(CLAIMANT, EARLIER, expires, 1),)  # claimed_at kept

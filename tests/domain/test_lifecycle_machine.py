@@ -325,8 +325,14 @@ class Board(RuleBasedStateMachine):
         assert actor_id != BOT_ID or outcome.action in BOT_JOBS, "a bot took part in a task"
         event(f"{outcome.action.value}: {outcome.before.value} -> {outcome.after.value}")
         window = r.claim_window(state.points, self.rules, state.claim_days)
-        for claim in (outcome.add_claim, *outcome.renew_claims):
-            if claim is not None:  # every new or renewed claim runs one full window from now
+        if outcome.add_claim is not None:  # a new claim runs one full window from now
+            assert outcome.add_claim.expires_at == self.now + window
+        for claim in outcome.renew_claims:
+            if outcome.action is A.EXTEND:  # one more window on what was left, once
+                was = state.claim_of(claim.member_id)
+                assert was is not None and was.expires_at - self.now <= window
+                assert claim.expires_at == max(was.expires_at, self.now) + window
+            else:  # a rework round renews the window from now
                 assert claim.expires_at == self.now + window
         assert not outcome.escalate or outcome.action is A.REQUEST_CHANGES
         self.seq += 1

@@ -250,6 +250,7 @@ async def test_extensions_run_out(world: World) -> None:
     await claimed(w, w.alice)
     for _ in range(2):
         assert "Extended" in said(await w.alice.slash(w.general, "task extend", task="1"))
+        await w.env.advance_time(3 * 86400 + 1)  # less than a window left: worth extending
     refused(
         await w.alice.slash(w.general, "task extend", task="1"),
         "You've extended #1 2 times, the most allowed. If you need more time, ask a "
