@@ -287,6 +287,9 @@ class LedgerEntry(SQLModel, table=True):
             "points",
         ),
         sa.Index("ix_ledger_giver", "guild_id", "giver_id", "created_at"),
+        # Credit is once per (task, member, kind): a task reopened and done again pays
+        # nobody twice (kudos have no task: NULLs never collide).
+        sa.Index("uq_ledger_credit_once", "task_id", "member_id", "kind", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -390,18 +389,18 @@ class Board(RuleBasedStateMachine):
         assert change.notify_dependents is change.outcome.done
 
     def credit(self, number: int, change: TaskChange) -> None:
-        """What `TaskService._credit` writes: the change's credits, and each review of the
-        task not paid yet."""
+        """What the writer's `pay` writes: the change's credits, and each review of the
+        task not paid yet, once per (task, member, kind)."""
         pending = [
             PendingReview(review.seq, review.reviewer_id)
             for review in self.reviews
             if review.task == number and review.seq not in self.credited
         ]
-        credits = (*change.credits, *change.review_credits(pending))
-        for c in credits:
+        paid = {(row.member_id, row.kind) for row in self.ledger if row.task == number}
+        for c in change.payments(pending, paid):
             self.ledger.append(LedgerRow(c.member_id, c.kind, c.points, number))
-            if c.review_id is not None:
-                self.credited.add(c.review_id)
+        if change.review_points is not None:  # done: every pending review is settled
+            self.credited |= {review.review_id for review in pending}
 
     # -- configuration and time ---------------------------------------------------------------
 
@@ -718,25 +717,19 @@ class Board(RuleBasedStateMachine):
 
     @invariant()
     def ledger_matches_the_record(self) -> None:
-        """Each claimant of a task that went done got its points, once per time it went
-        done; each review given before its task went done got review points, once."""
-        expected: Counter[int] = Counter()
-        task_rows = review_rows = 0
-        for _, _, claimants, points in self.done_record:
-            task_rows += len(claimants)
+        """Each claimant of a task that went done got its points (as they were the first
+        time it went done), once however often it went done; each member who reviewed a
+        task before it went done got review points, once per task."""
+        expected: dict[tuple[int, int, LedgerKind], int] = {}
+        for _, number, claimants, points in self.done_record:
             for member_id in claimants:
-                expected[member_id] += points
-        for seq, task, reviewer in self.review_record:
-            if any(s >= seq and t == task for s, t, _, _ in self.done_record):
-                review_rows += 1
-                expected[reviewer] += self.rules.review_points
-        actual: Counter[int] = Counter()
-        for row in self.ledger:
-            actual[row.member_id] += row.points
-        assert +actual == +expected
-        assert sum(row.points for row in self.ledger) == sum(expected.values())
-        kinds = Counter(row.kind for row in self.ledger)
-        assert kinds == Counter({LedgerKind.TASK: task_rows, LedgerKind.REVIEW: review_rows})
+                expected.setdefault((number, member_id, LedgerKind.TASK), points)
+        for seq, number, reviewer in self.review_record:
+            if any(s >= seq and t == number for s, t, _, _ in self.done_record):
+                expected.setdefault((number, reviewer, LedgerKind.REVIEW), self.rules.review_points)
+        actual = {(row.task, row.member_id, row.kind): row.points for row in self.ledger}
+        assert len(actual) == len(self.ledger), "a (task, member, kind) was credited twice"
+        assert actual == expected
 
     @invariant()
     def trust_only_goes_up(self) -> None:
