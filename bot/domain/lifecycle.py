@@ -81,11 +81,26 @@ _VERB: dict[Action, str] = {
 }
 
 
-def require_status(action: Action, status: Status, number: int) -> None:
+def require_status(
+    action: Action, status: Status, number: int, *, changes_asked: bool = False
+) -> None:
+    """Refuse an action the task's status does not allow, saying what stands in the way.
+    `changes_asked`: the task went back to its claimant after a review (a verdict that
+    lost a race to a change request is told so, not that nothing was submitted)."""
     if status in ALLOWED[action]:
         return
     if action in (A.APPROVE, A.REQUEST_CHANGES) and status in (S.OPEN, S.CLAIMED):
+        if changes_asked:
+            raise InvalidState(
+                f"#{number} isn't waiting for review any more: changes were asked for, so it's "
+                "back with its claimant until they submit again."
+            )
         raise InvalidState(f"#{number} isn't waiting for review: nothing has been submitted yet.")
+    if action in (A.ENDORSE, A.OBJECT, A.ACCEPT) and status in (S.OPEN, S.CLAIMED, S.IN_REVIEW):
+        raise InvalidState(
+            f"#{number} is already on the board, so there's nothing to {_VERB[action]}: "
+            "only proposals are endorsed or objected to."
+        )
     if action is A.REOPEN:
         raise InvalidState(
             f"#{number} is still on the board; only done or cancelled tasks can be reopened."
@@ -349,7 +364,8 @@ def _check_reviewer(task: TaskState, actor: Actor, level: TrustLevel, action: Ac
     _not_bot(actor)
     if actor.member_id in task.claimant_ids:
         raise PermissionDenied(f"You worked on #{task.number}, so someone else needs to review it.")
-    require_status(action, task.status, task.number)
+    asked = task.rework_rounds > 0 and bool(task.claims)
+    require_status(action, task.status, task.number, changes_asked=asked)
     if not r.can_review(actor, level):
         raise PermissionDenied(
             "Reviewing opens up once one of your own tasks is accepted (or with the reviewer role)."
