@@ -272,7 +272,7 @@ def apply(
         history=HistoryEntry(
             actor_id, action, before, after, _history_note(outcome, note)[:HISTORY_NOTE_MAX], now
         ),
-        notices=_notices(outcome),
+        notices=_notices(state, outcome),
         credits=tuple(
             Credit(member, LedgerKind.TASK, state.points) for member in outcome.credit_claimants
         ),
@@ -321,9 +321,12 @@ def _history_note(o: Outcome, note: str | None) -> str:
     return note if note is not None else o.note
 
 
-def _notices(o: Outcome) -> tuple[Notice, ...]:
+def _notices(state: TaskState, o: Outcome) -> tuple[Notice, ...]:
     """Notices that must not be lost go in the same transaction as the change."""
     notices: list[Notice] = []
+    if o.vote == "object" and not state.objections:
+        # The first objection holds the proposal: maintainers are told once to decide.
+        notices.append(Notice(Reminder.PROPOSAL_CONTESTED, CHANNEL))
     if o.action is Action.EXPIRE:
         notices += [Notice(Reminder.CLAIM_EXPIRED, member) for member in o.end_claims]
         notices.append(Notice(Reminder.BACK_ON_BOARD, CHANNEL))

@@ -208,10 +208,11 @@ def _check_vote(task: TaskState, actor: Actor, action: Action) -> None:
 
 
 def endorse(task: TaskState, actor: Actor, rules: Rules) -> Outcome:
-    """A maintainer's endorsement accepts the proposal at once."""
+    """A maintainer's endorsement accepts the proposal at once. An objection holds it until
+    a maintainer decides: endorsements alone no longer open it."""
     _check_vote(task, actor, A.ENDORSE)
     count = len(task.endorsements) + 1
-    opens = actor.is_maintainer or count >= rules.proposal_endorsements
+    opens = actor.is_maintainer or (not task.objections and count >= rules.proposal_endorsements)
     return Outcome(A.ENDORSE, task.status, S.OPEN if opens else S.PROPOSED, vote="endorse")
 
 

@@ -167,6 +167,7 @@ class Reminder(StrEnum):
     REVIEW_ESCALATION = "review_escalation"
     UNBLOCKED = "unblocked"
     PROPOSAL_OPENED = "proposal_opened"
+    PROPOSAL_CONTESTED = "proposal_contested"  # an objection: a maintainer decides
 
 
 CHANNEL = 0  # member id of a delivery that goes to a channel, not a person

@@ -57,7 +57,10 @@ def confirmation(result: ActionResult) -> str:
     if a is Action.ENDORSE:
         if result.opened:
             return f"Endorsed **{name}** — it's now open on the board."
-        return f"Endorsed **{name}** ({t.endorsements} of {t.required_endorsements})."
+        text = f"Endorsed **{name}** ({t.endorsements} of {t.required_endorsements})."
+        if t.objections:
+            text += " It has an objection, so a maintainer decides whether it opens."
+        return text
     if a is Action.OBJECT:
         return f"Your objection to **{name}** is recorded; a maintainer will decide."
     if a is Action.EDIT:
@@ -194,6 +197,10 @@ REVIEW_TEXTS: Final[Mapping[str, Callable[[Notice, int | None], str]]] = {
     ),
     "review_escalation": lambda n, role: (
         f"{_mention(role)}🧭 {_name(n)} has waited for review since {_since(n)}. Could a maintainer review it, or find someone who can?"
+    ),
+    "proposal_contested": lambda n, role: (
+        f"{_mention(role)}✋ Proposal {_name(n)} has an objection, so it waits for a maintainer: "
+        "accept it with `/task endorse`, or `/task cancel` it."
     ),
 }
 

@@ -352,7 +352,20 @@ def test_an_objection_is_recorded_with_its_reason() -> None:
     change = change_of(state, lc.object_(state, member(ALICE), "Too big."), ALICE)
     assert change.state.objections == {ALICE}
     assert change.history.note == "Too big."
-    nothing_else(change)
+    # The first objection holds the proposal: maintainers are told, once.
+    assert change.notices == (Notice(Reminder.PROPOSAL_CONTESTED, CHANNEL),)
+    nothing_else(change, "notices")
+    again = change.state
+    second = change_of(again, lc.object_(again, member(BOB), "Agreed."), BOB)
+    assert second.state.objections == {ALICE, BOB}
+    nothing_else(second)
+
+
+def test_endorsements_do_not_open_an_objected_proposal() -> None:
+    rules = Rules(proposal_endorsements=1)
+    state = task(S.PROPOSED, objections=frozenset({BOB}))
+    assert lc.endorse(state, member(ALICE), rules).after is S.PROPOSED
+    assert lc.endorse(state, maintainer(), rules).after is S.OPEN  # a maintainer decides
 
 
 # -- maintenance ----------------------------------------------------------------------------

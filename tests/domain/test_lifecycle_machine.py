@@ -487,9 +487,9 @@ class Board(RuleBasedStateMachine):
         )
         if outcome is not None:
             assert actor_id != before.creator_id
-            opens = (
-                actor_id == MAINTAINER
-                or len(before.endorsements) + 1 >= self.rules.proposal_endorsements
+            opens = actor_id == MAINTAINER or (  # an objection holds it for a maintainer
+                not before.objections
+                and len(before.endorsements) + 1 >= self.rules.proposal_endorsements
             )
             assert outcome.after is (S.OPEN if opens else S.PROPOSED)
 
