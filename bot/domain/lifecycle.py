@@ -188,8 +188,10 @@ def create(actor: Actor, level: TrustLevel, rules: Rules) -> Outcome:
     return Outcome(A.CREATE, None, S.OPEN)
 
 
-def propose(actor: Actor) -> Outcome:
+def propose(actor: Actor, level: TrustLevel, open_proposals: int, rules: Rules) -> Outcome:
+    """`open_proposals`: the actor's proposals still waiting to open (limited by level)."""
     _not_bot(actor)
+    r.check_proposal_limit(actor, level, open_proposals, rules)
     return Outcome(A.PROPOSE, None, S.PROPOSED)
 
 

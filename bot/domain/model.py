@@ -111,6 +111,7 @@ CLAIM_DAYS = Bound(1, 90)  # a guild's claim window, and a task's own
 MAX_EXTENSIONS = Bound(0, 10)
 CLAIM_LIMIT = Bound(1, 50)  # each trust level's claim limit
 REQUIRED_APPROVALS = Bound(1, 5)
+PROPOSAL_LIMIT = Bound(1, 50)  # each trust level's open proposals at a time
 MILESTONE_POINTS = Bound(1, 1_000_000)
 
 
@@ -138,6 +139,10 @@ class Rules:
     rework_limit: int = 3
     review_nudge_hours: int = 48  # a task in review is first nudged this long after submission
     kudos_weekly_budget: int = 5  # kudos a member may give in any 7 days
+    # Open proposals a member may have at a time, by trust level (maintainers: no limit).
+    proposal_limit_newcomer: int = 2
+    proposal_limit_contributor: int = 5
+    proposal_limit_regular: int = 10
 
 
 # The order is the order of the checks (the first value out of range is the one reported).
@@ -149,6 +154,9 @@ RULE_BOUNDS: Mapping[str, Bound] = MappingProxyType(
         "limit_contributor": CLAIM_LIMIT,
         "limit_regular": CLAIM_LIMIT,
         "required_approvals": REQUIRED_APPROVALS,
+        "proposal_limit_newcomer": PROPOSAL_LIMIT,
+        "proposal_limit_contributor": PROPOSAL_LIMIT,
+        "proposal_limit_regular": PROPOSAL_LIMIT,
     }
 )
 

@@ -53,6 +53,30 @@ def check_claim_limit(actor: Actor, level: TrustLevel, active_claims: int, rules
         )
 
 
+def proposal_limit(level: TrustLevel, rules: Rules) -> int:
+    return {
+        TrustLevel.NEWCOMER: rules.proposal_limit_newcomer,
+        TrustLevel.CONTRIBUTOR: rules.proposal_limit_contributor,
+        TrustLevel.REGULAR: rules.proposal_limit_regular,
+    }[level]
+
+
+def check_proposal_limit(
+    actor: Actor, level: TrustLevel, open_proposals: int, rules: Rules
+) -> None:
+    """A member's proposals still waiting to open, at most their level's limit at a time."""
+    if actor.is_maintainer:
+        return
+    limit = proposal_limit(level, rules)
+    if open_proposals >= limit:
+        held = f"{open_proposals} proposal{'' if open_proposals == 1 else 's'}"
+        raise LimitReached(
+            f"You have {held} waiting to open, the most a {level.value} can have at a time. "
+            "Once one of them opens (or you withdraw one with /task cancel), you can propose "
+            "another."
+        )
+
+
 def can_review(actor: Actor, level: TrustLevel) -> bool:
     return (
         actor.is_maintainer or actor.has_reviewer_role or level.rank >= TrustLevel.CONTRIBUTOR.rank

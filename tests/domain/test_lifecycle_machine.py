@@ -268,6 +268,12 @@ class Board(RuleBasedStateMachine):
     def count(self, *statuses: Status) -> int:
         return sum(1 for t in self.board.values() if t.status in statuses)
 
+    def proposals(self, member_id: int) -> int:
+        """The member's proposals still waiting to open."""
+        return sum(
+            1 for t in self.board.values() if t.status is S.PROPOSED and t.creator_id == member_id
+        )
+
     def held(self, member_id: int) -> int:
         return sum(
             1 for t in self.board.values() if t.status in HOLDING and member_id in t.claimant_ids
@@ -428,7 +434,9 @@ class Board(RuleBasedStateMachine):
             if kind is A.CREATE:
                 outcome = lc.create(self.actor(actor_id), self.level(actor_id), self.rules)
             else:
-                outcome = lc.propose(self.actor(actor_id))
+                outcome = lc.propose(
+                    self.actor(actor_id), self.level(actor_id), self.proposals(actor_id), self.rules
+                )
                 capacity = 1  # what the service gives a proposal
         except DomainError as err:
             self.refused(err, before)

@@ -142,7 +142,7 @@ class TestCreate:
             r.check_can_create(member(), L.REGULAR, RULES)
 
     def test_anyone_may_propose(self) -> None:
-        assert lc.propose(member()).after is S.PROPOSED
+        assert lc.propose(member(), L.NEWCOMER, 0, RULES).after is S.PROPOSED
 
 
 class TestCancel:
@@ -283,7 +283,7 @@ class TestBots:
     def test_refused_everywhere_they_could_act(self) -> None:
         calls = [
             lambda: lc.create(member(999, is_bot=True, is_maintainer=True), L.REGULAR, RULES),
-            lambda: lc.propose(bot()),
+            lambda: lc.propose(bot(), L.NEWCOMER, 0, RULES),
             lambda: lc.endorse(task(S.PROPOSED), bot(), RULES),
             lambda: lc.object_(task(S.PROPOSED), bot(), "Spam."),
             lambda: lc.claim(task(), bot(), L.REGULAR, 0, RULES, NOW),

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.app import PeerBot
 from tests.e2e.conftest import World, card_of, field, said
-from tests.e2e.helpers import requests_to, status
+from tests.e2e.helpers import refused, requests_to, status
 
 HOUR = 3600
 
@@ -65,3 +65,22 @@ async def test_maintainers_are_told_once_that_a_decision_waits(
     await simcord_bot.run_sweep()
     assert len(review_posts(w)) == 1
     assert status(w, 1) == "💡 Proposed"  # the window passed; the objection still holds it
+
+
+async def test_a_newcomer_cannot_flood_the_board_with_proposals(world: World) -> None:
+    w = world
+    for title in ("Dark mode", "Light mode"):
+        r = await w.alice.slash(w.general, "task propose", title=title)
+        assert said(r).startswith("Proposed **"), said(r)
+    cards = [m.id for m in w.tasks.history() if m.embeds]
+    r = await w.alice.slash(w.general, "task propose", title="Sepia mode")
+    refused(
+        r,
+        "You have 2 proposals waiting to open, the most a newcomer can have at a time. Once "
+        "one of them opens (or you withdraw one with /task cancel), you can propose another.",
+    )
+    assert [m.id for m in w.tasks.history() if m.embeds] == cards  # no card, no thread
+    assert len(w.tasks.threads) == 2
+    await w.alice.slash(w.general, "task cancel", task="1", reason="Changed my mind")
+    r = await w.alice.slash(w.general, "task propose", title="Sepia mode")
+    assert said(r).startswith("Proposed **#3 · Sepia mode**"), said(r)

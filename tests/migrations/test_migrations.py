@@ -123,7 +123,15 @@ def test_credit_once_upgrade_removes_duplicate_credits(db_url: str) -> None:
     )
     upgrade(db_url)
     command.check(alembic_config(db_url))
-    [after, rescored] = asyncio.run(run([ledger, scores]))
+    limits = (
+        "SELECT proposal_limit_newcomer, proposal_limit_contributor, proposal_limit_regular "
+        "FROM guild_settings"
+    )
+    [after, rescored, settings, tasks] = asyncio.run(
+        run([ledger, scores, limits, "SELECT number, status FROM tasks"])
+    )
+    # 0007 gave the existing guild the default proposal limits, and kept its tasks.
+    assert settings == [(2, 5, 10)] and tasks == [(1, "done")]
     assert after == [*paid, (11, "kudos", 0)]  # the second kudos is a kudos of its own
     assert rescored == [(11, 3, 1, 0, 2), (13, 1, 0, 1, 0)]
     assert kept == [(11, 3, 1, 0, 1), (13, 1, 0, 1, 0)]

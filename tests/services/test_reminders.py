@@ -287,8 +287,8 @@ async def test_objected_proposals_do_not_hold_up_lazy_consensus(
     """Objected proposals wait for a maintainer, however many there are; a full batch of
     them must not stop a quiet proposal from opening."""
     monkeypatch.setattr("bot.services.reminders.BATCH", 2)
-    for n in (1, 2, 3):
-        await services.tasks.propose(member(ALICE), f"Contested {n}")
+    for n in (1, 2, 3):  # by three members: each may have only so many proposals open
+        await services.tasks.propose(member(100 + n), f"Contested {n}")
         await services.tasks.object(member(BOB), n, "Not now")
     clock.advance(minutes=1)
     await services.tasks.propose(member(ALICE), "Quiet")
