@@ -118,6 +118,9 @@ rule_sets = st.one_of(
         rework_limit=st.integers(1, 4),
         claim_warning_fraction=st.sampled_from([0.0, 0.25, 0.5, 1.0]),
         review_nudge_hours=st.integers(1, 96),
+        proposal_limit_newcomer=st.integers(1, 2),
+        proposal_limit_contributor=st.integers(1, 3),
+        proposal_limit_regular=st.integers(1, 4),
     ),
 )
 
@@ -430,6 +433,9 @@ class Board(RuleBasedStateMachine):
         claim_days: int | None,
     ) -> int | None:
         before = self.fingerprint()
+        at_limit = actor_id != MAINTAINER and self.proposals(actor_id) >= r.proposal_limit(
+            self.level(actor_id), self.rules
+        )
         try:
             if kind is A.CREATE:
                 outcome = lc.create(self.actor(actor_id), self.level(actor_id), self.rules)
@@ -440,9 +446,14 @@ class Board(RuleBasedStateMachine):
                 capacity = 1  # what the service gives a proposal
         except DomainError as err:
             self.refused(err, before)
-            assert actor_id == BOT_ID or (kind is A.CREATE and actor_id != MAINTAINER)
+            assert (
+                actor_id == BOT_ID
+                or (kind is A.CREATE and actor_id != MAINTAINER)
+                or (kind is A.PROPOSE and at_limit)
+            )
             return None
         assert outcome.after is (S.OPEN if kind is A.CREATE else S.PROPOSED)
+        assert kind is A.CREATE or not at_limit, "a proposal past the member's limit"
         self.applied += 1
         task = TaskState(
             number=len(self.board) + 1,
