@@ -18,6 +18,7 @@ from bot.domain.model import (
     MAX_EXTENSIONS,
     MILESTONE_POINTS,
     PROPOSAL_ENDORSEMENTS,
+    PROPOSAL_LIMIT,
     PROPOSAL_WINDOW_HOURS,
     REGULAR_THRESHOLD,
     REQUIRED_APPROVALS,
@@ -76,11 +77,13 @@ def config_embed(c: GuildConfig) -> discord.Embed:
     embed.add_field(
         name="Proposals",
         value=f"Open at {plural(rules.proposal_endorsements, 'endorsement')}\n"
-        f"or after {plural(rules.proposal_window_hours, 'hour')} with no objection",
+        f"or after {plural(rules.proposal_window_hours, 'hour')} with no objection\n"
+        f"Waiting at a time: newcomer {rules.proposal_limit_newcomer}, "
+        f"contributor {rules.proposal_limit_contributor}, regular {rules.proposal_limit_regular}",
     )
     embed.add_field(
         name="Reviews",
-        value=f"{plural(rules.review_points, 'point')} per review\n"
+        value=f"{plural(rules.review_points, 'point')} per task reviewed\n"
         f"First nudge after {plural(rules.review_nudge_hours, 'hour')}\n"
         f"Maintainers asked after {plural(rules.rework_limit, 'round')} of changes",
     )
@@ -236,6 +239,9 @@ class ConfigCog(
     @app_commands.describe(
         proposal_endorsements="Endorsements that open a proposal (the proposer's not counted)",
         proposal_window_hours="Hours after which a proposal nobody objected to opens",
+        proposal_limit_newcomer="Proposals a newcomer may have waiting at a time",
+        proposal_limit_contributor="Proposals a contributor may have waiting at a time",
+        proposal_limit_regular="Proposals a regular may have waiting at a time",
     )
     async def proposals(
         self,
@@ -248,16 +254,25 @@ class ConfigCog(
             int, PROPOSAL_WINDOW_HOURS.min, PROPOSAL_WINDOW_HOURS.max
         ]
         | None = None,
+        proposal_limit_newcomer: app_commands.Range[int, PROPOSAL_LIMIT.min, PROPOSAL_LIMIT.max]
+        | None = None,
+        proposal_limit_contributor: app_commands.Range[int, PROPOSAL_LIMIT.min, PROPOSAL_LIMIT.max]
+        | None = None,
+        proposal_limit_regular: app_commands.Range[int, PROPOSAL_LIMIT.min, PROPOSAL_LIMIT.max]
+        | None = None,
     ) -> None:
         values = {
             "proposal_endorsements": proposal_endorsements,
             "proposal_window_hours": proposal_window_hours,
+            "proposal_limit_newcomer": proposal_limit_newcomer,
+            "proposal_limit_contributor": proposal_limit_contributor,
+            "proposal_limit_regular": proposal_limit_regular,
         }
         await self._update(interaction, **{k: v for k, v in values.items() if v is not None})
 
     @app_commands.command(name="reviews", description="Review points, nudges and rounds of changes")
     @app_commands.describe(
-        review_points="Points a reviewer earns per review",
+        review_points="Points a reviewer earns per task reviewed (once, however many rounds)",
         review_nudge_hours="Hours in review before the review channel is nudged",
         rework_limit="Rounds of changes before maintainers are asked to step in",
     )

@@ -53,7 +53,11 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
         async with refusals(interaction):
             actor, config = await actor_of(self.services, interaction)
             now = self.services.clock.now()
-            when = parse_due(until, now, config.timezone) if until else None
+            when = (
+                parse_due(until, now, config.timezone, subject="That “away until” date")
+                if until
+                else None
+            )
             reminders_on = await self.services.reminders.set_away(actor, when)
             if when is None:
                 text = messages.back_from_away(reminders_on)

@@ -65,6 +65,9 @@ class GuildSettings(SQLModel, table=True):
     rework_limit: int = DEFAULT_RULES.rework_limit
     review_nudge_hours: int = DEFAULT_RULES.review_nudge_hours
     kudos_weekly_budget: int = DEFAULT_RULES.kudos_weekly_budget
+    proposal_limit_newcomer: int = DEFAULT_RULES.proposal_limit_newcomer
+    proposal_limit_contributor: int = DEFAULT_RULES.proposal_limit_contributor
+    proposal_limit_regular: int = DEFAULT_RULES.proposal_limit_regular
     digest_day: int = 0  # Monday, as in datetime.weekday()
     digest_time: str = Field(default="17:00", max_length=5)
     digest_timezone: str = Field(default="UTC", max_length=64)
@@ -287,6 +290,9 @@ class LedgerEntry(SQLModel, table=True):
             "points",
         ),
         sa.Index("ix_ledger_giver", "guild_id", "giver_id", "created_at"),
+        # Credit is once per (task, member, kind): a task reopened and done again pays
+        # nobody twice (kudos have no task: NULLs never collide).
+        sa.Index("uq_ledger_credit_once", "task_id", "member_id", "kind", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -27,16 +27,18 @@ with a pure helper on the change that turns what the writer read into rows:
   `due_at = created_at = change.at`; `dependent=None` is the task changed, otherwise
   the id of the waiting task (`Dependent.task_id`). `waiting` is read only when
   `change.notify_dependents`: each task waiting on this one, with its active claimants;
-- credits (`pay`): `change.credits` (task points to each claimant) and, after the
-  action's own review is flushed, `change.review_credits(uncredited_reviews)`; then
-  those reviews are marked credited. `change.credited(reviews)` is `ActionResult.credited`;
+- credits (`pay`): `change.payments(uncredited_reviews, paid)` — task points to each
+  claimant and, after the action's own review is flushed, review points to each reviewer,
+  once per (task, member, kind): `paid` is what the task's ledger rows already hold (the
+  ledger's unique index holds the same); then those reviews are marked credited.
+  `change.credited(reviews, paid)` is `ActionResult.credited`;
 - the card's claims: `change.state.claims`; `ActionResult.opened`: `change.opened`; a
   submission's round: `change.state.review_round`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
@@ -190,10 +192,26 @@ class TaskChange:
             Credit(rv.reviewer_id, LedgerKind.REVIEW, points, rv.review_id) for rv in reviews
         )
 
-    def credited(self, reviews: Iterable[PendingReview]) -> tuple[int, ...]:
+    def payments(
+        self, reviews: Iterable[PendingReview], paid: Collection[tuple[int, LedgerKind]] = ()
+    ) -> tuple[Credit, ...]:
+        """What to write to the ledger: the claimants' credits, then the reviews' — once per
+        (member, kind of credit) on the task. `paid` are the task's credits already in the
+        ledger (a reopened task done again): none of those again, and one review credit
+        per reviewer however many rounds they reviewed."""
+        seen = set(paid)
+        payments: list[Credit] = []
+        for credit in (*self.credits, *self.review_credits(reviews)):
+            if (credit.member_id, credit.kind) not in seen:
+                seen.add((credit.member_id, credit.kind))
+                payments.append(credit)
+        return tuple(payments)
+
+    def credited(
+        self, reviews: Iterable[PendingReview], paid: Collection[tuple[int, LedgerKind]] = ()
+    ) -> tuple[int, ...]:
         """Everyone this change credits, each once, claimants first."""
-        credits = (*self.credits, *self.review_credits(reviews))
-        return tuple(dict.fromkeys(c.member_id for c in credits))
+        return tuple(dict.fromkeys(c.member_id for c in self.payments(reviews, paid)))
 
     def dependent_notices(self, dependents: Iterable[Dependent]) -> tuple[Notice, ...]:
         """Each waiting task is unblocked: its channel, then each of its claimants."""
@@ -254,7 +272,7 @@ def apply(
         history=HistoryEntry(
             actor_id, action, before, after, _history_note(outcome, note)[:HISTORY_NOTE_MAX], now
         ),
-        notices=_notices(outcome),
+        notices=_notices(state, outcome),
         credits=tuple(
             Credit(member, LedgerKind.TASK, state.points) for member in outcome.credit_claimants
         ),
@@ -303,9 +321,12 @@ def _history_note(o: Outcome, note: str | None) -> str:
     return note if note is not None else o.note
 
 
-def _notices(o: Outcome) -> tuple[Notice, ...]:
+def _notices(state: TaskState, o: Outcome) -> tuple[Notice, ...]:
     """Notices that must not be lost go in the same transaction as the change."""
     notices: list[Notice] = []
+    if o.vote == "object" and not state.objections:
+        # The first objection holds the proposal: maintainers are told once to decide.
+        notices.append(Notice(Reminder.PROPOSAL_CONTESTED, CHANNEL))
     if o.action is Action.EXPIRE:
         notices += [Notice(Reminder.CLAIM_EXPIRED, member) for member in o.end_claims]
         notices.append(Notice(Reminder.BACK_ON_BOARD, CHANNEL))

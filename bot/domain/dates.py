@@ -21,7 +21,8 @@ def _end_of(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(23, 59), tzinfo=tz)
 
 
-def parse_due(text: str, now: datetime, tz: tzinfo) -> datetime:
+def parse_due(text: str, now: datetime, tz: tzinfo, *, subject: str = "That due date") -> datetime:
+    """`subject` names the date in a refusal ("That due date is in the past")."""
     raw = " ".join(text.strip().lower().split())
     if not raw:
         raise InvalidInput("The due date is empty. " + HELP)
@@ -53,7 +54,7 @@ def parse_due(text: str, now: datetime, tz: tzinfo) -> datetime:
         else:
             result = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
     if result <= now:
-        raise InvalidInput("That due date is in the past; pick a later one.")
+        raise InvalidInput(f"{subject} is in the past; pick a later one.")
     if result - now > MAX_AHEAD:
-        raise InvalidInput("That due date is more than five years away.")
+        raise InvalidInput(f"{subject} is more than five years away.")
     return result

@@ -82,11 +82,26 @@ _VERB: dict[Action, str] = {
 }
 
 
-def require_status(action: Action, status: Status, number: int) -> None:
+def require_status(
+    action: Action, status: Status, number: int, *, changes_asked: bool = False
+) -> None:
+    """Refuse an action the task's status does not allow, saying what stands in the way.
+    `changes_asked`: the task went back to its claimant after a review (a verdict that
+    lost a race to a change request is told so, not that nothing was submitted)."""
     if status in ALLOWED[action]:
         return
     if action in (A.APPROVE, A.REQUEST_CHANGES) and status in (S.OPEN, S.CLAIMED):
+        if changes_asked:
+            raise InvalidState(
+                f"#{number} isn't waiting for review any more: changes were asked for, so it's "
+                "back with its claimant until they submit again."
+            )
         raise InvalidState(f"#{number} isn't waiting for review: nothing has been submitted yet.")
+    if action in (A.ENDORSE, A.OBJECT, A.ACCEPT) and status in (S.OPEN, S.CLAIMED, S.IN_REVIEW):
+        raise InvalidState(
+            f"#{number} is already on the board, so there's nothing to {_VERB[action]}: "
+            "only proposals are endorsed or objected to."
+        )
     if action is A.REOPEN:
         raise InvalidState(
             f"#{number} is still on the board; only done or cancelled tasks can be reopened."
@@ -199,8 +214,10 @@ def create(actor: Actor, level: TrustLevel, rules: Rules) -> Outcome:
     return Outcome(A.CREATE, None, S.OPEN)
 
 
-def propose(actor: Actor) -> Outcome:
+def propose(actor: Actor, level: TrustLevel, open_proposals: int, rules: Rules) -> Outcome:
+    """`open_proposals`: the actor's proposals still waiting to open (limited by level)."""
     _not_bot(actor)
+    r.check_proposal_limit(actor, level, open_proposals, rules)
     return Outcome(A.PROPOSE, None, S.PROPOSED)
 
 
@@ -219,10 +236,11 @@ def _check_vote(task: TaskState, actor: Actor, action: Action) -> None:
 
 
 def endorse(task: TaskState, actor: Actor, rules: Rules) -> Outcome:
-    """A maintainer's endorsement accepts the proposal at once."""
+    """A maintainer's endorsement accepts the proposal at once. An objection holds it until
+    a maintainer decides: endorsements alone no longer open it."""
     _check_vote(task, actor, A.ENDORSE)
     count = len(task.endorsements) + 1
-    opens = actor.is_maintainer or count >= rules.proposal_endorsements
+    opens = actor.is_maintainer or (not task.objections and count >= rules.proposal_endorsements)
     return Outcome(A.ENDORSE, task.status, S.OPEN if opens else S.PROPOSED, vote="endorse")
 
 
@@ -315,7 +333,7 @@ def release(task: TaskState, actor: Actor, note: str | None) -> Outcome:
 def extend(task: TaskState, actor: Actor, rules: Rules, now: datetime) -> Outcome:
     current = _require_claimant(task, actor)
     require_status(A.EXTEND, task.status, task.number)
-    if current.extensions >= rules.max_extensions:
+    if not r.can_extend(current.extensions, rules):
         done_so_far = (
             "Claims here can't be extended"
             if rules.max_extensions == 0
@@ -325,7 +343,19 @@ def extend(task: TaskState, actor: Actor, rules: Rules, now: datetime) -> Outcom
             f"{done_so_far}. If you need more time, ask a maintainer, or release it with a hand-off note."
         )
     window = r.claim_window(task.points, rules, task.claim_days)
-    renewed = replace(current, expires_at=now + window, extensions=current.extensions + 1)
+    # One more window from the current expiry (never from now, which would take back the
+    # time still left). A claim that already has more than a window left was just
+    # extended: a second press, or an extension right after another, changes nothing.
+    left = current.expires_at - now
+    if left > window:
+        days = f"{window.days} day{'' if window.days == 1 else 's'}"
+        raise AlreadyDone(
+            f"Your claim on #{task.number} already runs more than {days} from now, so there's "
+            f"nothing to extend yet. You can extend it once less than {days} are left."
+        )
+    renewed = replace(
+        current, expires_at=max(current.expires_at, now) + window, extensions=current.extensions + 1
+    )
     return Outcome(A.EXTEND, task.status, task.status, renew_claims=(renewed,))
 
 
@@ -359,7 +389,8 @@ def _check_reviewer(task: TaskState, actor: Actor, level: TrustLevel, action: Ac
     _not_bot(actor)
     if actor.member_id in task.claimant_ids:
         raise PermissionDenied(f"You worked on #{task.number}, so someone else needs to review it.")
-    require_status(action, task.status, task.number)
+    asked = task.rework_rounds > 0 and bool(task.claims)
+    require_status(action, task.status, task.number, changes_asked=asked)
     if not r.can_review(actor, level):
         raise PermissionDenied(
             "Reviewing opens up once one of your own tasks is accepted (or with the reviewer role)."

@@ -111,6 +111,7 @@ CLAIM_DAYS = Bound(1, 90)  # a guild's claim window, and a task's own
 MAX_EXTENSIONS = Bound(0, 10)
 CLAIM_LIMIT = Bound(1, 50)  # each trust level's claim limit
 REQUIRED_APPROVALS = Bound(1, 5)
+PROPOSAL_LIMIT = Bound(1, 50)  # each trust level's open proposals at a time
 MILESTONE_POINTS = Bound(1, 1_000_000)
 REGULAR_THRESHOLD = Bound(2, 1000)  # tasks done to be a regular: above a contributor's 1
 PROPOSAL_ENDORSEMENTS = Bound(1, 25)
@@ -145,6 +146,10 @@ class Rules:
     rework_limit: int = 3
     review_nudge_hours: int = 48  # a task in review is first nudged this long after submission
     kudos_weekly_budget: int = 5  # kudos a member may give in any 7 days
+    # Open proposals a member may have at a time, by trust level (maintainers: no limit).
+    proposal_limit_newcomer: int = 2
+    proposal_limit_contributor: int = 5
+    proposal_limit_regular: int = 10
 
 
 # The order is the order of the checks (the first value out of range is the one reported).
@@ -163,6 +168,9 @@ RULE_BOUNDS: Mapping[str, Bound] = MappingProxyType(
         "rework_limit": REWORK_LIMIT,
         "review_nudge_hours": REVIEW_NUDGE_HOURS,
         "kudos_weekly_budget": KUDOS_WEEKLY_BUDGET,
+        "proposal_limit_newcomer": PROPOSAL_LIMIT,
+        "proposal_limit_contributor": PROPOSAL_LIMIT,
+        "proposal_limit_regular": PROPOSAL_LIMIT,
     }
 )
 
@@ -181,6 +189,7 @@ class Reminder(StrEnum):
     REVIEW_ESCALATION = "review_escalation"
     UNBLOCKED = "unblocked"
     PROPOSAL_OPENED = "proposal_opened"
+    PROPOSAL_CONTESTED = "proposal_contested"  # an objection: a maintainer decides
 
 
 CHANNEL = 0  # member id of a delivery that goes to a channel, not a person

@@ -54,6 +54,30 @@ def check_claim_limit(actor: Actor, level: TrustLevel, active_claims: int, rules
         )
 
 
+def proposal_limit(level: TrustLevel, rules: Rules) -> int:
+    return {
+        TrustLevel.NEWCOMER: rules.proposal_limit_newcomer,
+        TrustLevel.CONTRIBUTOR: rules.proposal_limit_contributor,
+        TrustLevel.REGULAR: rules.proposal_limit_regular,
+    }[level]
+
+
+def check_proposal_limit(
+    actor: Actor, level: TrustLevel, open_proposals: int, rules: Rules
+) -> None:
+    """A member's proposals still waiting to open, at most their level's limit at a time."""
+    if actor.is_maintainer:
+        return
+    limit = proposal_limit(level, rules)
+    if open_proposals >= limit:
+        held = f"{open_proposals} proposal{'' if open_proposals == 1 else 's'}"
+        raise LimitReached(
+            f"You have {held} waiting to open, the most a {level.value} can have at a time. "
+            "Once one of them opens (or you withdraw one with /task cancel), you can propose "
+            "another."
+        )
+
+
 def can_review(actor: Actor, level: TrustLevel) -> bool:
     return (
         actor.is_maintainer or actor.has_reviewer_role or level.rank >= TrustLevel.CONTRIBUTOR.rank
@@ -76,6 +100,11 @@ def check_can_create(actor: Actor, level: TrustLevel, rules: Rules) -> None:
 def check_maintainer(actor: Actor, what: str) -> None:
     if not actor.is_maintainer:
         raise PermissionDenied(f"Only maintainers can {what}.")
+
+
+def can_extend(extensions: int, rules: Rules) -> bool:
+    """A claim extended `extensions` times may be extended again (SPEC §2: `max_extensions`)."""
+    return extensions < rules.max_extensions
 
 
 def claim_window(points: int, rules: Rules, task_claim_days: int | None = None) -> timedelta:

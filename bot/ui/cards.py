@@ -142,9 +142,10 @@ def card_view(task: TaskView) -> discord.ui.View:
     return view
 
 
-def warning_view(task: TaskView) -> discord.ui.View:
-    """The claim warning's buttons: Still on it, and Release."""
+def warning_view(task: TaskView, *, can_extend: bool = True) -> discord.ui.View:
+    """The claim warning's buttons: Still on it (while an extension is left), and Release."""
     view = discord.ui.View(timeout=None)
-    view.add_item(TaskButton(ButtonId(task.guild_id, task.number, CardAction.EXTEND)))
+    if can_extend:
+        view.add_item(TaskButton(ButtonId(task.guild_id, task.number, CardAction.EXTEND)))
     view.add_item(TaskButton(ButtonId(task.guild_id, task.number, CardAction.RELEASE)))
     return view

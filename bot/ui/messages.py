@@ -70,7 +70,10 @@ def confirmation(result: ActionResult, review_channel_id: int | None = None) -> 
     if a is Action.ENDORSE:
         if result.opened:
             return f"Endorsed **{name}** — it's now open on the board."
-        return f"Endorsed **{name}** ({t.endorsements} of {t.required_endorsements})."
+        text = f"Endorsed **{name}** ({t.endorsements} of {t.required_endorsements})."
+        if t.objections:
+            text += " It has an objection, so a maintainer decides whether it opens."
+        return text
     if a is Action.OBJECT:
         return f"Your objection to **{name}** is recorded; a maintainer will decide."
     if a is Action.EDIT:
@@ -327,8 +330,18 @@ def _name(notice: Notice) -> str:
 
 
 def _claim_warning(notice: Notice) -> str:
+    return claim_warning(notice, can_extend=True)
+
+
+def claim_warning(notice: Notice, *, can_extend: bool) -> str:
+    """The claim warning, offering Still on it only while an extension is left."""
     mine = next((c for c in notice.task.claims if c.member_id == notice.member_id), None)
     ends = when(mine.expires_at) if mine else "soon"
+    if not can_extend:
+        return (
+            f"⏳ Your claim on {_name(notice)} ends {ends}. It can't be extended any further: "
+            "submit your work before then, or tap **Release** to hand it back."
+        )
     return f"⏳ Your claim on {_name(notice)} ends {ends}. Still on it? Tap **Still on it** to extend it, or **Release** to hand it back."
 
 
@@ -372,6 +385,10 @@ REVIEW_TEXTS: Final[Mapping[str, Callable[[Notice, int | None], str]]] = {
     ),
     "review_escalation": lambda n, role: (
         f"{_mention(role)}🧭 {_name(n)} has waited for review since {_since(n)}. Could a maintainer review it, or find someone who can?"
+    ),
+    "proposal_contested": lambda n, role: (
+        f"{_mention(role)}✋ Proposal {_name(n)} has an objection, so it waits for a maintainer: "
+        "accept it with `/task endorse`, or `/task cancel` it."
     ),
 }
 

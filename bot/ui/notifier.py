@@ -7,6 +7,7 @@ import logging
 
 import discord
 
+from bot.domain.rules import can_extend
 from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice
 from bot.services.reminders.kinds import Audience
@@ -39,8 +40,14 @@ class DiscordNotifier:
 
     async def _to_member(self, notice: Notice, config: GuildConfig) -> str:
         text = messages.member_text(notice)
-        # The claim warning carries Still on it / Release; other reminders no buttons.
-        view = warning_view(notice.task) if notice.kind.buttons else None
+        view: discord.ui.View | None = None
+        if notice.kind.buttons:
+            # The claim warning carries Still on it (while an extension is left) and
+            # Release; other reminders no buttons.
+            mine = next((c for c in notice.task.claims if c.member_id == notice.member_id), None)
+            extend = mine is not None and can_extend(mine.extensions, config.rules)
+            text = messages.claim_warning(notice, can_extend=extend)
+            view = warning_view(notice.task, can_extend=extend)
         try:
             target = self.client.get_user(notice.member_id) or await self.client.fetch_user(
                 notice.member_id

@@ -154,7 +154,7 @@ def test_assign_notes_the_assignee() -> None:
 def test_extend_renews_with_a_new_warning_time() -> None:
     state = task(S.CLAIMED, claimants=(CLAIMANT,))
     change = change_of(state, lc.extend(state, member(CLAIMANT), RULES, NOW), CLAIMANT)
-    expires = NOW + timedelta(days=7)
+    expires = NOW + timedelta(days=2 + 7)  # one more window on top of the 2 days left
     assert change.renewed == (RenewedClaim(CLAIMANT, expires, 1, NOW + (expires - NOW) * 0.25),)
     assert change.fields.values() == {"status": "claimed", "updated_at": NOW, "next_nudge_at": None}
     assert change.state.claims == (Claim(CLAIMANT, EARLIER, expires, 1),)  # claimed_at kept
@@ -352,7 +352,20 @@ def test_an_objection_is_recorded_with_its_reason() -> None:
     change = change_of(state, lc.object_(state, member(ALICE), "Too big."), ALICE)
     assert change.state.objections == {ALICE}
     assert change.history.note == "Too big."
-    nothing_else(change)
+    # The first objection holds the proposal: maintainers are told, once.
+    assert change.notices == (Notice(Reminder.PROPOSAL_CONTESTED, CHANNEL),)
+    nothing_else(change, "notices")
+    again = change.state
+    second = change_of(again, lc.object_(again, member(BOB), "Agreed."), BOB)
+    assert second.state.objections == {ALICE, BOB}
+    nothing_else(second)
+
+
+def test_endorsements_do_not_open_an_objected_proposal() -> None:
+    rules = Rules(proposal_endorsements=1)
+    state = task(S.PROPOSED, objections=frozenset({BOB}))
+    assert lc.endorse(state, member(ALICE), rules).after is S.PROPOSED
+    assert lc.endorse(state, maintainer(), rules).after is S.OPEN  # a maintainer decides
 
 
 # -- maintenance ----------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -119,6 +118,9 @@ rule_sets = st.one_of(
         rework_limit=st.integers(1, 4),
         claim_warning_fraction=st.sampled_from([0.0, 0.25, 0.5, 1.0]),
         review_nudge_hours=st.integers(1, 96),
+        proposal_limit_newcomer=st.integers(1, 2),
+        proposal_limit_contributor=st.integers(1, 3),
+        proposal_limit_regular=st.integers(1, 4),
     ),
 )
 
@@ -269,6 +271,12 @@ class Board(RuleBasedStateMachine):
     def count(self, *statuses: Status) -> int:
         return sum(1 for t in self.board.values() if t.status in statuses)
 
+    def proposals(self, member_id: int) -> int:
+        """The member's proposals still waiting to open."""
+        return sum(
+            1 for t in self.board.values() if t.status is S.PROPOSED and t.creator_id == member_id
+        )
+
     def held(self, member_id: int) -> int:
         return sum(
             1 for t in self.board.values() if t.status in HOLDING and member_id in t.claimant_ids
@@ -325,8 +333,14 @@ class Board(RuleBasedStateMachine):
         assert actor_id != BOT_ID or outcome.action in BOT_JOBS, "a bot took part in a task"
         event(f"{outcome.action.value}: {outcome.before.value} -> {outcome.after.value}")
         window = r.claim_window(state.points, self.rules, state.claim_days)
-        for claim in (outcome.add_claim, *outcome.renew_claims):
-            if claim is not None:  # every new or renewed claim runs one full window from now
+        if outcome.add_claim is not None:  # a new claim runs one full window from now
+            assert outcome.add_claim.expires_at == self.now + window
+        for claim in outcome.renew_claims:
+            if outcome.action is A.EXTEND:  # one more window on what was left, once
+                was = state.claim_of(claim.member_id)
+                assert was is not None and was.expires_at - self.now <= window
+                assert claim.expires_at == max(was.expires_at, self.now) + window
+            else:  # a rework round renews the window from now
                 assert claim.expires_at == self.now + window
         assert not outcome.escalate or outcome.action is A.REQUEST_CHANGES
         self.seq += 1
@@ -384,18 +398,18 @@ class Board(RuleBasedStateMachine):
         assert change.notify_dependents is change.outcome.done
 
     def credit(self, number: int, change: TaskChange) -> None:
-        """What `TaskService._credit` writes: the change's credits, and each review of the
-        task not paid yet."""
+        """What the writer's `pay` writes: the change's credits, and each review of the
+        task not paid yet, once per (task, member, kind)."""
         pending = [
             PendingReview(review.seq, review.reviewer_id)
             for review in self.reviews
             if review.task == number and review.seq not in self.credited
         ]
-        credits = (*change.credits, *change.review_credits(pending))
-        for c in credits:
+        paid = {(row.member_id, row.kind) for row in self.ledger if row.task == number}
+        for c in change.payments(pending, paid):
             self.ledger.append(LedgerRow(c.member_id, c.kind, c.points, number))
-            if c.review_id is not None:
-                self.credited.add(c.review_id)
+        if change.review_points is not None:  # done: every pending review is settled
+            self.credited |= {review.review_id for review in pending}
 
     # -- configuration and time ---------------------------------------------------------------
 
@@ -419,17 +433,27 @@ class Board(RuleBasedStateMachine):
         claim_days: int | None,
     ) -> int | None:
         before = self.fingerprint()
+        at_limit = actor_id != MAINTAINER and self.proposals(actor_id) >= r.proposal_limit(
+            self.level(actor_id), self.rules
+        )
         try:
             if kind is A.CREATE:
                 outcome = lc.create(self.actor(actor_id), self.level(actor_id), self.rules)
             else:
-                outcome = lc.propose(self.actor(actor_id))
+                outcome = lc.propose(
+                    self.actor(actor_id), self.level(actor_id), self.proposals(actor_id), self.rules
+                )
                 capacity = 1  # what the service gives a proposal
         except DomainError as err:
             self.refused(err, before)
-            assert actor_id == BOT_ID or (kind is A.CREATE and actor_id != MAINTAINER)
+            assert (
+                actor_id == BOT_ID
+                or (kind is A.CREATE and actor_id != MAINTAINER)
+                or (kind is A.PROPOSE and at_limit)
+            )
             return None
         assert outcome.after is (S.OPEN if kind is A.CREATE else S.PROPOSED)
+        assert kind is A.CREATE or not at_limit, "a proposal past the member's limit"
         self.applied += 1
         task = TaskState(
             number=len(self.board) + 1,
@@ -482,9 +506,9 @@ class Board(RuleBasedStateMachine):
         )
         if outcome is not None:
             assert actor_id != before.creator_id
-            opens = (
-                actor_id == MAINTAINER
-                or len(before.endorsements) + 1 >= self.rules.proposal_endorsements
+            opens = actor_id == MAINTAINER or (  # an objection holds it for a maintainer
+                not before.objections
+                and len(before.endorsements) + 1 >= self.rules.proposal_endorsements
             )
             assert outcome.after is (S.OPEN if opens else S.PROPOSED)
 
@@ -712,25 +736,19 @@ class Board(RuleBasedStateMachine):
 
     @invariant()
     def ledger_matches_the_record(self) -> None:
-        """Each claimant of a task that went done got its points, once per time it went
-        done; each review given before its task went done got review points, once."""
-        expected: Counter[int] = Counter()
-        task_rows = review_rows = 0
-        for _, _, claimants, points in self.done_record:
-            task_rows += len(claimants)
+        """Each claimant of a task that went done got its points (as they were the first
+        time it went done), once however often it went done; each member who reviewed a
+        task before it went done got review points, once per task."""
+        expected: dict[tuple[int, int, LedgerKind], int] = {}
+        for _, number, claimants, points in self.done_record:
             for member_id in claimants:
-                expected[member_id] += points
-        for seq, task, reviewer in self.review_record:
-            if any(s >= seq and t == task for s, t, _, _ in self.done_record):
-                review_rows += 1
-                expected[reviewer] += self.rules.review_points
-        actual: Counter[int] = Counter()
-        for row in self.ledger:
-            actual[row.member_id] += row.points
-        assert +actual == +expected
-        assert sum(row.points for row in self.ledger) == sum(expected.values())
-        kinds = Counter(row.kind for row in self.ledger)
-        assert kinds == Counter({LedgerKind.TASK: task_rows, LedgerKind.REVIEW: review_rows})
+                expected.setdefault((number, member_id, LedgerKind.TASK), points)
+        for seq, number, reviewer in self.review_record:
+            if any(s >= seq and t == number for s, t, _, _ in self.done_record):
+                expected.setdefault((number, reviewer, LedgerKind.REVIEW), self.rules.review_points)
+        actual = {(row.task, row.member_id, row.kind): row.points for row in self.ledger}
+        assert len(actual) == len(self.ledger), "a (task, member, kind) was credited twice"
+        assert actual == expected
 
     @invariant()
     def trust_only_goes_up(self) -> None:

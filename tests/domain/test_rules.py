@@ -142,7 +142,7 @@ class TestCreate:
             r.check_can_create(member(), L.REGULAR, RULES)
 
     def test_anyone_may_propose(self) -> None:
-        assert lc.propose(member()).after is S.PROPOSED
+        assert lc.propose(member(), L.NEWCOMER, 0, RULES).after is S.PROPOSED
 
 
 class TestCancel:
@@ -283,7 +283,7 @@ class TestBots:
     def test_refused_everywhere_they_could_act(self) -> None:
         calls = [
             lambda: lc.create(member(999, is_bot=True, is_maintainer=True), L.REGULAR, RULES),
-            lambda: lc.propose(bot()),
+            lambda: lc.propose(bot(), L.NEWCOMER, 0, RULES),
             lambda: lc.endorse(task(S.PROPOSED), bot(), RULES),
             lambda: lc.object_(task(S.PROPOSED), bot(), "Spam."),
             lambda: lc.claim(task(), bot(), L.REGULAR, 0, RULES, NOW),
@@ -519,7 +519,7 @@ class TestExtensions:
         outcome = lc.extend(self.held(used), member(CLAIMANT), RULES, NOW)
         assert outcome.after is S.CLAIMED
         (renewed,) = outcome.renew_claims
-        assert renewed.expires_at == NOW + timedelta(days=3)
+        assert renewed.expires_at == NOW + timedelta(days=0.5 + 3)  # a window on what is left
         assert renewed.extensions == used + 1
         assert renewed.claimed_at == self.held(used).claims[0].claimed_at
 
@@ -537,6 +537,21 @@ class TestExtensions:
         else:
             with pytest.raises(LimitReached):
                 lc.extend(self.held(used), member(CLAIMANT), rules, NOW)
+
+    def test_a_second_extension_in_a_row_changes_nothing(self) -> None:
+        """Extended once, the claim has more than a window left: pressing again is refused
+        (the extension isn't used up), whatever the budget."""
+        once = lc.extend(self.held(0), member(CLAIMANT), RULES, NOW).renew_claims
+        state = task(S.CLAIMED, claims=once, points=1)
+        with pytest.raises(AlreadyDone, match="nothing to extend yet"):
+            lc.extend(state, member(CLAIMANT), Rules(max_extensions=10), NOW)
+        later = NOW + timedelta(days=0.5, seconds=1)  # less than a window left again
+        assert lc.extend(state, member(CLAIMANT), RULES, later).renew_claims[0].extensions == 2
+
+    def test_an_overdue_claim_is_extended_from_now(self) -> None:
+        state = task(S.CLAIMED, claims=(claim_of(CLAIMANT, expires_in_days=-0.25),), points=1)
+        (renewed,) = lc.extend(state, member(CLAIMANT), RULES, NOW).renew_claims
+        assert renewed.expires_at == NOW + timedelta(days=3)
 
     def test_only_claimants(self) -> None:
         with pytest.raises(PermissionDenied) as caught:

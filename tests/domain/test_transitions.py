@@ -280,7 +280,7 @@ def test_create_opens_a_task() -> None:
 
 
 def test_propose_makes_a_proposal() -> None:
-    outcome = lc.propose(member(PROPOSER))
+    outcome = lc.propose(member(PROPOSER), TrustLevel.NEWCOMER, 0, Rules())
     assert (outcome.action, outcome.before, outcome.after) == (A.PROPOSE, None, S.PROPOSED)
 
 

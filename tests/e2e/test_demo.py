@@ -255,7 +255,7 @@ def test_the_warning_was_sent_and_answered_with_still_on_it(demo: DemoRun) -> No
     assert following.strip() == "[Still on it] [Release]"
     assert demo.at(rf"^\[Wed 08:30\] {sleeper} presses \[Still on it\] in a DM from Peerboard$")
     assert demo.at(
-        rf"only {sleeper} sees: Extended: your claim on #4 · .* now runs until Sat 10 Jan, 08:30"
+        rf"only {sleeper} sees: Extended: your claim on #4 · .* now runs until Sun 11 Jan, 14:00"
     )
 
 

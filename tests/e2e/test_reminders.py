@@ -118,8 +118,9 @@ async def test_still_on_it_in_the_dm_extends_the_claim(
     [dm] = dms(w.alice)
     before = card_of(w.tasks, 1)
 
+    expired_at = (await show(runtime, w, 1)).claims[0].expires_at
     r = await w.alice.user.click(dm, label="Still on it")
-    extended_to = w.env.now() + timedelta(days=3)  # a new window from now
+    extended_to = expired_at + timedelta(days=3)  # one more window on what was left
     assert r.ephemeral
     assert said(r) == (
         f"Extended: your claim on **#1 · Fix the footer** now runs until "
@@ -138,8 +139,8 @@ async def test_still_on_it_in_the_dm_extends_the_claim(
     assert field(card, "Claimed by") == f"<@{w.alice.id}> · claim ends {ts(extended_to)}"
     assert field(card, "Status") == "🔵 Claimed"
 
-    # The next warning is 36 h into the new window, not at the old expiry.
-    await wait_then_sweep(w, simcord_bot, 36 * HOUR - 1)
+    # The next warning is halfway through the 108 h now left, not at the old expiry.
+    await wait_then_sweep(w, simcord_bot, 54 * HOUR - 1)
     assert len(dms(w.alice)) == 1
     assert (await show(runtime, w, 1)).status is Status.CLAIMED  # the old expiry has passed
     await wait_then_sweep(w, simcord_bot, 1)
@@ -506,7 +507,8 @@ async def test_after_a_restart_a_sweep_sends_nothing_already_sent(
     # The old DM's buttons work with the new bot, and the next warning comes once.
     r = await w.alice.user.click(dms(w.alice)[0], label="Still on it")
     assert "Extended: your claim on **#1 · Fix the footer**" in said(r)
-    await wait_then_sweep(w, fresh, 36 * HOUR)
+    # Extended from 72 h to 144 h: warned halfway through what is left, 54 h from now.
+    await wait_then_sweep(w, fresh, 54 * HOUR)
     await fresh.run_sweep()
     warnings = [m for m in dms(w.alice) if m.content.startswith("⏳")]
     assert len(warnings) == 2 and len(dms(w.alice)) == 2

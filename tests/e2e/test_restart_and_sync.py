@@ -251,7 +251,11 @@ SPEC_COMMANDS: dict[str, str] = {
     "window_by_size:boolean",
     # SPEC §2–§3's other rules: "overridable per guild", grouped by what they are about.
     "config trust": "regular_threshold:integer[2,1000] regulars_can_create:boolean",
-    "config proposals": "proposal_endorsements:integer[1,25] proposal_window_hours:integer[1,720]",
+    "config proposals": (
+        "proposal_endorsements:integer[1,25] proposal_window_hours:integer[1,720] "
+        "proposal_limit_newcomer:integer[1,50] proposal_limit_contributor:integer[1,50] "
+        "proposal_limit_regular:integer[1,50]"
+    ),
     "config reviews": "review_points:integer[0,13] review_nudge_hours:integer[1,336] "
     "rework_limit:integer[1,20]",
     "config kudos": "kudos_weekly_budget:integer![1,100]",

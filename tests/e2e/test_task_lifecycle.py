@@ -157,7 +157,7 @@ async def test_extend_renews_the_claim_window(world: World) -> None:
     await w.env.advance_time(2 * 86400)
     r = await w.alice.slash(w.general, "task extend", task="1")
     assert r.ephemeral
-    expires = int(w.env.now().timestamp()) + 3 * 86400
+    expires = int(w.env.now().timestamp()) + 4 * 86400  # the day left, and 3 more
     assert said(r) == (
         f"Extended: your claim on **#1 · Fix the footer** now runs until "
         f"<t:{expires}:f> (<t:{expires}:R>)."

@@ -209,11 +209,13 @@ async def test_other_wrong_states(world: World) -> None:
     )
     refused(
         await w.bob.slash(w.general, "task endorse", task="1"),
-        "You can't endorse #1: it is open and waiting for someone to claim it.",
+        "#1 is already on the board, so there's nothing to endorse: only proposals are "
+        "endorsed or objected to.",
     )
     refused(
         await w.bob.slash(w.general, "task object", task="1", reason="no"),
-        "You can't object to #1: it is open and waiting for someone to claim it.",
+        "#1 is already on the board, so there's nothing to object to: only proposals are "
+        "endorsed or objected to.",
     )
     await w.alice.slash(w.general, "task propose", title="An idea")
     refused(
@@ -250,6 +252,7 @@ async def test_extensions_run_out(world: World) -> None:
     await claimed(w, w.alice)
     for _ in range(2):
         assert "Extended" in said(await w.alice.slash(w.general, "task extend", task="1"))
+        await w.env.advance_time(3 * 86400 + 1)  # less than a window left: worth extending
     refused(
         await w.alice.slash(w.general, "task extend", task="1"),
         "You've extended #1 2 times, the most allowed. If you need more time, ask a "

@@ -3,6 +3,7 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,70 @@ async def test_sqlite_pragmas(sqlite_url: str) -> None:
         "foreign_keys": 1,
         "busy_timeout": 10000,
     }
+
+
+def test_credit_once_upgrade_removes_duplicate_credits(db_url: str) -> None:
+    """0006 on a ledger that paid a reopened task twice: the extra rows go, the kept sums
+    (member_scores) follow, kudos stay, and the unique index holds from then on."""
+    import asyncio
+
+    from bot.db.engine import create_session_factory
+    from bot.db.uow import Database
+    from bot.services.clock import ManualClock
+    from bot.services.recognition import RecognitionService
+    from bot.services.tasks import TaskService
+    from tests.services.helpers import maint, member
+
+    async def run(statements: Sequence[str]) -> list[list[tuple[object, ...]]]:
+        engine = create_engine(db_url)
+        try:
+            async with engine.begin() as conn:
+                results = [await conn.exec_driver_sql(s) for s in statements]
+                return [list(r.fetchall()) if r.returns_rows else [] for r in results]
+        finally:
+            await engine.dispose()
+
+    async def pay_once() -> None:
+        engine = create_engine(db_url)
+        try:
+            db, clock = Database(create_session_factory(engine)), ManualClock()
+            tasks = TaskService(db, clock)
+            await tasks.create(maint(), "Paid", points=3)
+            await tasks.claim(member(11), 1)
+            await tasks.submit(member(11), 1, notes="done")
+            await tasks.approve(member(13, reviewer=True), 1)
+            await RecognitionService(db, clock).give_kudos(member(12), 11, False, "thanks!")
+        finally:
+            await engine.dispose()
+
+    ledger = "SELECT member_id, kind, points FROM ledger ORDER BY id"
+    scores = "SELECT member_id, points, tasks, reviews, kudos FROM member_scores ORDER BY member_id"
+    asyncio.run(pay_once())
+    [paid, kept] = asyncio.run(run([ledger, scores]))
+    assert paid == [(11, "task", 3), (13, "review", 1), (11, "kudos", 0)]
+
+    downgrade(db_url, "0005")
+    columns = "guild_id, member_id, kind, points, task_id, review_id, giver_id, reason, created_at"
+    asyncio.run(
+        run(
+            [  # what paying a reopened task again wrote: every row twice, and sums to match
+                f"INSERT INTO ledger ({columns}) SELECT {columns} FROM ledger",
+                "UPDATE member_scores SET points = 2 * points, reviews = 2 * reviews, "
+                "kudos = 2 * kudos",
+            ]
+        )
+    )
+    upgrade(db_url)
+    command.check(alembic_config(db_url))
+    limits = (
+        "SELECT proposal_limit_newcomer, proposal_limit_contributor, proposal_limit_regular "
+        "FROM guild_settings"
+    )
+    [after, rescored, settings, tasks] = asyncio.run(
+        run([ledger, scores, limits, "SELECT number, status FROM tasks"])
+    )
+    # 0007 gave the existing guild the default proposal limits, and kept its tasks.
+    assert settings == [(2, 5, 10)] and tasks == [(1, "done")]
+    assert after == [*paid, (11, "kudos", 0)]  # the second kudos is a kudos of its own
+    assert rescored == [(11, 3, 1, 0, 2), (13, 1, 0, 1, 0)]
+    assert kept == [(11, 3, 1, 0, 1), (13, 1, 0, 1, 0)]

@@ -770,7 +770,12 @@ async def seed_random_guild(rt: Runtime, rng: random.Random, guild: int, now: da
                     "created_at": rng.choice(moments[15:]) if newcomer else when(),
                 }
             )
-        await conn.execute(sa.insert(LedgerEntry), ledger)
+        # Credit is once per (task, member, kind): the ledger's unique index keeps the first.
+        once: dict[tuple[object, ...], dict[str, object]] = {}
+        for i, row in enumerate(ledger):
+            key = (row["task_id"], row["member_id"], row["kind"])
+            once.setdefault(key if row["task_id"] is not None else (i,), row)
+        await conn.execute(sa.insert(LedgerEntry), list(once.values()))
         await conn.execute(
             sa.insert(GuildMember),
             [

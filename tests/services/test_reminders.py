@@ -87,8 +87,9 @@ async def test_extension_moves_the_warning(services, notifier, clock) -> None:
     await services.tasks.claim(member(ALICE), 1)
     clock.advance(hours=36)
     await run(services, notifier)
-    await services.tasks.extend(member(ALICE), 1)  # new window from now: warning in 36 h again
-    clock.advance(hours=35)
+    # 36 h were left, and 72 more: warned again halfway through those 108 h, in 54 h.
+    await services.tasks.extend(member(ALICE), 1)
+    clock.advance(hours=53)
     await run(services, notifier)
     assert notifier.kinds() == [Reminder.CLAIM_WARNING]
     clock.advance(hours=1)
@@ -185,7 +186,8 @@ async def test_proposal_opens_by_lazy_consensus(services, notifier, clock) -> No
     await run(services, notifier)
     assert (await services.tasks.show(GUILD, 1)).status is Status.OPEN
     assert (await services.tasks.show(GUILD, 2)).status is Status.PROPOSED
-    assert notifier.sent == [(Reminder.PROPOSAL_OPENED, 1, 0)]
+    # The objection told the maintainers once; the quiet one opened.
+    assert notifier.sent == [(Reminder.PROPOSAL_CONTESTED, 2, 0), (Reminder.PROPOSAL_OPENED, 1, 0)]
 
 
 async def test_crash_after_send_delivers_at_most_once_more(services, notifier, clock) -> None:
@@ -285,15 +287,16 @@ async def test_objected_proposals_do_not_hold_up_lazy_consensus(
     """Objected proposals wait for a maintainer, however many there are; a full batch of
     them must not stop a quiet proposal from opening."""
     monkeypatch.setattr("bot.services.reminders.BATCH", 2)
-    for n in (1, 2, 3):
-        await services.tasks.propose(member(ALICE), f"Contested {n}")
+    for n in (1, 2, 3):  # by three members: each may have only so many proposals open
+        await services.tasks.propose(member(100 + n), f"Contested {n}")
         await services.tasks.object(member(BOB), n, "Not now")
     clock.advance(minutes=1)
     await services.tasks.propose(member(ALICE), "Quiet")
     clock.advance(hours=72, minutes=1)
     await run(services, notifier)
     assert (await services.tasks.show(GUILD, 4)).status is Status.OPEN
-    assert notifier.sent == [(Reminder.PROPOSAL_OPENED, 4, 0)]
+    contested = [(Reminder.PROPOSAL_CONTESTED, n, 0) for n in (1, 2, 3)]
+    assert notifier.sent == [*contested, (Reminder.PROPOSAL_OPENED, 4, 0)]
     for n in (1, 2, 3):
         assert (await services.tasks.show(GUILD, n)).status is Status.PROPOSED
 

@@ -130,14 +130,34 @@ async def test_release_hands_off_note_to_next_claimer(tasks: TaskService) -> Non
 
 async def test_extend_is_capped(tasks: TaskService, clock: ManualClock) -> None:
     await tasks.create(maint(), "Long one")
-    await tasks.claim(member(ALICE), 1)
+    claimed = await tasks.claim(member(ALICE), 1)
+    expires = claimed.task.claims[0].expires_at
     for n in (1, 2):
-        clock.advance(days=1)
+        clock.advance(days=2)  # less than a window left: worth extending
         r = await tasks.extend(member(ALICE), 1)
+        expires += timedelta(days=3)  # one more window on what was left
         assert r.task.claims[0].extensions == n
-        assert r.task.claims[0].expires_at == clock.now() + timedelta(days=3)
+        assert r.task.claims[0].expires_at == expires
     with pytest.raises(LimitReached, match="extended #1 2 times"):
         await tasks.extend(member(ALICE), 1)
+
+
+async def test_extending_twice_in_a_row_changes_nothing(
+    tasks: TaskService, database, clock: ManualClock
+) -> None:
+    await tasks.create(maint(), "Long one")
+    claimed = await tasks.claim(member(ALICE), 1)
+    # Right after claiming, an extension still adds a whole window (not "until the same time").
+    r = await tasks.extend(member(ALICE), 1)
+    expires = claimed.task.claims[0].expires_at + timedelta(days=3)
+    assert (r.task.claims[0].expires_at, r.task.claims[0].extensions) == (expires, 1)
+    before = await history_count(database, GUILD)
+    clock.advance(minutes=5)
+    with pytest.raises(AlreadyDone, match="nothing to extend yet"):
+        await tasks.extend(member(ALICE), 1)
+    [claim] = (await tasks.show(GUILD, 1)).claims
+    assert (claim.expires_at, claim.extensions) == (expires, 1)
+    assert await history_count(database, GUILD) == before
 
 
 async def test_expire_only_after_window(tasks: TaskService, clock: ManualClock) -> None:
@@ -290,12 +310,12 @@ async def test_reopen_keeps_credit_and_never_pays_a_review_twice(
     await tasks.claim(member(BOB), 1)
     await tasks.submit(member(BOB), 1, notes="v3")
     await tasks.approve(member(CAROL, reviewer=True), 1)
+    # Bob's work is new; Carol already has her review credit for this task (once per task).
     assert await ledger(database, GUILD) == [
         (ALICE, "task", 3),
         (CAROL, "review", 1),
         (DAN, "review", 1),
         (BOB, "task", 3),
-        (CAROL, "review", 1),
     ]
 
 

@@ -111,6 +111,13 @@ class LedgerRepo(Repo):
         stmt, params = ledger.kudos_given_since_query(guild_id, giver_id, since)
         return int((await self.session.execute(stmt, params)).scalar_one())
 
+    async def task_credits(self, task_id: int) -> list[tuple[int, str]]:
+        """(member, kind) of each credit a task already gave."""
+        stmt = sa.select(col(LedgerEntry.member_id), col(LedgerEntry.kind)).where(
+            col(LedgerEntry.task_id) == task_id
+        )
+        return [(m, k) for m, k in (await self.session.execute(stmt)).all()]
+
     async def add_credits(self, credits: Sequence[Credit]) -> None:
         """Append ledger rows and bring the credited members' all-time totals (member_scores)
         up to date from their ledger rows, in the same transaction."""

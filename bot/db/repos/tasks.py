@@ -143,6 +143,15 @@ class TaskRepo(Repo):
     async def tasks_to_nudge(self, now: datetime, limit: int) -> Sequence[Task]:
         return (await self.session.scalars(sweep.tasks_to_nudge_query(now, limit))).all()
 
+    async def open_proposal_count(self, guild_id: int, member_id: int) -> int:
+        """The member's proposals still waiting to open."""
+        stmt = sa.select(sa.func.count()).where(
+            col(Task.guild_id) == guild_id,
+            col(Task.status) == "proposed",
+            col(Task.creator_id) == member_id,
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def stale_proposals(self, older_than: datetime, limit: int) -> Sequence[Task]:
         return (await self.session.scalars(sweep.stale_proposals_query(older_than, limit))).all()
 

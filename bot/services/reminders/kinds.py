@@ -57,6 +57,10 @@ def in_review(member_id: int, task: TaskView) -> str | None:
     return None if task.status is Status.IN_REVIEW else "no longer in review"
 
 
+def proposed(member_id: int, task: TaskView) -> str | None:
+    return None if task.status is Status.PROPOSED else "decided already"
+
+
 def not_cancelled(member_id: int, task: TaskView) -> str | None:
     return "cancelled" if task.status is Status.CANCELLED else None
 
@@ -144,6 +148,13 @@ _KINDS: Final = (
         # Opening a proposal writes this notice, by endorsement or (here) lazy consensus.
         Schedule("proposals", sweep.StaleProposals(min_age=timedelta(hours=1)), proposals),
         refresh_card=True,
+    ),
+    # Written by a proposal's first objection: it waits for a maintainer's decision.
+    Kind(
+        Reminder.PROPOSAL_CONTESTED,
+        frozenset({Audience.MAINTAINERS}),
+        "proposal_contested",
+        proposed,
     ),
 )
 

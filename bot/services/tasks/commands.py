@@ -91,7 +91,11 @@ class TaskService(TaskQueries):
         clean = clean_fields(title, description, points, tags, 1)
 
         async def decide(uow: UnitOfWork, rules: Rules, now: datetime) -> Outcome:
-            return lc.propose(actor)
+            # One member's proposals one at a time, so two at once cannot both pass the limit.
+            await uow.guilds.lock_member(actor.guild_id, actor.member_id, now)
+            waiting = await uow.tasks.open_proposal_count(actor.guild_id, actor.member_id)
+            done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
+            return lc.propose(actor, r.trust_level(done, rules), waiting, rules)
 
         return await self._writer.insert(actor, decide, clean)
 

@@ -26,7 +26,16 @@ from bot.domain import rules as r
 from bot.domain.change import Credit, Dependent, HistoryEntry, PendingReview, TaskChange, apply
 from bot.domain.errors import Conflict
 from bot.domain.lifecycle import Outcome, TaskState
-from bot.domain.model import Action, Actor, ClaimEnd, Rules, Status, TrustLevel, Verdict
+from bot.domain.model import (
+    Action,
+    Actor,
+    ClaimEnd,
+    LedgerKind,
+    Rules,
+    Status,
+    TrustLevel,
+    Verdict,
+)
 from bot.services.clock import Clock
 from bot.services.config import ConfigService
 from bot.services.tasks.common import FINISHED, TaskFields, no_such_task, task_or_404
@@ -143,16 +152,19 @@ async def persist(uow: UnitOfWork, task: Task, change: TaskChange) -> None:
 
 async def pay(uow: UnitOfWork, task: Task, change: TaskChange) -> tuple[int, ...]:
     """Done: the claimants' credits and those of the reviews not paid yet (the action's own
-    review among them, so flush it first). Who was credited."""
+    review among them, so flush it first), but none the task already paid. Who was
+    credited."""
     assert task.id is not None
     reviews = []
     for rv in await uow.reviews.uncredited_reviews(task.id):
         assert rv.id is not None
         reviews.append(PendingReview(rv.id, rv.reviewer_id))
-    credits = (*change.credits, *change.review_credits(reviews))
+    # Once per (task, member, kind): a reopened task done again pays nobody twice.
+    paid = {(m, LedgerKind(kind)) for m, kind in await uow.ledger.task_credits(task.id)}
+    credits = change.payments(reviews, paid)
     await uow.ledger.add_credits(ledger_rows(task, change.at, credits))
     await uow.reviews.mark_reviews_credited([rv.review_id for rv in reviews])
-    return change.credited(reviews)
+    return change.credited(reviews, paid)
 
 
 async def notify(uow: UnitOfWork, task: Task, change: TaskChange, unblocked: Sequence[int]) -> int:
