@@ -81,16 +81,19 @@ async def test_the_new_settings_are_shown_and_kept(world: World) -> None:
     await w.maint.slash(w.general, "config kudos", kudos_weekly_budget=1)
     shown = await settings(w)
     assert field(shown, "Trust") == "Regular after 3 tasks done\nCreating tasks: regulars too"
-    assert field(shown, "Proposals") == "Open at 1 endorsement\nor after 72 hours with no objection"
+    assert field(shown, "Proposals") == (
+        "Open at 1 endorsement\nor after 72 hours with no objection\n"
+        "Waiting at a time: newcomer 2, contributor 5, regular 10"
+    )
     assert field(shown, "Reviews") == (
-        "2 points per review\nFirst nudge after 48 hours\nMaintainers asked after 1 round of changes"
+        "2 points per task reviewed\nFirst nudge after 48 hours\nMaintainers asked after 1 round of changes"
     )
     assert field(shown, "Kudos") == "1 kudos per member in any 7 days"
     r = await w.maint.slash(w.general, "config trust")
     assert said(r) == "Nothing to change: pick at least one option."
     with pytest.raises(simcord.SetupError, match="default-member-permissions"):
         await w.alice.slash(w.general, "config reviews", review_points=5)  # hidden from members
-    assert "2 points per review" in (field(await settings(w), "Reviews") or "")
+    assert "2 points per task reviewed" in (field(await settings(w), "Reviews") or "")
 
 
 # -- each setting takes effect ------------------------------------------------------------------
