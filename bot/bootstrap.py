@@ -15,6 +15,7 @@ from bot.jobs.background import JobOptions
 from bot.services.clock import Clock, SystemClock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
+from bot.services.export import ExportService
 from bot.services.recognition import RecognitionService
 from bot.services.registry import Services
 from bot.services.reminders import ReminderService
@@ -44,6 +45,7 @@ def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
         recognition=RecognitionService(db, clock, config=config),
         digest=DigestService(db, clock),
         clock=clock,
+        export=ExportService(db, clock),
     )
     return Runtime(engine, services)
 

@@ -54,3 +54,17 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+def known_revisions() -> set[str]:
+    """Every Alembic revision this code has a script for."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    return {script.revision for script in scripts.walk_revisions()}
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()

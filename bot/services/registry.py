@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.services.clock import Clock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
+from bot.services.export import ExportService
 from bot.services.recognition import RecognitionService
 from bot.services.reminders import ReminderService
 from bot.services.tasks import TaskService
@@ -20,3 +21,4 @@ class Services:
     recognition: RecognitionService
     digest: DigestService
     clock: Clock
+    export: ExportService
