@@ -82,6 +82,11 @@ def fit(data: IO[bytes], filename: str, size: int, limit: int = ATTACHMENT_LIMIT
     return Packed(packed, filename + ".gz", packed_size, compressed=True)
 
 
+def _tags(stored: str) -> list[str]:
+    """Tags as a list (stored comma-joined with commas around, for exact matching)."""
+    return [tag for tag in stored.split(",") if tag]
+
+
 def _votes(rows: Iterable[Row], kind: str) -> list[Row]:
     return [row for row in rows if row["kind"] == kind]
 
@@ -120,7 +125,7 @@ class ExportService:
                         "title": task["title"],
                         "description": task["description"],
                         "points": str(task["points"]),
-                        "tags": task["tags"],
+                        "tags": ",".join(_tags(task["tags"])),
                         "due": task["due_at"] or "",
                         "capacity": str(task["capacity"]),
                         "status": task["status"],
@@ -158,6 +163,7 @@ class ExportService:
                     votes = parts["votes"].get(tid, [])
                     task = {
                         **task,
+                        "tags": _tags(task["tags"]),
                         "claims": parts["claims"].get(tid, []),
                         "submissions": parts["submissions"].get(tid, []),
                         "reviews": parts["reviews"].get(tid, []),
