@@ -137,7 +137,7 @@ async def test_restore_refuses_while_a_bot_runs_on_the_database(
     live = db_file(sqlite_url)
     with RunLock(live) as running:
         assert running.acquire()
-        with pytest.raises(BackupError, match="A bot is running on .*stop it first"):
+        with pytest.raises(BackupError, match=r"A bot is running on .*stop it first"):
             restore(sqlite_url, saved, known_revisions())
     assert numbers_in(live) == {1, 2}
     # A second bot is refused too; once the first stops, the lock is free.
@@ -146,6 +146,10 @@ async def test_restore_refuses_while_a_bot_runs_on_the_database(
         assert not RunLock(live).acquire()
     with RunLock(live) as later:
         assert later.acquire()
+
+
+def kept_copies(folder: Path) -> list[Path]:
+    return list(folder.rglob("*.before-restore-*"))
 
 
 def damage(path: Path) -> None:
@@ -178,7 +182,7 @@ async def test_restore_refuses_a_damaged_backup_and_changes_nothing(
     with pytest.raises(BackupError, match=message):
         restore(sqlite_url, saved, known_revisions())
     assert state_of(live) == before
-    assert not list(tmp_path.rglob("*.before-restore-*"))
+    assert not kept_copies(tmp_path)
 
 
 async def test_restore_refuses_a_newer_peerboards_database(
