@@ -91,6 +91,23 @@ def _votes(rows: Iterable[Row], kind: str) -> list[Row]:
     return [row for row in rows if row["kind"] == kind]
 
 
+class _Counted(io.RawIOBase):
+    """Passes bytes on to a stream and counts them (a pipe cannot say where it is)."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self.out.write(view)
+        self.count += len(view)
+        return len(view)
+
+
 class ExportService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -102,17 +119,17 @@ class ExportService:
         return await self.write(actor.guild_id, fmt, out)
 
     async def write(self, guild_id: int, fmt: ExportFormat, out: IO[bytes]) -> ExportSummary:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        start = out.tell()
+        """Write the export to `out` (any binary stream, a pipe too); `out` stays open."""
+        counted = _Counted(out)
+        text = io.TextIOWrapper(io.BufferedWriter(counted), encoding="utf-8", newline="")
         try:
             if fmt is ExportFormat.CSV:
                 tasks = await self._csv(guild_id, text)
             else:
                 tasks = await self._json(guild_id, text)
-            text.flush()
         finally:
-            text.detach()  # the caller's stream stays open
-        return ExportSummary(guild_id, fmt, tasks, out.tell() - start)
+            text.flush()
+        return ExportSummary(guild_id, fmt, tasks, counted.count)
 
     async def _csv(self, guild_id: int, text: IO[str]) -> int:
         writer = csv.writer(text)
