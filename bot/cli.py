@@ -179,6 +179,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         finally:
             await runtime.close()
 
+    async def knows() -> bool:
+        runtime = build_services(settings.database_url)
+        try:
+            return await runtime.services.export.knows(args.guild)
+        finally:
+            await runtime.close()
+
+    if not asyncio.run(knows()):
+        print(
+            f"Peerboard holds nothing of guild {args.guild} in this database: check the ID "
+            "(Discord: right-click the server → Copy Server ID).",
+            file=sys.stderr,
+        )
+        return 1
+
     if args.output in (None, "-"):
         tasks = asyncio.run(export(sys.stdout.buffer))
         sys.stdout.buffer.flush()

@@ -113,6 +113,11 @@ class ExportService:
         self.db = db
         self.clock = clock
 
+    async def knows(self, guild_id: int) -> bool:
+        """Whether Peerboard holds anything of this guild (its settings row comes first)."""
+        async with self.db.read() as uow:
+            return await uow.export.settings(guild_id) is not None
+
     async def export_for(self, actor: Actor, fmt: ExportFormat, out: IO[bytes]) -> ExportSummary:
         """What /export writes: only maintainers may take a guild's data."""
         check_maintainer(actor, "export the board")

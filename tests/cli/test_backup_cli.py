@@ -115,6 +115,7 @@ def test_refusals_are_one_line_and_change_nothing(tmp_path: Path) -> None:
         (("restore", "empty.db"), "is empty"),
         (("restore", "missing.db"), "There is no backup at"),
         (("backup", "no/such/folder/b.db"), "does not exist"),
+        (("export", "--guild", "77", "--output", "x.json"), "holds nothing of guild 77"),
     ):
         result = peerboard(tmp_path, *args, **env)
         assert result.returncode == 1, (args, result.stdout)
@@ -122,3 +123,4 @@ def test_refusals_are_one_line_and_change_nothing(tmp_path: Path) -> None:
         assert needle in one_line(result), (args, result.stderr)
     assert titles_in(db) == ["Fix the footer", "Write the FAQ"]
     assert not list((tmp_path / "data").glob("*.before-restore-*"))
+    assert not (tmp_path / "x.json").exists()
