@@ -38,6 +38,7 @@ from typing import IO, Final
 
 from sqlalchemy.engine import make_url
 
+from bot.db import dialect
 from bot.db.dialect import POSTGRESQL, SQLITE
 
 try:  # POSIX; on Windows the lock is not taken (a documented limit)
@@ -147,15 +148,6 @@ def find_pg_tool(name: str) -> str | None:
     return candidates[0] if candidates else None
 
 
-def _libpq(database_url: str) -> tuple[str, dict[str, str]]:
-    """The URL as libpq reads it (no driver), and the password apart, for the environment:
-    a password in argv is visible to every user of the machine."""
-    parsed = make_url(database_url)
-    env = {"PGPASSWORD": parsed.password} if parsed.password else {}
-    plain = parsed.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
-
-
 def _pg_dump(database_url: str, target: Path) -> BackupResult:
     tool = find_pg_tool(PG_DUMP)
     if tool is None:
@@ -163,7 +155,8 @@ def _pg_dump(database_url: str, target: Path) -> BackupResult:
             "Backing up PostgreSQL needs pg_dump (PostgreSQL's client tools, "
             "e.g. apt install postgresql-client); it is not in PATH."
         )
-    url, env = _libpq(database_url)
+    url, password = dialect.libpq_url(database_url)
+    env = {"PGPASSWORD": password} if password else {}
     partial = target.with_name(f".{target.name}.partial")
     try:
         done = subprocess.run(  # noqa: S603 (our own tool path and the configured URL)

@@ -60,6 +60,14 @@ def ensure_sqlite_folder(url: str | URL) -> None:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def libpq_url(url: str | URL) -> tuple[str, str | None]:
+    """A PostgreSQL URL as libpq's tools read it (pg_dump: no driver in the scheme), without
+    its password, and the password apart (for PGPASSWORD: argv is visible to every user)."""
+    parsed = make_url(url)
+    plain = parsed.set(drivername=POSTGRESQL, password=None)
+    return plain.render_as_string(hide_password=False), parsed.password
+
+
 def engine_options(url: str | URL, *, pool_size: int | None = None) -> dict[str, object]:
     """The backend's arguments to create_async_engine (besides the URL and echo)."""
     parsed = make_url(url)
