@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.domain.rules import check_maintainer
 from bot.services.export import ATTACHMENT_LIMIT, ExportFormat, fit, spool
+from bot.services.tasks.importing import MAX_ROWS as IMPORT_MAX_ROWS
 from bot.ui import messages
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
@@ -60,7 +61,12 @@ class ExportCog(commands.Cog):
                     attached = io.BytesIO(packed.file.read())
                 await interaction.followup.send(
                     messages.export_reply(
-                        fmt, summary.tasks, summary.size, packed.size, packed.compressed
+                        fmt,
+                        summary.tasks,
+                        summary.size,
+                        packed.size,
+                        packed.compressed,
+                        IMPORT_MAX_ROWS,
                     ),
                     file=discord.File(attached, filename=packed.filename),
                     ephemeral=True,

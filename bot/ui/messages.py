@@ -249,16 +249,25 @@ def _size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def export_reply(fmt: str, tasks: int, size: int, packed_size: int, compressed: bool) -> str:
-    """The reply to /export, with the file or without it (too large for Discord)."""
+def export_reply(
+    fmt: str, tasks: int, size: int, packed_size: int, compressed: bool, import_max: int
+) -> str:
+    """The reply to /export, with the file (compressed when over Discord's limit)."""
     what = f"{plural(tasks, 'task')} as {fmt.upper()}"
     if not compressed:
-        return f"📦 Here is this server's board: {what} ({_size(size)}). Only you can see this."
-    return (
-        f"📦 Here is this server's board: {what}. It was {_size(size)}, over Discord's "
-        f"attachment limit, so I compressed it with gzip ({_size(packed_size)}): "
-        "open it with any unzip tool, or `gunzip`. Only you can see this."
-    )
+        text = f"📦 Here is this server's board: {what} ({_size(size)}). Only you can see this."
+    else:
+        text = (
+            f"📦 Here is this server's board: {what}. It was {_size(size)}, over Discord's "
+            f"attachment limit, so I compressed it with gzip ({_size(packed_size)}): "
+            "open it with any unzip tool, or `gunzip`. Only you can see this."
+        )
+    if fmt == "csv" and tasks > import_max:
+        text += (
+            f"\n`/task import` reads up to {import_max} tasks a file: split this one "
+            "to import it elsewhere."
+        )
+    return text
 
 
 def export_too_large(fmt: str, tasks: int, packed_size: int, guild_id: int) -> str:

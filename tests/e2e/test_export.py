@@ -113,3 +113,25 @@ async def test_export_is_hidden_from_members_and_refused_when_shown(
     r = await w.alice.slash(w.general, "export", format="csv")
     assert refused(r) == "Only maintainers can export the board."
     assert not [m for m in (r.response, *r.followups) if m is not None and m.attachments]
+
+
+async def test_an_exported_due_date_that_has_passed_is_dropped_on_import(world: World) -> None:
+    w = world
+    await create(w, "Fix the footer", due="in 1 day")
+    await create(w, "Write the FAQ", due="in 30 days")
+    await w.env.advance_time(3 * 86400)
+    r = await w.maint.slash(w.general, "export", format="csv")
+    name, data = await attachment(r)
+
+    other = await make_world(w.env)
+    r = await other.maint.slash(other.general, "task import", file=(name, data))
+    assert "Imported 2 tasks" in said(r), said(r)
+    _name, again = await attachment(await other.maint.slash(other.general, "export", format="csv"))
+    dues = {row[0]: row[4] for row in csv.reader(io.StringIO(again.decode()))}
+    assert dues["Fix the footer"] == ""  # its date had passed: a new open task has none
+    assert dues["Write the FAQ"] != ""
+    # A hand-written file (no status column) with a past date is still refused.
+    r = await other.maint.slash(
+        other.general, "task import", file=("t.csv", b"title,due\nOld,2020-01-01\n")
+    )
+    refused(r, "Nothing was imported", "row 2: That due date is in the past")

@@ -212,3 +212,15 @@ async def test_backup_refuses_to_overwrite_the_database_or_write_nowhere(
     with pytest.raises(BackupError, match="no database at"):
         backup(f"sqlite+aiosqlite:///{tmp_path / 'missing.db'}", tmp_path / "copy.db")
     assert integrity(live) == "ok"
+
+
+def test_postgresql_restore_and_a_failing_pg_dump_are_one_line(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://peerboard:s3cret@127.0.0.1:1/peerboard"
+    with pytest.raises(BackupError, match=r"^Restore a PostgreSQL backup with pg_restore"):
+        restore(url, tmp_path / "board.dump", known_revisions())
+    with pytest.raises(BackupError) as failed:
+        backup(url, tmp_path / "board.dump")
+    message = str(failed.value)
+    assert message.startswith(("pg_dump failed:", "Backing up PostgreSQL needs pg_dump"))
+    assert "\n" not in message and "s3cret" not in message
+    assert not list(tmp_path.iterdir())  # no partial file left behind

@@ -2,7 +2,8 @@
 checking its rows, every bad row reported at once.
 
 A CSV from /export reads back: its extra columns (status, number) are known and left
-aside (imported tasks start open), and the quote that neutralises a cell starting with
+aside (imported tasks start open; a due date of theirs that has passed is dropped,
+where a hand-written file's past date is refused), and the quote that neutralises a cell starting with
 =, +, -, @, a tab or a carriage return (CSV formula injection, OWASP's advice) is taken
 off again."""
 
@@ -80,11 +81,23 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
         due_text = texts.pop("due", "")
         row: dict[str, object] = {**texts, ROW: number}
         try:
-            row["due_at"] = parse_due(due_text, now, tz) if due_text else None
+            row["due_at"] = None
+            if due_text and not ("status" in header and _passed(due_text, now)):
+                row["due_at"] = parse_due(due_text, now, tz)
         except DomainError as err:
             row[PROBLEM] = err.message
         parsed.append(row)
     return parsed
+
+
+def _passed(text: str, now: datetime) -> bool:
+    """Whether an export's due date (ISO, with its offset) lies before `now`: a new open
+    task made from it has none."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return False  # not an export's date: parse_due judges it
+    return when.tzinfo is not None and when <= now
 
 
 def neutralised(cell: str) -> str:
