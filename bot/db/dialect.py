@@ -44,6 +44,8 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 
 # The execution option a read's connection carries (see Database.read).
 READ_ONLY: Final = "peerboard_read_only"
+# ...and a snapshot's, a read whose statements all see one moment (Database.snapshot).
+SNAPSHOT: Final = "peerboard_snapshot"
 
 
 class WriteInRead(sa.exc.InvalidRequestError):
@@ -117,24 +119,32 @@ def _sqlite_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cursor.close()
 
 
+def _only_reads(conn: Connection) -> bool:
+    """A read without a transaction (a snapshot has one: a deferred BEGIN, which in WAL
+    mode reads one moment and takes no write lock)."""
+    options = conn.get_execution_options()
+    return bool(options.get(READ_ONLY)) and not options.get(SNAPSHOT)
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    if conn.get_execution_options().get(READ_ONLY):
+    if _only_reads(conn):
         return  # a read: each statement on its own (autocommit), no lock, nothing to end
+    begin = _BEGIN_SNAPSHOT if conn.get_execution_options().get(SNAPSHOT) else _BEGIN
     dbapi_conn = conn.connection.dbapi_connection
     if not isinstance(dbapi_conn, AdaptedConnection):
-        conn.exec_driver_sql(_BEGIN)
+        conn.exec_driver_sql(begin)
         return
     # Through the driver (aiosqlite) in one call on its thread; a statement through
     # SQLAlchemy's cursor makes three (open a cursor, execute, close it), each a round
     # trip between the event loop and that thread.
     try:
-        dbapi_conn.run_async(lambda driver: driver.execute_fetchall(_BEGIN))
+        dbapi_conn.run_async(lambda driver: driver.execute_fetchall(begin))
     except sqlite3.Error as error:  # as SQLAlchemy raises the driver's errors
-        raise sa.exc.DBAPIError.instance(_BEGIN, None, error, sqlite3.Error) from error
+        raise sa.exc.DBAPIError.instance(begin, None, error, sqlite3.Error) from error
 
 
 def _sqlite_rollback(conn: Connection) -> None:
-    if conn.get_execution_options().get(READ_ONLY) or conn.invalidated or conn.closed:
+    if _only_reads(conn) or conn.invalidated or conn.closed:
         return  # a read began nothing; a connection gone has nothing to end
     dbapi_conn = conn.connection.dbapi_connection
     try:
@@ -147,6 +157,7 @@ def _sqlite_rollback(conn: Connection) -> None:
 
 
 _BEGIN: Final = "BEGIN IMMEDIATE"
+_BEGIN_SNAPSHOT: Final = "BEGIN DEFERRED"
 
 
 _READING_WORDS: Final = ("SELECT", "WITH")
@@ -177,6 +188,20 @@ def read_options(dialect: str) -> dict[str, object]:
     if dialect == SQLITE:
         return {READ_ONLY: True}  # the engine is in AUTOCOMMIT already
     return {READ_ONLY: True, "isolation_level": "AUTOCOMMIT"}
+
+
+def snapshot_options(dialect: str) -> dict[str, object]:
+    """The execution options of a snapshot's session: one read transaction that sees one
+    moment and blocks no writer (SQLite: a deferred BEGIN in WAL mode; PostgreSQL:
+    REPEATABLE READ, read only)."""
+    if dialect == SQLITE:
+        return {READ_ONLY: True, SNAPSHOT: True}
+    return {
+        READ_ONLY: True,
+        SNAPSHOT: True,
+        "isolation_level": "REPEATABLE READ",
+        "postgresql_readonly": True,
+    }
 
 
 # -- statements ---------------------------------------------------------------------------------

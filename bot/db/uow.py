@@ -129,3 +129,8 @@ class Database:
     def read(self) -> UnitOfWork:
         """A unit for reading only (see the module's docstring)."""
         return UnitOfWork(self.factory, self.dialect, self._read)
+
+    def snapshot(self) -> UnitOfWork:
+        """A read whose statements all see one moment, without blocking writers: for long
+        reads that must agree with themselves (an export)."""
+        return UnitOfWork(self.factory, self.dialect, dialect.snapshot_options(self.dialect))

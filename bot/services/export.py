@@ -140,7 +140,7 @@ class ExportService:
         writer = csv.writer(text)
         writer.writerow(CSV_COLUMNS)
         count = 0
-        async with self.db.read() as uow:
+        async with self.db.snapshot() as uow:  # one moment, from the first row to the last
             async for page in uow.export.pages(TASKS, guild_id):
                 for task in page:
                     cells = {
@@ -162,7 +162,7 @@ class ExportService:
             text.write(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
         count = 0
-        async with self.db.read() as uow:
+        async with self.db.snapshot() as uow:  # one moment, from the first row to the last
             text.write("{")
             put("format")
             text.write(": ")

@@ -4,6 +4,7 @@ be too large."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
 import io
@@ -14,11 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot.db.models import GuildSettings, LedgerEntry, Task, TaskHistory
-from bot.db.repos.export import PAGE
+from bot.db.repos.export import PAGE, TASKS
 from bot.db.uow import Database
 from bot.domain.errors import PermissionDenied
 from bot.services.clock import ManualClock
 from bot.services.export import ExportFormat, ExportService, fit
+from bot.services.tasks import TaskService
 from tests.services.helpers import GUILD, OTHER_GUILD, maint, member
 
 MANY = PAGE * 2 + 7  # three pages of tasks
@@ -133,3 +135,26 @@ def test_fit_compresses_over_the_limit_and_says_when_even_that_is_too_large() ->
     assert packed.size < len(text) // 10
     too_big = fit(io.BytesIO(text), "board.csv", len(text), limit=100)
     assert too_big.file is None and too_big.compressed and too_big.size > 100
+
+
+async def count_tasks(uow: object) -> int:
+    session = uow.session  # type: ignore[attr-defined]
+    return int((await session.execute(sa.select(sa.func.count()).select_from(Task))).scalar_one())
+
+
+async def test_an_export_reads_one_moment_while_writers_go_on(
+    database: Database, clock: ManualClock
+) -> None:
+    """The export's snapshot: a task committed while it reads is not half in it, and the
+    writer that commits it is not kept waiting."""
+    tasks = TaskService(database, clock)
+    await tasks.create(maint(), "Fix the footer")
+    async with database.snapshot() as snap:
+        assert await count_tasks(snap) == 1
+        await asyncio.wait_for(tasks.create(maint(), "Written meanwhile"), timeout=5)
+        assert await count_tasks(snap) == 1
+        assert [t["title"] async for page in snap.export.pages(TASKS, GUILD) for t in page] == [
+            "Fix the footer"
+        ]
+    async with database.read() as now:
+        assert await count_tasks(now) == 2
