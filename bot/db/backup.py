@@ -128,6 +128,8 @@ def backup(database_url: str, target: Path) -> BackupResult:
             contextlib.closing(sqlite3.connect(partial)) as dst,
         ):
             src.backup(dst)  # pages=-1: the whole database in one step, one snapshot
+            # One self-contained file (the copy took the source's WAL mode with page 1).
+            dst.execute("PRAGMA journal_mode=DELETE")
             problem = integrity_problem(dst)
             revision = revision_of(dst)
         if problem is not None:

@@ -55,6 +55,11 @@ def state_of(path: Path) -> dict[str, list[tuple[object, ...]]]:
         return {n: conn.execute(f'SELECT * FROM "{n}" ORDER BY rowid').fetchall() for n in names}
 
 
+def journal_mode(path: Path) -> str:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+
 def integrity(path: Path) -> str:
     with contextlib.closing(sqlite3.connect(path)) as conn:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
@@ -96,6 +101,8 @@ async def test_a_backup_while_writers_commit_keeps_every_committed_row(
     lost = [len(before - numbers_in(target)) for before, target, _during in copies]
     assert lost == [0] * len(copies), f"rows lost per backup: {lost}"
     assert all(integrity(target) == "ok" for _b, target, _d in copies)
+    # Each backup is one file: no -wal beside it holding part of the data.
+    assert all(journal_mode(target) == "delete" for _b, target, _d in copies)
     # The writers really committed while copies were taken.
     assert sum(1 for _b, _t, during in copies if during) >= 3
     assert len(numbers_in(db_file(sqlite_url))) == len(committed)
