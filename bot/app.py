@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.cogs.config import ConfigCog
 from bot.cogs.digest import DigestCog
+from bot.cogs.export import ExportCog
 from bot.cogs.me import MeCog
 from bot.cogs.recognition import RecognitionCog
 from bot.cogs.tasks import TasksCog
@@ -68,6 +69,7 @@ class PeerBot(PeerClient):
             MeCog(self),
             RecognitionCog(self),
             DigestCog(self, self.jobs),
+            ExportCog(self),
         ]
 
     async def setup_hook(self) -> None:

@@ -19,6 +19,7 @@ from bot.ops.server import HttpOptions
 from bot.services.clock import Clock, SystemClock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
+from bot.services.export import ExportService
 from bot.services.health import HealthService
 from bot.services.recognition import RecognitionService
 from bot.services.registry import Services
@@ -58,6 +59,7 @@ def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
         digest=DigestService(db, clock),
         clock=clock,
         health=HealthService(db),
+        export=ExportService(db, clock),
     )
     return Runtime(engine, services)
 

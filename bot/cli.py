@@ -1,4 +1,4 @@
-"""`peerboard run | migrate | check | invite-url | demo`.
+"""`peerboard run | migrate | check | invite-url | demo | backup | restore | export`.
 
 Settings are read here; the engine, the services and the bot are built by the
 composition root, `bot/bootstrap.py`. Nothing is built at import time.
@@ -13,6 +13,8 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -97,6 +99,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     _configure_logging(settings)
     log.info("database: %s", settings.database_url)  # shown with its password hidden
+    _run_lock_or_exit(settings.database_url_value())
     if not _migrated(settings):
         return EXIT_UNAVAILABLE
     if settings.discord_api_base != DISCORD_API or settings.discord_gateway != DISCORD_GATEWAY:
@@ -164,6 +167,107 @@ def _run_problem(err: Exception, settings: Settings) -> tuple[int, str] | None:
     return None
 
 
+_HELD: list[object] = []  # the run lock, held until the process ends
+
+
+def _run_lock_or_exit(database_url: str) -> None:
+    """`peerboard run` holds the database's lock while it runs (SQLite): `peerboard restore`
+    refuses while it is held, and a second bot on the same file is refused here."""
+    from bot.db.backup import RunLock, sqlite_path
+
+    path = sqlite_path(database_url)
+    if path is None:
+        return
+    lock = RunLock(path)
+    if not lock.acquire():
+        print(f"Another Peerboard is already running on {path}{lock.holder()}.", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG)
+    _HELD.append(lock)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from bot.db.backup import BackupError, backup
+
+    settings = _settings_or_exit()
+    try:
+        result = backup(settings.database_url_value(), Path(args.path))
+    except BackupError as err:
+        print(err, file=sys.stderr)
+        return 1
+    at = f" at revision {result.revision}" if result.revision else ""
+    print(f"Backed up the database to {result.path} ({result.size} bytes{at}).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from bot.db.backup import BackupError, restore
+    from bot.db.migrate import head_revision, known_revisions
+
+    settings = _settings_or_exit()
+    try:
+        result = restore(settings.database_url_value(), Path(args.path), known_revisions())
+    except BackupError as err:
+        print(err, file=sys.stderr)
+        return 1
+    kept = f" The database as it was is kept at {result.saved_as}." if result.saved_as else ""
+    print(f"Restored the database from {args.path} (revision {result.revision}).{kept}")
+    if result.revision != head_revision():
+        print(
+            "The backup is from an older Peerboard: run `peerboard migrate` "
+            "(or `peerboard run`, which migrates first)."
+        )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.bootstrap import build_services
+    from bot.services.export import ExportFormat
+
+    settings = _settings_or_exit()
+    fmt = ExportFormat(args.format)
+
+    async def export(out: IO[bytes]) -> int:
+        runtime = build_services(settings.database_url_value())
+        try:
+            return (await runtime.services.export.write(args.guild, fmt, out)).tasks
+        finally:
+            await runtime.close()
+
+    async def knows() -> bool:
+        runtime = build_services(settings.database_url_value())
+        try:
+            return await runtime.services.export.knows(args.guild)
+        finally:
+            await runtime.close()
+
+    if not asyncio.run(knows()):
+        print(
+            f"Peerboard holds nothing of guild {args.guild} in this database: check the ID "
+            "(Discord: right-click the server → Copy Server ID).",
+            file=sys.stderr,
+        )
+        return 1
+
+    if args.output in (None, "-"):
+        tasks = asyncio.run(export(sys.stdout.buffer))
+        sys.stdout.buffer.flush()
+        print(f"Exported {tasks} tasks of guild {args.guild}.", file=sys.stderr)
+        return 0
+    target = Path(args.output)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("wb") as out:
+            tasks = asyncio.run(export(out))
+        partial.replace(target)
+    except OSError as err:
+        print(f"Could not write {target}: {err.strerror or err}.", file=sys.stderr)
+        return 1
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"Exported {tasks} tasks of guild {args.guild} to {target}.", file=sys.stderr)
+    return 0
+
+
 def cmd_invite_url(args: argparse.Namespace) -> int:
     from bot.app import invite_url
     from bot.checks import client_id_from_token
@@ -222,6 +326,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="afterwards, serve SimCord's page of #tasks on 127.0.0.1 until Ctrl-C",
     )
     demo.set_defaults(func=cmd_demo)
+    backup = sub.add_parser(
+        "backup",
+        help="write a consistent copy of the database, safe while the bot runs",
+        description="SQLite: an online copy with SQLite's backup API, checked with "
+        "integrity_check. PostgreSQL: pg_dump's custom format (needs pg_dump).",
+    )
+    backup.add_argument("path", help="the backup file to write")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser(
+        "restore",
+        help="replace the database with a backup (SQLite; the bot must be stopped)",
+        description="Checks the backup (integrity and migration revision) first and keeps "
+        "the current database beside it as <database>.before-restore-<time>.",
+    )
+    restore.add_argument("path", help="the backup file to restore")
+    restore.set_defaults(func=cmd_restore)
+    export = sub.add_parser(
+        "export",
+        help="write everything of one server (JSON) or its tasks (CSV, for /task import)",
+    )
+    export.add_argument("--guild", type=int, required=True, help="the server's (guild's) ID")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--output", default=None, help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -44,6 +44,8 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 
 # The execution option a read's connection carries (see Database.read).
 READ_ONLY: Final = "peerboard_read_only"
+# ...and a snapshot's, a read whose statements all see one moment (Database.snapshot).
+SNAPSHOT: Final = "peerboard_snapshot"
 
 
 class ForeignKeyViolation(sa.exc.IntegrityError):
@@ -86,6 +88,14 @@ def sqlite_file_problem(url: str | URL) -> str | None:
     except sqlite3.Error as err:
         return f"{type(err).__name__}: {err}"
     return None
+
+
+def libpq_url(url: str | URL) -> tuple[str, str | None]:
+    """A PostgreSQL URL as libpq's tools read it (pg_dump: no driver in the scheme), without
+    its password, and the password apart (for PGPASSWORD: argv is visible to every user)."""
+    parsed = make_url(url)
+    plain = parsed.set(drivername=POSTGRESQL, password=None)
+    return plain.render_as_string(hide_password=False), parsed.password
 
 
 def engine_options(url: str | URL, *, pool_size: int | None = None) -> dict[str, object]:
@@ -151,24 +161,32 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, *, foreign_keys: bool) -> None:
     cursor.close()
 
 
+def _only_reads(conn: Connection) -> bool:
+    """A read without a transaction (a snapshot has one: a deferred BEGIN, which in WAL
+    mode reads one moment and takes no write lock)."""
+    options = conn.get_execution_options()
+    return bool(options.get(READ_ONLY)) and not options.get(SNAPSHOT)
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    if conn.get_execution_options().get(READ_ONLY):
+    if _only_reads(conn):
         return  # a read: each statement on its own (autocommit), no lock, nothing to end
+    begin = _BEGIN_SNAPSHOT if conn.get_execution_options().get(SNAPSHOT) else _BEGIN
     dbapi_conn = conn.connection.dbapi_connection
     if not isinstance(dbapi_conn, AdaptedConnection):
-        conn.exec_driver_sql(_BEGIN)
+        conn.exec_driver_sql(begin)
         return
     # Through the driver (aiosqlite) in one call on its thread; a statement through
     # SQLAlchemy's cursor makes three (open a cursor, execute, close it), each a round
     # trip between the event loop and that thread.
     try:
-        dbapi_conn.run_async(lambda driver: driver.execute_fetchall(_BEGIN))
+        dbapi_conn.run_async(lambda driver: driver.execute_fetchall(begin))
     except sqlite3.Error as error:  # as SQLAlchemy raises the driver's errors
-        raise sa.exc.DBAPIError.instance(_BEGIN, None, error, sqlite3.Error) from error
+        raise sa.exc.DBAPIError.instance(begin, None, error, sqlite3.Error) from error
 
 
 def _sqlite_rollback(conn: Connection) -> None:
-    if conn.get_execution_options().get(READ_ONLY) or conn.invalidated or conn.closed:
+    if _only_reads(conn) or conn.invalidated or conn.closed:
         return  # a read began nothing; a connection gone has nothing to end
     dbapi_conn = conn.connection.dbapi_connection
     try:
@@ -181,6 +199,7 @@ def _sqlite_rollback(conn: Connection) -> None:
 
 
 _BEGIN: Final = "BEGIN IMMEDIATE"
+_BEGIN_SNAPSHOT: Final = "BEGIN DEFERRED"
 
 
 _READING_WORDS: Final = ("SELECT", "WITH")
@@ -244,6 +263,20 @@ def read_options(dialect: str) -> dict[str, object]:
     if dialect == SQLITE:
         return {READ_ONLY: True}  # the engine is in AUTOCOMMIT already
     return {READ_ONLY: True, "isolation_level": "AUTOCOMMIT"}
+
+
+def snapshot_options(dialect: str) -> dict[str, object]:
+    """The execution options of a snapshot's session: one read transaction that sees one
+    moment and blocks no writer (SQLite: a deferred BEGIN in WAL mode; PostgreSQL:
+    REPEATABLE READ, read only)."""
+    if dialect == SQLITE:
+        return {READ_ONLY: True, SNAPSHOT: True}
+    return {
+        READ_ONLY: True,
+        SNAPSHOT: True,
+        "isolation_level": "REPEATABLE READ",
+        "postgresql_readonly": True,
+    }
 
 
 # -- statements ---------------------------------------------------------------------------------

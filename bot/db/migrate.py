@@ -75,3 +75,17 @@ def schema_problem(connection: sa.Connection) -> str | None:
     if current != set(script.get_heads()):
         return "the database is not up to date: run `peerboard migrate`."
     return None
+
+
+def known_revisions() -> set[str]:
+    """Every Alembic revision this code has a script for."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    return {script.revision for script in scripts.walk_revisions()}
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()

@@ -3,7 +3,8 @@
 Its repositories, one per aggregate, read and write within it: `uow.tasks`,
 `uow.claims`, `uow.reviews` (reviews, submissions, votes), `uow.history`,
 `uow.deliveries` (the outbox and the sweep's due work), `uow.ledger` (credits, scores,
-kudos, milestones), `uow.guilds` (settings, members) and `uow.digest`.
+kudos, milestones), `uow.guilds` (settings, members), `uow.digest` and `uow.export` (a guild's rows, page
+by page).
 
 A read (`Database.read`) is a unit that writes nothing, and opens no transaction: each
 statement reads the latest committed state on its own (bot.db.dialect). On SQLite a read
@@ -28,6 +29,7 @@ from bot.db.errors import Duplicate
 from bot.db.repos.claims import ClaimRepo
 from bot.db.repos.deliveries import DeliveryRepo
 from bot.db.repos.digest import DigestRepo
+from bot.db.repos.export import ExportRepo
 from bot.db.repos.guilds import GuildRepo
 from bot.db.repos.history import HistoryRepo
 from bot.db.repos.ledger import LedgerRepo
@@ -44,6 +46,7 @@ class UnitOfWork:
     ledger: LedgerRepo
     guilds: GuildRepo
     digest: DigestRepo
+    export: ExportRepo
 
     def __init__(
         self,
@@ -79,6 +82,7 @@ class UnitOfWork:
         self.ledger = LedgerRepo(session, name)
         self.guilds = GuildRepo(session, name)
         self.digest = DigestRepo(session, name)
+        self.export = ExportRepo(session, name)
         return self
 
     async def flush(self) -> None:
@@ -132,3 +136,8 @@ class Database:
         a file replaced by an empty one has no `tasks` table and fails too."""
         async with self.read() as uow:
             await uow.session.execute(sa.text("SELECT 1 FROM tasks LIMIT 1"))
+
+    def snapshot(self) -> UnitOfWork:
+        """A read whose statements all see one moment, without blocking writers: for long
+        reads that must agree with themselves (an export)."""
+        return UnitOfWork(self.factory, self.dialect, dialect.snapshot_options(self.dialect))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.services.clock import Clock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
+from bot.services.export import ExportService
 from bot.services.health import HealthService
 from bot.services.recognition import RecognitionService
 from bot.services.reminders import ReminderService
@@ -22,3 +23,5 @@ class Services:
     digest: DigestService
     clock: Clock
     health: HealthService
+
+    export: ExportService

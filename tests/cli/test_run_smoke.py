@@ -394,3 +394,43 @@ async def test_a_bot_built_to_freeze_its_heap_does_so_once_ready(tmp_path: Path)
     quiet = build_bot(runtime.services, scheduler=False)
     await quiet.on_ready()
     assert gc.get_freeze_count() == 0
+
+
+async def test_restore_waits_for_a_running_bot_and_backup_does_not(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """While `peerboard run` serves the board, `peerboard backup` copies it and `peerboard
+    restore` refuses; once the bot stopped, the restore goes through."""
+
+    async def peerboard(*args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("peerboard")),
+            *args,
+            cwd=tmp_path,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=TIMEOUT)
+        assert process.returncode is not None
+        return process.returncode, out.decode()
+
+    log_file = tmp_path / "output.log"
+    with log_file.open("wb") as output:
+        process = await start_peerboard_run(fake_discord, tmp_path, output)
+        running = asyncio.ensure_future(process.wait())
+        try:
+            await asyncio.wait_for(step(fake_discord.identified, running), timeout=TIMEOUT * 2)
+            code, text = await peerboard("backup", "board.db")
+            assert code == 0 and "Backed up the database to board.db" in text, text
+            code, text = await peerboard("restore", "board.db")
+            assert code == 1 and "A bot is running on" in text, text
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(running, timeout=TIMEOUT)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0, log_file.read_text()[-3000:]
+    code, text = await peerboard("restore", "board.db")
+    assert code == 0 and "Restored the database from board.db" in text, text

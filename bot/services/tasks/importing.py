@@ -1,5 +1,11 @@
 """/task import: reading a CSV of tasks (title,description,points,tags,due,capacity) and
-checking its rows, every bad row reported at once."""
+checking its rows, every bad row reported at once.
+
+A CSV from /export reads back: its extra columns (status, number) are known and left
+aside (imported tasks start open; a due date of theirs that has passed is dropped,
+where a hand-written file's past date is refused), and the quote that neutralises a cell starting with
+=, +, -, @, a tab or a carriage return (CSV formula injection, OWASP's advice) is taken
+off again."""
 
 from __future__ import annotations
 
@@ -14,6 +20,10 @@ from bot.domain.inputs import clean_line
 from bot.services.tasks.common import TaskFields, check_due, clean_fields
 
 COLUMNS = ("title", "description", "points", "tags", "due", "capacity")
+# Written by /export beside COLUMNS; read and left aside.
+EXPORT_ONLY = ("status", "number")
+# A cell starting with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 200
 MAX_BYTES = 256 * 1024
 ROW = "_row"  # the row's number in the file (1 is the header), blank rows counted
@@ -42,7 +52,7 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
     if not numbered:
         raise InvalidInput("The file is empty. The first line should be: " + ",".join(COLUMNS))
     header = [clean_line(h).lower() for h in numbered[0][1]]
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [h for h in header if h not in COLUMNS and h not in EXPORT_ONLY]
     if "title" not in header or unknown:
         extra = f" Unknown columns: {', '.join(unknown)}." if unknown else ""
         raise InvalidInput(
@@ -64,15 +74,41 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
                 }
             )
             continue
-        texts = {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}
+        texts = {
+            name: unneutralised(cells[i].strip()) if i < len(cells) else ""
+            for i, name in enumerate(header)
+            if name not in EXPORT_ONLY
+        }
         due_text = texts.pop("due", "")
         row: dict[str, object] = {**texts, ROW: number}
         try:
-            row["due_at"] = parse_due(due_text, now, tz) if due_text else None
+            row["due_at"] = None
+            if due_text and not ("status" in header and _passed(due_text, now)):
+                row["due_at"] = parse_due(due_text, now, tz)
         except DomainError as err:
             row[PROBLEM] = err.message
         parsed.append(row)
     return parsed
+
+
+def _passed(text: str, now: datetime) -> bool:
+    """Whether an export's due date (ISO, with its offset) lies before `now`: a new open
+    task made from it has none."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return False  # not an export's date: parse_due judges it
+    return when.tzinfo is not None and when <= now
+
+
+def neutralised(cell: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def unneutralised(cell: str) -> str:
+    """The cell as it was before `neutralised`."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def _text(value: object) -> str | None:
