@@ -98,8 +98,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     _configure_logging(settings)
-    log.info("database: %s", settings.database_url)  # shown with its password hidden
     _run_lock_or_exit(settings.database_url_value())
+    log.info("database: %s", settings.database_url)  # shown with its password hidden
     if not _migrated(settings):
         return EXIT_UNAVAILABLE
     if settings.discord_api_base != DISCORD_API or settings.discord_gateway != DISCORD_GATEWAY:

@@ -85,7 +85,10 @@ def _open(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
 
 def integrity_problem(conn: sqlite3.Connection) -> str | None:
     """None when `PRAGMA integrity_check` says ok, else its first complaint."""
-    rows = conn.execute("PRAGMA integrity_check").fetchall()
+    try:
+        rows = conn.execute("PRAGMA integrity_check").fetchall()
+    except UnicodeDecodeError:  # SQLite's own error quoted the damaged bytes
+        return "the file is damaged beyond what the check can describe"
     first = str(rows[0][0]) if rows else "no answer"
     return None if first == "ok" else first
 
