@@ -222,6 +222,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.bootstrap import build_services
     from bot.services.export import ExportFormat
+    from bot.ui.text import plural
 
     settings = _settings_or_exit()
     fmt = ExportFormat(args.format)
@@ -251,7 +252,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         tasks = asyncio.run(export(sys.stdout.buffer))
         sys.stdout.buffer.flush()
-        print(f"Exported {tasks} tasks of guild {args.guild}.", file=sys.stderr)
+        print(f"Exported {plural(tasks, 'task')} of guild {args.guild}.", file=sys.stderr)
         return 0
     target = Path(args.output)
     partial = target.with_name(f".{target.name}.partial")
@@ -264,7 +265,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 1
     finally:
         partial.unlink(missing_ok=True)
-    print(f"Exported {tasks} tasks of guild {args.guild} to {target}.", file=sys.stderr)
+    print(f"Exported {plural(tasks, 'task')} of guild {args.guild} to {target}.", file=sys.stderr)
     return 0
 
 
