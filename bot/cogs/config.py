@@ -28,6 +28,7 @@ from bot.domain.model import (
 )
 from bot.jobs.background import BackgroundJobs
 from bot.services.config import WEEKDAY_NAMES, GuildConfig, timezone_suggestions
+from bot.ui import messages
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
@@ -145,8 +146,10 @@ class ConfigCog(
             actor, config = await actor_of(self.services, interaction)
             if not actor.is_maintainer:
                 raise DomainError("Only maintainers can see the settings.")
+            dead = await self.services.reminders.dead_letters(actor.guild_id)
+            lines = [ping_warning(interaction.guild, config), dead and messages.undelivered(dead)]
             await interaction.response.send_message(
-                ping_warning(interaction.guild, config),
+                "\n".join(line for line in lines if line) or None,
                 embed=config_embed(config),
                 ephemeral=True,
             )

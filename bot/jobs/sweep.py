@@ -20,6 +20,7 @@ class SweepReport:
     skipped: int = 0
     retried: int = 0
     deferred: int = 0  # DMs left for the next sweep by the pacing budget
+    dead: int = 0  # given up on: nobody can receive it, or out of attempts
     via: dict[str, int] = field(default_factory=dict)
 
 
@@ -58,17 +59,32 @@ async def deliver_pending(
         config = configs.get(due.guild_id)
         if config is None:
             config = configs[due.guild_id] = await services.config.get(due.guild_id)
+        notice = Notice(due.kind, task, due.member_id, due.due_at, delivery_id=due.id)
         try:
-            via = await notifier.deliver(Notice(due.kind, task, due.member_id, due.due_at), config)
+            via = await notifier.deliver(notice, config)
         except DeliveryFailed as err:
             log.warning("%s for #%s failed (%s)", due.kind, task.number, err)
-            await services.reminders.retry_later(due, str(err))
-            report.retried += 1
+            if err.transient:
+                await _retry(services, due, str(err), report)
+            else:
+                await services.reminders.give_up(due, str(err))
+                report.dead += 1
+            continue
+        except Exception as err:  # one delivery's fault never stops the others
+            log.exception("%s for #%s failed unexpectedly", due.kind, task.number)
+            await _retry(services, due, f"{type(err).__name__}: {err}", report)
             continue
         await services.reminders.mark_sent(due, via)
         report.sent += 1
         report.via[via] = report.via.get(via, 0) + 1
     return report
+
+
+async def _retry(services: Services, due: Due, error: str, report: SweepReport) -> None:
+    if await services.reminders.retry_later(due, error):
+        report.retried += 1
+    else:
+        report.dead += 1
 
 
 async def sweep(

@@ -481,3 +481,13 @@ def export_too_large(fmt: str, tasks: int, packed_size: int, guild_id: int) -> s
         "even compressed — too large to attach in Discord. The bot's operator can export it "
         f"with `peerboard export --guild {guild_id} --format {fmt}`."
     )
+
+
+def undelivered(count: int) -> str:
+    """/config show: the dead letters of the server, when there are any."""
+    notices = plural(count, "notice could not be delivered", "notices could not be delivered")
+    return (
+        f"⚠️ {notices}: nobody could receive {'it' if count == 1 else 'them'} (DMs closed and no thread or channel to "
+        "fall back on, no channel set, or Discord kept refusing). Check the channels and "
+        "the bot's permissions."
+    )

@@ -1,10 +1,19 @@
-"""DiscordNotifier: the Notifier port over Discord. DM first; when DMs are closed
-(50007), a mention in the task's thread. Channel notices go to the configured channel."""
+"""DiscordNotifier: the Notifier port over Discord. A notice to a member falls back DM →
+the task's thread → the tasks channel (a mention pinging only them) when one refuses or is
+gone; channel notices go to the configured channel. When nothing can receive it, the
+delivery fails for good (a dead letter the maintainers see), never a silent success.
+Every send carries the delivery's nonce with `enforce_nonce` (discord.py sets it with any
+nonce), so a send retried after a crash between sending and recording is deduplicated by
+Discord instead of reaching the member twice."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
+from typing import Final
 
+import aiohttp
 import discord
 
 from bot.domain.rules import can_extend
@@ -18,7 +27,16 @@ from bot.ui.text import user
 
 log = logging.getLogger("peerboard.notifier")
 
-DMS_CLOSED = 50007
+DMS_CLOSED: Final = 50007
+# What a connection can raise besides discord.py's HTTPException: a dropped connection
+# (aiohttp.ServerDisconnectedError, a ClientError), a timeout, a socket error. Transient.
+NETWORK_ERRORS: Final = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+def nonce(notice: Notice) -> str | int:
+    """The delivery's message nonce (Discord takes up to 25 characters); without a
+    delivery, a random one, as discord.py picks by itself."""
+    return f"pb-d{notice.delivery_id}" if notice.delivery_id else secrets.randbits(64)
 
 
 class DiscordNotifier:
@@ -35,8 +53,8 @@ class DiscordNotifier:
             raise DeliveryFailed(
                 f"{err.status} {err.code}: {err.text[:200]}", transient=transient
             ) from err
-        except (OSError, TimeoutError) as err:
-            raise DeliveryFailed(str(err), transient=True) from err
+        except NETWORK_ERRORS as err:
+            raise DeliveryFailed(f"{type(err).__name__}: {err}"[:300], transient=True) from err
 
     async def _to_member(self, notice: Notice, config: GuildConfig) -> str:
         text = messages.member_text(notice)
@@ -48,30 +66,43 @@ class DiscordNotifier:
             extend = mine is not None and can_extend(mine.extensions, config.rules)
             text = messages.claim_warning(notice, can_extend=extend)
             view = warning_view(notice.task, can_extend=extend)
+        if await self._dm(notice, text, view):
+            return "dm"
+        # DMs closed: the task's thread, then the tasks channel, pinging only them.
+        ping = discord.AllowedMentions(users=[discord.Object(notice.member_id)])
+        text = f"{user(notice.member_id)} {text}"
+        tried = ["DMs closed"]
+        for via, channel_id in (
+            ("thread", notice.task.thread_id),
+            ("channel", config.tasks_channel_id),
+        ):
+            if not channel_id:
+                tried.append(f"no {via}")
+                continue
+            try:
+                channel = await self._channel(channel_id)
+                if channel is None:
+                    tried.append(f"{via} gone")
+                    continue
+                await _send(channel, text, view, nonce=nonce(notice), allowed_mentions=ping)
+                return via
+            except (discord.Forbidden, discord.NotFound):
+                tried.append(f"{via} refused")
+        raise DeliveryFailed("nobody could receive it: " + ", ".join(tried), transient=False)
+
+    async def _dm(self, notice: Notice, text: str, view: discord.ui.View | None) -> bool:
+        """Whether the DM went out; False when the member takes no DMs from us."""
         try:
             target = self.client.get_user(notice.member_id) or await self.client.fetch_user(
                 notice.member_id
             )
             dm = target.dm_channel or await target.create_dm()
-            if view is None:
-                await dm.send(text)
-            else:
-                await dm.send(text, view=view)
-            return "dm"
-        except discord.Forbidden as err:
-            if err.code != DMS_CLOSED:
-                raise
-        # DMs closed: tell them where the task is discussed, pinging only them.
-        channel = await self._channel(notice.task.thread_id or config.tasks_channel_id)
-        if channel is None:
-            return "nowhere"
-        ping = discord.AllowedMentions(users=[discord.Object(notice.member_id)])
-        text = f"{user(notice.member_id)} {text}"
-        if view is None:
-            await channel.send(text, allowed_mentions=ping)
-        else:
-            await channel.send(text, allowed_mentions=ping, view=view)
-        return "thread"
+            await _send(dm, text, view, nonce=nonce(notice))
+            return True
+        except discord.Forbidden:
+            return False  # 50007 and its kin: this member cannot be sent a DM
+        except discord.NotFound:
+            return False  # the account is gone
 
     async def _to_channel(self, notice: Notice, config: GuildConfig) -> str:
         t = notice.task
@@ -81,7 +112,7 @@ class DiscordNotifier:
         if Audience.REVIEWERS in audience or Audience.MAINTAINERS in audience:
             channel = await self._channel(config.review_channel_id)
             if channel is None:
-                return "nowhere"
+                raise DeliveryFailed("no review channel to post it in", transient=False)
             role = (
                 config.maintainer_role_id
                 if Audience.MAINTAINERS in audience
@@ -93,13 +124,31 @@ class DiscordNotifier:
                 if role
                 else discord.AllowedMentions.none()
             )
-            await channel.send(text, embed=task_embed(t), view=card_view(t), allowed_mentions=pings)
+            await self._post(
+                channel,
+                text,
+                embed=task_embed(t),
+                view=card_view(t),
+                allowed_mentions=pings,
+                nonce=nonce(notice),
+            )
             return "channel"
         channel = await self._channel(config.tasks_channel_id)
         if channel is None:
-            return "nowhere"
-        await channel.send(messages.board_notice(notice))
+            raise DeliveryFailed("no tasks channel to post it in", transient=False)
+        await self._post(channel, messages.board_notice(notice), nonce=nonce(notice))
         return "channel"
+
+    @staticmethod
+    async def _post(channel: discord.abc.Messageable, text: str, **options: object) -> None:
+        """A channel post; a channel that refuses us (a missing permission, deleted under
+        us) makes the notice a dead letter, not a retry every few minutes."""
+        try:
+            await channel.send(text, **options)  # type: ignore[call-overload]
+        except (discord.Forbidden, discord.NotFound) as err:
+            raise DeliveryFailed(
+                f"the channel refused it: {err.status} {err.code}", transient=False
+            ) from err
 
     async def _channel(self, channel_id: int | None) -> discord.abc.Messageable | None:
         if not channel_id:
@@ -113,3 +162,18 @@ class DiscordNotifier:
         if not isinstance(channel, discord.abc.Messageable):
             raise DeliveryFailed(f"channel {channel_id} takes no messages", transient=False)
         return channel
+
+
+async def _send(
+    channel: discord.abc.Messageable,
+    text: str,
+    view: discord.ui.View | None,
+    *,
+    nonce: str | int,
+    allowed_mentions: discord.AllowedMentions | None = None,
+) -> None:
+    mentions = allowed_mentions or discord.AllowedMentions.none()
+    if view is None:
+        await channel.send(text, nonce=nonce, allowed_mentions=mentions)
+    else:
+        await channel.send(text, view=view, nonce=nonce, allowed_mentions=mentions)

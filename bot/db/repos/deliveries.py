@@ -101,6 +101,27 @@ class DeliveryRepo(Repo):
         )
         return rowcount(await self.session.execute(stmt)) == 1
 
+    async def give_up(self, delivery_id: int, now: datetime, why: str) -> bool:
+        """Mark a pending delivery whose lease is free a dead letter ('failed')."""
+        stmt = (
+            sa.update(Delivery)
+            .where(
+                col(Delivery.id) == delivery_id,
+                col(Delivery.status) == "pending",
+                sa.or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) <= now),
+            )
+            .values(status="failed", lease_until=None, last_error=why)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(await self.session.execute(stmt)) == 1
+
+    async def dead_count(self, guild_id: int) -> int:
+        """How many of the guild's deliveries are dead letters."""
+        stmt = sa.select(sa.func.count()).where(
+            col(Delivery.guild_id) == guild_id, col(Delivery.status) == "failed"
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def finish_delivery(
         self,
         delivery_id: int,

@@ -5,8 +5,13 @@ A sweep has two phases. *Enqueue* turns due work into delivery rows, each keyed 
 it due (a claim expiring, a warning falling due, a review going stale). *Deliver*
 leases pending rows one by one, sends them through the Notifier, and records the
 result. So a reminder is sent at least once (a crash after sending leaves the row
-leased, and it is sent once more when the lease runs out) and never twice (the key is
-unique, and a sent row is never sent again), across restarts and double runs.
+leased, and it is sent once more when the lease runs out: with the same message nonce,
+which Discord deduplicates) and never twice (the key is unique, and a sent row is never
+sent again), across restarts and double runs.
+
+Every lease counts an attempt. A delivery that fails MAX_ATTEMPTS times — however it
+fails, a refusal, a dropped connection, a crash that lets its lease run out — is given up
+on: status 'failed', a dead letter the maintainers see in /config show.
 """
 
 from __future__ import annotations
@@ -141,6 +146,12 @@ class ReminderService:
         done."""
         now = self._clock.now()
         async with self._db.unit() as uow:
+            if due.attempts >= MAX_ATTEMPTS:
+                # Every lease ran out (a crash, a cancelled sweep): out of attempts.
+                if await uow.deliveries.give_up(due.id, now, "out of attempts"):
+                    log.error("giving up on %s for task %s", due.kind, due.task_id)
+                    await uow.commit()
+                return None
             if not await uow.deliveries.lease_delivery(due.id, now, now + LEASE):
                 return None
             paused = None
@@ -155,8 +166,14 @@ class ReminderService:
     async def mark_skipped(self, due: Due, why: str) -> None:
         await self._finish(due, status="skipped", last_error=why[:500])
 
-    async def retry_later(self, due: Due, error: str) -> None:
-        attempts = due.attempts + 1
+    async def give_up(self, due: Due, why: str) -> None:
+        """A dead letter: nobody can receive it (or it is out of attempts)."""
+        await self._finish(due, status="failed", last_error=why[:500])
+
+    async def retry_later(self, due: Due, error: str) -> bool:
+        """Try again after a backoff; False when that was its last attempt (a dead
+        letter now)."""
+        attempts = due.attempts + 1  # the lease counted this one
         if attempts >= MAX_ATTEMPTS:
             log.error(
                 "giving up on %s for task %s after %d tries: %s",
@@ -165,13 +182,19 @@ class ReminderService:
                 attempts,
                 error,
             )
-            await self._finish(due, status="failed", last_error=error[:500])
-            return
+            await self.give_up(due, error)
+            return False
         await self._finish(
             due,
             next_attempt_at=self._clock.now() + backoff(attempts),
             last_error=error[:500],
         )
+        return True
+
+    async def dead_letters(self, guild_id: int) -> int:
+        """How many of the guild's notices were given up on."""
+        async with self._db.read() as uow:
+            return await uow.deliveries.dead_count(guild_id)
 
     async def _finish(
         self,
