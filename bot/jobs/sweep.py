@@ -63,7 +63,7 @@ async def deliver_pending(
         try:
             via = await notifier.deliver(notice, config)
         except DeliveryFailed as err:
-            log.warning("%s for #%s failed (%s)", due.kind, task.number, err)
+            log.warning("%s for #%s failed (%s)", due.kind.name, task.number, err)
             if err.transient:
                 await _retry(services, due, str(err), report)
             else:
@@ -71,7 +71,7 @@ async def deliver_pending(
                 report.dead += 1
             continue
         except Exception as err:  # one delivery's fault never stops the others
-            log.exception("%s for #%s failed unexpectedly", due.kind, task.number)
+            log.exception("%s for #%s failed unexpectedly", due.kind.name, task.number)
             await _retry(services, due, f"{type(err).__name__}: {err}", report)
             continue
         await services.reminders.mark_sent(due, via)

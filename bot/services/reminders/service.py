@@ -149,7 +149,7 @@ class ReminderService:
             if due.attempts >= MAX_ATTEMPTS:
                 # Every lease ran out (a crash, a cancelled sweep): out of attempts.
                 if await uow.deliveries.give_up(due.id, now, "out of attempts"):
-                    log.error("giving up on %s for task %s", due.kind, due.task_id)
+                    log.error("giving up on %s for task %s", due.kind.name, due.task_id)
                     await uow.commit()
                 return None
             if not await uow.deliveries.lease_delivery(due.id, now, now + LEASE):
@@ -177,7 +177,7 @@ class ReminderService:
         if attempts >= MAX_ATTEMPTS:
             log.error(
                 "giving up on %s for task %s after %d tries: %s",
-                due.kind,
+                due.kind.name,
                 due.task_id,
                 attempts,
                 error,
