@@ -11,6 +11,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import PeerBot
+from bot.db.dialect import DEFAULT_SYNCHRONOUS
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.uow import Database
 from bot.jobs.background import JobOptions
@@ -45,8 +46,10 @@ class Runtime:
         event.listen(self.engine.sync_engine, "handle_error", counted)
 
 
-def build_services(database_url: str, clock: Clock | None = None) -> Runtime:
-    engine = create_engine(database_url)
+def build_services(
+    database_url: str, clock: Clock | None = None, *, synchronous: str = DEFAULT_SYNCHRONOUS
+) -> Runtime:
+    engine = create_engine(database_url, synchronous=synchronous)
     db = Database(create_session_factory(engine))
     clock = clock or SystemClock()
     config = ConfigService(db, clock)
@@ -82,7 +85,7 @@ def build_bot(
 
 def build(settings: Settings) -> tuple[Runtime, PeerBot]:
     """What `peerboard run` serves: the services on the configured database, and the bot."""
-    runtime = build_services(settings.database_url_value())
+    runtime = build_services(settings.database_url_value(), synchronous=settings.sqlite_synchronous)
     bot = build_bot(
         runtime.services,
         dev_guild_id=settings.dev_guild_id,

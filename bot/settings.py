@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # The operator's view (/healthz, /readyz, /metrics): no server unless a port is set.
     http_port: int | None = Field(default=None, ge=0, le=65535)
     http_host: str = "127.0.0.1"
+    # SQLite's durability (docs/architecture.md): "full" keeps every acknowledged commit
+    # through a power loss; "normal" is a little faster and can lose the last ones.
+    sqlite_synchronous: Literal["full", "normal"] = "full"
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     dm_per_minute: int = Field(default=20, ge=1, le=600)
     # NoDecode: read by _shard_list, so "0,1" works as well as the JSON "[0,1]".
@@ -83,7 +86,7 @@ class Settings(BaseSettings):
             raise ValueError("use shard numbers like 0,1 or [0,1]")
         return [int(p) for p in parts]
 
-    @field_validator("log_format", mode="before")
+    @field_validator("log_format", "sqlite_synchronous", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

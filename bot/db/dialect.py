@@ -24,6 +24,7 @@ ROLLBACK round trips). A write inside a read is refused before it reaches the dr
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 from typing import Final
@@ -40,7 +41,18 @@ from sqlalchemy.pool import ConnectionPoolEntry
 SQLITE: Final = "sqlite"
 POSTGRESQL: Final = "postgresql"
 
-SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+# How long a unit of work waits for another writer's lock before it gives up (and the
+# member is told the board is busy): inside Discord's 3-second deadline for answering an
+# interaction, with room for the answer itself.
+SQLITE_BUSY_TIMEOUT_MS: Final = 2_000
+
+# SQLite's `synchronous` in WAL mode (PEERBOARD_SQLITE_SYNCHRONOUS). FULL, the default,
+# syncs the WAL at every commit: a commit the bot acknowledged survives a power loss or an
+# OS crash. NORMAL syncs only at checkpoints: a little faster, safe against the bot's own
+# crash, but a power loss can lose the last commits (claims, reviews) — and their
+# notices — and members would have been told they happened.
+SYNCHRONOUS: Final = ("full", "normal")
+DEFAULT_SYNCHRONOUS: Final = "full"
 
 # The execution option a read's connection carries (see Database.read).
 READ_ONLY: Final = "peerboard_read_only"
@@ -90,6 +102,13 @@ def sqlite_file_problem(url: str | URL) -> str | None:
     return None
 
 
+def is_busy(error: BaseException | None) -> bool:
+    """Whether a driver error means another writer held the lock past the busy timeout."""
+    return isinstance(error, sqlite3.OperationalError) and str(error).startswith(
+        ("database is locked", "database is busy")
+    )
+
+
 def libpq_url(url: str | URL) -> tuple[str, str | None]:
     """A PostgreSQL URL as libpq's tools read it (pg_dump: no driver in the scheme), without
     its password, and the password apart (for PGPASSWORD: argv is visible to every user)."""
@@ -126,7 +145,9 @@ def engine_options(url: str | URL, *, pool_size: int | None = None) -> dict[str,
     return options
 
 
-def configure(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
+def configure(
+    engine: AsyncEngine, *, foreign_keys: bool = True, synchronous: str = DEFAULT_SYNCHRONOUS
+) -> None:
     """The engine's event hooks: SQLite's pragmas and BEGIN IMMEDIATE; on every backend,
     the refusal of writes inside a read.
 
@@ -137,25 +158,24 @@ def configure(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
     event.listen(sync_engine, "before_cursor_execute", _refuse_writes_in_reads)
     if sync_engine.dialect.name != SQLITE:
         return
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
     event.listen(
-        sync_engine, "connect", _sqlite_connect if foreign_keys else _sqlite_connect_migrating
+        sync_engine, "connect", functools.partial(_sqlite_connect, foreign_keys, synchronous)
     )
     event.listen(sync_engine, "begin", _sqlite_begin)
     event.listen(sync_engine, "rollback", _sqlite_rollback)
 
 
-def _sqlite_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    _sqlite_pragmas(dbapi_conn, foreign_keys=True)
-
-
-def _sqlite_connect_migrating(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    _sqlite_pragmas(dbapi_conn, foreign_keys=False)
-
-
-def _sqlite_pragmas(dbapi_conn: DBAPIConnection, *, foreign_keys: bool) -> None:
+def _sqlite_connect(
+    foreign_keys: bool,
+    synchronous: str,
+    dbapi_conn: DBAPIConnection,
+    _record: ConnectionPoolEntry,
+) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.close()

@@ -16,14 +16,20 @@ __all__ = ["create_engine", "create_session_factory", "ensure_sqlite_folder"]
 
 
 def create_engine(
-    url: str, *, echo: bool = False, pool_size: int | None = None, foreign_keys: bool = True
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int | None = None,
+    foreign_keys: bool = True,
+    synchronous: str = dialect.DEFAULT_SYNCHRONOUS,
 ) -> AsyncEngine:
     """`foreign_keys=False`: SQLite's foreign keys off, for migrations only (see
-    `dialect.foreign_key_violations`)."""
+    `dialect.foreign_key_violations`). `synchronous`: SQLite's, "full" or "normal" (see
+    `dialect.SYNCHRONOUS`)."""
     ensure_sqlite_folder(url)
     options = dialect.engine_options(url, pool_size=pool_size)
     engine = create_async_engine(url, echo=echo, **options)
-    dialect.configure(engine, foreign_keys=foreign_keys)
+    dialect.configure(engine, foreign_keys=foreign_keys, synchronous=synchronous)
     return engine
 
 

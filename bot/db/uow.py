@@ -21,7 +21,7 @@ from __future__ import annotations
 from types import TracebackType
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import dialect
@@ -35,6 +35,7 @@ from bot.db.repos.history import HistoryRepo
 from bot.db.repos.ledger import LedgerRepo
 from bot.db.repos.reviews import ReviewRepo
 from bot.db.repos.tasks import TaskRepo
+from bot.domain.errors import Busy
 
 
 class UnitOfWork:
@@ -112,6 +113,8 @@ class UnitOfWork:
         if isinstance(exc, IntegrityError):
             # Whether from a statement, a flush or the commit: the db layer's own error.
             raise Duplicate(str(exc.orig)) from exc
+        if isinstance(exc, OperationalError) and dialect.is_busy(exc.orig):
+            raise Busy() from exc
 
 
 class Database:

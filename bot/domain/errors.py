@@ -37,3 +37,11 @@ class AlreadyDone(DomainError):
 
 class Conflict(DomainError):
     """Someone else changed the task at the same moment."""
+
+
+class Busy(DomainError):
+    """Another writer held the database past the busy timeout: nothing changed, and the
+    same action a moment later will work."""
+
+    def __init__(self, message: str = "The board is busy — try again in a moment.") -> None:
+        super().__init__(message)

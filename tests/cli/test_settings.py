@@ -41,3 +41,35 @@ def test_bad_shard_ids_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     with pytest.raises(SettingsError, match="PEERBOARD_SHARD_IDS") as caught:
         load_settings()
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(("raw", "pragma"), [(None, 2), ("normal", 1), ("FULL", 2)])
+async def test_sqlite_synchronous_setting_reaches_the_pragma(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sqlite_url: str,
+    raw: str | None,
+    pragma: int,
+) -> None:
+    """PEERBOARD_SQLITE_SYNCHRONOUS (default full: every acknowledged commit survives a
+    power loss) is what the bot's connections run with (2: FULL, 1: NORMAL)."""
+    from bot.bootstrap import build
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PEERBOARD_DATABASE_URL", sqlite_url)
+    if raw is not None:
+        monkeypatch.setenv("PEERBOARD_SQLITE_SYNCHRONOUS", raw)
+    runtime, bot = build(load_settings())
+    try:
+        async with runtime.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == pragma
+    finally:
+        await bot.close()
+        await runtime.close()
+
+
+def test_a_bad_sqlite_synchronous_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PEERBOARD_SQLITE_SYNCHRONOUS", "off")
+    with pytest.raises(SettingsError, match="SQLITE_SYNCHRONOUS"):
+        load_settings()

@@ -64,9 +64,9 @@ async def test_sqlite_pragmas(sqlite_url: str) -> None:
         await engine.dispose()
     assert values == {
         "journal_mode": "wal",
-        "synchronous": 1,
+        "synchronous": 2,  # FULL, the default (PEERBOARD_SQLITE_SYNCHRONOUS)
         "foreign_keys": 1,
-        "busy_timeout": 10000,
+        "busy_timeout": 2000,  # inside Discord's 3-second deadline
     }
 
 
