@@ -34,7 +34,7 @@ from bot.ui.actions import TaskActions
 from bot.ui.cards import card_view, task_embed
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
-from bot.ui.errors import refusals, tell
+from bot.ui.errors import NETWORK_ERRORS, refusals, tell
 from bot.ui.ids import ButtonId, CardAction
 from bot.ui.publish import post_card
 from bot.ui.requests import Edit, TaskRequest
@@ -348,7 +348,11 @@ async def _create(
                 await interaction.response.send_message(text, ephemeral=True)
             except discord.HTTPException:  # expired: the task exists, so its card goes out
                 log.warning("could not answer the creation of #%s", result.task.number)
-            message = await post_card(interaction.client, result.task, config)
+            try:
+                message = await post_card(interaction.client, result.task, config)
+            except NETWORK_ERRORS:  # the task exists: say so, or a retry makes a second one
+                log.warning("lost the connection posting the card of #%s", result.task.number)
+                message = None
             final = (
                 messages.card_posted(text, message.jump_url)
                 if message is not None

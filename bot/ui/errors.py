@@ -10,6 +10,7 @@ reference the member can quote.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -17,6 +18,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Final
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -30,6 +32,9 @@ log = logging.getLogger("peerboard.errors")
 # ended when it did not end well ("refused" or "error"; absent: "ok").
 STARTED: Final = "peerboard.started"
 OUTCOME: Final = "peerboard.outcome"
+# What a call to Discord can raise besides discord.py's HTTPException: a dropped connection
+# (aiohttp.ServerDisconnectedError, a ClientError), a timeout, a socket error.
+NETWORK_ERRORS: Final = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 REFUSED_ERRORS = (
     app_commands.NoPrivateMessage,
     app_commands.MissingPermissions,

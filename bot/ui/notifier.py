@@ -8,12 +8,10 @@ Discord instead of reaching the member twice."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from typing import Final
 
-import aiohttp
 import discord
 
 from bot.domain.rules import can_extend
@@ -22,15 +20,13 @@ from bot.services.notify import DeliveryFailed, Notice
 from bot.services.reminders.kinds import Audience
 from bot.ui import messages
 from bot.ui.cards import card_view, task_embed, warning_view
+from bot.ui.errors import NETWORK_ERRORS
 from bot.ui.publish import Channel, refresh_card
 from bot.ui.text import user
 
 log = logging.getLogger("peerboard.notifier")
 
 DMS_CLOSED: Final = 50007
-# What a connection can raise besides discord.py's HTTPException: a dropped connection
-# (aiohttp.ServerDisconnectedError, a ClientError), a timeout, a socket error. Transient.
-NETWORK_ERRORS: Final = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
 def nonce(notice: Notice) -> str | int:
