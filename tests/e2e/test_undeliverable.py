@@ -13,7 +13,7 @@ from sqlmodel import col
 from bot.app import PeerBot
 from bot.bootstrap import Runtime
 from bot.db.models import Delivery
-from bot.services.reminders.service import LEASE
+from bot.services.reminders.service import LEASE, MAX_ATTEMPTS
 from tests.e2e.conftest import World, said
 from tests.e2e.helpers import claimed, requests_to, stored, thread_of
 
@@ -130,3 +130,21 @@ async def test_a_send_retried_after_a_crash_carries_the_same_nonce(
     assert again[1].json["enforce_nonce"] is True and first.json["enforce_nonce"] is True
     assert bobs.json["nonce"] != first.json["nonce"]  # one nonce per delivery
     assert len(first.json["nonce"]) <= 25  # Discord's limit
+
+
+async def test_a_dm_discord_always_refuses_stops_at_its_cap_then_is_a_dead_letter(
+    world: World, simcord_bot: PeerBot, runtime: Runtime
+) -> None:
+    w = world
+    await claimed(w, w.alice, "Fix the footer", points=1)
+    w.env.inject_error("POST", dm_path(w.alice), status=500, times=None)
+    await w.env.advance_time(36 * HOUR)
+    for _ in range(30):  # a day of sweeps, far past the backoff of every attempt
+        await simcord_bot.run_sweep()
+        await w.env.advance_time(HOUR)
+    assert len(warnings_to(w, dm_path(w.alice))) == MAX_ATTEMPTS
+    assert await deliveries(runtime) == [("failed", "", MAX_ATTEMPTS)]
+    # A 500 is Discord's trouble, not closed DMs: no fallback to the thread.
+    assert warnings_to(w, messages_path(thread_of(w, 1))) == []
+    r = await w.maint.slash(w.general, "config show")
+    assert r.response.content.startswith("⚠️ 1 notice could not be delivered"), said(r)
