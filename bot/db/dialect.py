@@ -24,6 +24,7 @@ ROLLBACK round trips). A write inside a read is refused before it reaches the dr
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Final
@@ -67,10 +68,19 @@ def ensure_sqlite_folder(url: str | URL) -> None:
 
 
 def sqlite_file_problem(url: str | URL) -> str | None:
-    """What makes an existing SQLite file unusable (a folder, not a database), read with
-    the standard library before any engine opens it; None when it is fine or not there
-    yet (a new board), or for PostgreSQL. Opening a bad file through aiosqlite first
-    would leave its worker thread racing the event loop's close with a traceback."""
+    """What makes an existing SQLite file unusable, for a person; None when it is fine, or
+    not there yet (a new board), or for PostgreSQL.
+
+    Refused: a folder, a 0-byte file (SQLite would take it for a new, empty database and
+    write a schema into it: an emptied file is a lost board, not a new one), a file or
+    folder this user cannot write (the bot writes on every command; `chattr +i` or a mode),
+    and a file that `PRAGMA quick_check` finds damaged. Nothing is written: the write
+    permission is asked of the operating system, not tried, and an unwritable file is
+    never opened (SQLite would open it read-only and leave its -wal and -shm behind).
+
+    Read with the standard library before any engine opens the file: opening a bad file
+    through aiosqlite first would leave its worker thread racing the event loop's close
+    with a traceback."""
     parsed = make_url(url)
     if parsed.get_backend_name() != SQLITE or parsed.database in (None, "", ":memory:"):
         return None
@@ -78,15 +88,46 @@ def sqlite_file_problem(url: str | URL) -> str | None:
     if not path.exists():
         return None
     if path.is_dir():
-        return "OperationalError: it is a folder, not a database file"
+        return f"{path} is a folder, not a database file"
+    if path.stat().st_size == 0:
+        return (
+            f"{path} is empty (0 bytes), not a Peerboard database; a new board is started "
+            "only where there is no file"
+        )
+    for needed, mode, verb in (
+        (path, os.R_OK, "read"),
+        (path, os.W_OK, "write"),
+        (path.parent, os.W_OK, "write in"),  # SQLite keeps its journal (-wal, -shm) there
+        *((side, os.W_OK, "write") for side in _sqlite_side_files(path) if side.exists()),
+    ):
+        if not os.access(needed, mode):
+            return f"this user cannot {verb} {needed}"
+    return _sqlite_damage(path)
+
+
+def _sqlite_side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + tail) for tail in ("-wal", "-shm", "-journal")]
+
+
+def _sqlite_damage(path: Path) -> str | None:
+    """`PRAGMA quick_check` (the b-trees, without matching indexes to rows): None when ok.
+    Opened read-write (`mode=rw` never creates a file) so that closing the last connection
+    removes the -wal and -shm it made, as the bot does."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=5)
         try:
-            conn.execute("PRAGMA schema_version").fetchone()
+            rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:
             conn.close()
-    except sqlite3.Error as err:
-        return f"{type(err).__name__}: {err}"
+    except sqlite3.OperationalError as err:  # busy, or the operating system said no
+        return f"{path} could not be read (OperationalError: {err})"
+    except sqlite3.DatabaseError as err:  # not a database, or damaged beyond opening
+        return f"{path} is damaged or not a SQLite database (DatabaseError: {err})"
+    except UnicodeDecodeError:  # SQLite's own complaint quoted the damaged bytes
+        return f"{path} is damaged"
+    first = str(rows[0][0]) if rows else "no answer"
+    if first != "ok":
+        return f"{path} is damaged (quick_check: {first.splitlines()[0]})"
     return None
 
 
