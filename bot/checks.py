@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 
 from bot.db.backup import sqlite_path
-from bot.db.dialect import sqlite_file_problem
+from bot.db.dialect import read_only_problem, sqlite_file_problem
 from bot.db.engine import create_engine
 from bot.db.migrate import schema_problem
 from bot.settings import Settings
@@ -68,7 +68,7 @@ async def _schema_problem(database_url: str) -> str | None:
     try:
         async with engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
-            schema = await conn.run_sync(schema_problem)
+            schema = await conn.run_sync(schema_problem) or await conn.run_sync(read_only_problem)
     except Exception as err:  # any driver error means "not reachable"; show its words
         return f"PEERBOARD_DATABASE_URL: cannot reach the database ({reason(err)})."
     finally:

@@ -131,6 +131,25 @@ def _sqlite_damage(path: Path) -> str | None:
     return None
 
 
+def read_only_problem(connection: Connection) -> str | None:
+    """PostgreSQL: why this connection may only read (a standby server, or
+    `default_transaction_read_only`), for a person; None when it may write, and on SQLite
+    (`sqlite_file_problem` asks the operating system). Blocking: `run_sync`."""
+    if connection.dialect.name != POSTGRESQL:
+        return None
+    if connection.execute(sa.text("SELECT pg_is_in_recovery()")).scalar():
+        return (
+            "the database server is a standby, which only reads: point "
+            "PEERBOARD_DATABASE_URL at the primary."
+        )
+    if connection.execute(sa.text("SHOW transaction_read_only")).scalar() == "on":
+        return (
+            "the database only reads (default_transaction_read_only is on): turn it off "
+            "for Peerboard's database or user."
+        )
+    return None
+
+
 def libpq_url(url: str | URL) -> tuple[str, str | None]:
     """A PostgreSQL URL as libpq's tools read it (pg_dump: no driver in the scheme), without
     its password, and the password apart (for PGPASSWORD: argv is visible to every user)."""

@@ -24,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-from bot.db.dialect import SQLITE
+from bot.db.dialect import SQLITE, read_only_problem
 from bot.db.engine import create_engine, ensure_sqlite_folder
 
 # How `alembic revision` names a new script (as in pyproject's [tool.alembic]).
@@ -86,18 +86,20 @@ def schema_problem(connection: sa.Connection) -> str | None:
 
 
 def newer_problem(database_url: str) -> str | None:
-    """`newer_message` when the database was migrated by a newer Peerboard, else None (also
-    when it cannot be reached: migrating says why). Run it before migrating, which would
-    fail on the unknown revision with Alembic's words. Blocking, outside an event loop.
-    SQLite is read with the standard library, after `sqlite_file_problem` found the file
-    sound: an engine would set its pragmas (journal_mode=WAL) on a file it must not touch."""
+    """Why the database must not be migrated or served, before anything is written: it was
+    migrated by a newer Peerboard (`newer_message`), or, on PostgreSQL, it only reads
+    (`read_only_problem`). None otherwise, also when it cannot be reached: migrating says
+    why. Run it before migrating, which would fail on an unknown revision with Alembic's
+    traceback. Blocking, outside an event loop. SQLite is read with the standard library,
+    after `sqlite_file_problem` found the file sound: an engine would set its pragmas
+    (journal_mode=WAL) on a file it must not touch."""
     parsed = make_url(database_url)
     if parsed.get_backend_name() == SQLITE:
-        current = _sqlite_revisions(parsed.database)
+        current, read_only = _sqlite_revisions(parsed.database), None
     else:
-        current = asyncio.run(_revisions(database_url))
+        current, read_only = asyncio.run(_revisions(database_url))
     unknown = current - known_revisions()
-    return newer_message(unknown) if unknown else None
+    return newer_message(unknown) if unknown else read_only
 
 
 def _sqlite_revisions(database: str | None) -> set[str]:
@@ -120,15 +122,16 @@ def _sqlite_revisions(database: str | None) -> set[str]:
         return set()
 
 
-async def _revisions(database_url: str) -> set[str]:
+async def _revisions(database_url: str) -> tuple[set[str], str | None]:
+    def read(conn: sa.Connection) -> tuple[set[str], str | None]:
+        return set(MigrationContext.configure(conn).get_current_heads()), read_only_problem(conn)
+
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
-            return set(
-                await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
-            )
+            return await conn.run_sync(read)
     except (sa.exc.SQLAlchemyError, OSError):
-        return set()
+        return set(), None
     finally:
         await engine.dispose()
 
