@@ -6,9 +6,10 @@ import asyncio
 import re
 
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from bot.db.backup import sqlite_path
-from bot.db.dialect import read_only_problem, sqlite_file_problem
+from bot.db.dialect import read_only_problem, sqlite_file_problem, sqlite_look
 from bot.db.engine import create_engine
 from bot.db.migrate import schema_problem
 from bot.settings import Settings
@@ -60,6 +61,16 @@ def database_problem(database_url: str) -> str | None:
     problem = sqlite_file_problem(database_url)
     if problem is not None:
         return cannot_open(problem)
+    if path is not None:  # read as it stands: no pragma set, no WAL copied into the file
+        engine = sa.create_engine(
+            "sqlite://", creator=lambda: sqlite_look(path), poolclass=NullPool
+        )
+        try:
+            with engine.connect() as conn:
+                schema = schema_problem(conn)
+        finally:
+            engine.dispose()
+        return f"PEERBOARD_DATABASE_URL: {schema}" if schema else None
     return asyncio.run(_schema_problem(database_url))
 
 

@@ -109,12 +109,21 @@ def _sqlite_side_files(path: Path) -> list[Path]:
     return [path.with_name(path.name + tail) for tail in ("-wal", "-shm", "-journal")]
 
 
+def sqlite_look(path: Path) -> sqlite3.Connection:
+    """A connection to read an existing SQLite file without changing it or its folder.
+    With a -wal and -shm beside it (a bot runs, or one crashed), read-only: they stay as
+    they are (read-write, closing the last connection would copy the WAL into the file).
+    Without them, read-write (`mode=rw` never creates the file), so that closing removes
+    the -wal and -shm that reading a WAL database makes (read-only would leave them)."""
+    wal, shm, _journal = _sqlite_side_files(path)
+    mode = "ro" if wal.exists() and shm.exists() else "rw"
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=5)
+
+
 def _sqlite_damage(path: Path) -> str | None:
-    """`PRAGMA quick_check` (the b-trees, without matching indexes to rows): None when ok.
-    Opened read-write (`mode=rw` never creates a file) so that closing the last connection
-    removes the -wal and -shm it made, as the bot does."""
+    """`PRAGMA quick_check` (the b-trees, without matching indexes to rows): None when ok."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=5)
+        conn = sqlite_look(path)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:

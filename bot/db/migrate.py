@@ -24,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-from bot.db.dialect import SQLITE, read_only_problem
+from bot.db.dialect import SQLITE, read_only_problem, sqlite_look
 from bot.db.engine import create_engine, ensure_sqlite_folder
 
 # How `alembic revision` names a new script (as in pyproject's [tool.alembic]).
@@ -109,7 +109,7 @@ def _sqlite_revisions(database: str | None) -> set[str]:
     if not path.is_file():
         return set()
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=5)
+        conn = sqlite_look(path)
         try:
             if not conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"

@@ -10,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -103,12 +104,32 @@ def immutable(migrated: Path, tmp_path: Path) -> Iterator[Path]:
 
 
 def state(path: Path) -> tuple[object, ...]:
-    """The file's bytes and times, and its folder's listing: all that a write would change."""
+    """The file's bytes and times, its WAL's bytes, and its folder's listing: all that a
+    write would change. (Not the -shm: readers mark their place in it.)"""
     listing = sorted(p.name for p in path.parent.iterdir())
     if path.is_dir():
         return (listing, path.stat().st_mtime_ns)
     stat = path.stat()
-    return (listing, path.read_bytes(), stat.st_mtime_ns, stat.st_size)
+    wal = path.with_name(path.name + "-wal")
+    logged = wal.read_bytes() if wal.exists() else None
+    return (listing, path.read_bytes(), stat.st_mtime_ns, stat.st_size, logged)
+
+
+CRASH_AFTER_COMMIT = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("PRAGMA wal_autocheckpoint = 0")
+conn.execute(sys.argv[2])
+conn.commit()
+os._exit(0)  # a bot killed after its commit: the commit lives only in the -wal
+"""
+
+
+def crashed_after(path: Path, statement: str) -> Path:
+    """Commit `statement` in a process that dies before SQLite copies its WAL back."""
+    subprocess.run([sys.executable, "-c", CRASH_AFTER_COMMIT, str(path), statement], check=True)
+    assert path.with_name(path.name + "-wal").stat().st_size > 0
+    return path
 
 
 def refusal(tmp_path: Path, command: str, path: Path) -> str:
@@ -200,3 +221,28 @@ def test_check_says_an_older_database_needs_migrating_and_changes_nothing(
     assert (
         line == "PEERBOARD_DATABASE_URL: the database is not up to date: run `peerboard migrate`."
     )
+
+
+NEWER_IN_WAL = "UPDATE alembic_version SET version_num = 'ffffffff9999'"
+
+
+@pytest.mark.parametrize("command", ["check", "run", "migrate"])
+def test_a_crashed_bots_wal_is_left_as_it_is_when_refused(
+    migrated: Path, tmp_path: Path, command: str
+) -> None:
+    """A refusal does not copy a crashed bot's WAL into the file (closing SQLite's last
+    read-write connection would): the newer revision, committed only in the WAL, is read
+    and refused, and the file and the WAL stay byte for byte."""
+    path = crashed_after(copy_of(migrated, tmp_path, "crashed"), NEWER_IN_WAL)
+    line = refusal(tmp_path, command, path)
+    assert "written by a newer Peerboard (revision ffffffff9999)" in line, line
+
+
+@pytest.mark.parametrize("command", ["check", "run", "migrate"])
+def test_a_damaged_file_with_a_crashed_bots_wal_is_refused_and_left_as_it_is(
+    migrated: Path, tmp_path: Path, command: str
+) -> None:
+    path = bit_flipped(migrated, tmp_path)
+    crashed_after(path, "CREATE TABLE probe (x INTEGER)")
+    line = refusal(tmp_path, command, path)
+    assert "damaged" in line, line
