@@ -74,33 +74,42 @@ def zero_bytes(_migrated: Path, tmp_path: Path) -> Path:
     return path
 
 
+def not_a_database(_migrated: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "garbage" / "peerboard.db"
+    path.parent.mkdir()
+    path.write_bytes(b"this is not a database " * 200)
+    return path
+
+
 def a_folder(_migrated: Path, tmp_path: Path) -> Path:
     path = tmp_path / "folder" / "peerboard.db"
     path.mkdir(parents=True)
     return path
 
 
-@pytest.fixture
-def immutable(migrated: Path, tmp_path: Path) -> Iterator[Path]:
-    """A file nobody may write. As root (which ignores file modes), `chattr +i`; as another
-    user, a read-only mode is enough."""
+@pytest.fixture(params=["file", "folder"])
+def immutable(migrated: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A database nobody may write: the file, or the folder SQLite keeps its journal in. As
+    root (which ignores file modes), `chattr +i`; as another user, a read-only mode."""
     path = copy_of(migrated, tmp_path, "immutable")
+    target = path if request.param == "file" else path.parent
+    mode = target.stat().st_mode
     chattr = shutil.which("chattr")
     locked = (
         chattr is not None
-        and subprocess.run([chattr, "+i", str(path)], capture_output=True, check=False).returncode
+        and subprocess.run([chattr, "+i", str(target)], capture_output=True, check=False).returncode
         == 0
     )
     if not locked:
-        path.chmod(0o444)
-    if os.access(path, os.W_OK):
-        pytest.skip("cannot make a file unwritable here (no chattr +i, and root ignores modes)")
+        target.chmod(0o555 if target.is_dir() else 0o444)
     try:
+        if os.access(target, os.W_OK):
+            pytest.skip("cannot make a file unwritable here (no chattr +i; root ignores modes)")
         yield path
     finally:
         if locked and chattr is not None:
-            subprocess.run([chattr, "-i", str(path)], check=True)
-        path.chmod(0o644)
+            subprocess.run([chattr, "-i", str(target)], check=True)
+        target.chmod(mode)
 
 
 def state(path: Path) -> tuple[object, ...]:
@@ -159,6 +168,7 @@ DAMAGED: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "bit-flipped": (bit_flipped, "damaged"),
     "zero bytes": (zero_bytes, "0 bytes"),
     "a folder": (a_folder, "a folder"),
+    "not a database": (not_a_database, "not a SQLite database"),
 }
 
 
