@@ -38,33 +38,44 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings)  # secrets and SQL parameters redacted
 
 
+def _database_refusal(settings: Settings) -> str | None:
+    """Why `run` and `migrate` must not touch the database, in one line; None when they may.
+    Read-only: a damaged, emptied, unwritable or newer database is left exactly as it is.
+    A missing SQLite file is fine: migrating starts a new board there."""
+    from bot.checks import cannot_open
+    from bot.db.dialect import sqlite_file_problem
+    from bot.db.migrate import newer_problem
+
+    url = settings.database_url_value()
+    problem = sqlite_file_problem(url)
+    if problem is not None:
+        return cannot_open(problem)
+    newer = newer_problem(url)
+    return f"PEERBOARD_DATABASE_URL: {newer}" if newer else None
+
+
 def _migrated(settings: Settings) -> bool:
-    """Apply migrations; a database that can't be opened is one line on stderr, no traceback."""
+    """Apply migrations; a database that can't be opened is one line on stderr, no traceback.
+    Call `_database_refusal` first."""
     import sqlalchemy.exc
 
-    from bot.checks import reason
-    from bot.db.dialect import sqlite_file_problem
+    from bot.checks import cannot_open, reason
     from bot.db.migrate import upgrade
 
-    problem = sqlite_file_problem(settings.database_url_value())
     try:
-        if problem is None:
-            upgrade(settings.database_url_value())
+        upgrade(settings.database_url_value())
     except (sqlalchemy.exc.SQLAlchemyError, OSError) as err:
-        problem = reason(err)
-    if problem is not None:
-        print(
-            f"PEERBOARD_DATABASE_URL: cannot open the database ({problem}). Check that it "
-            "is a Peerboard database this user may read and write, or point "
-            "PEERBOARD_DATABASE_URL at another one.",
-            file=sys.stderr,
-        )
+        print(cannot_open(reason(err)), file=sys.stderr)
         return False
     return True
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
+    refusal = _database_refusal(settings)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+        return EXIT_UNAVAILABLE
     _configure_logging(settings)
     if not _migrated(settings):
         return EXIT_UNAVAILABLE
@@ -76,7 +87,7 @@ def cmd_check(_args: argparse.Namespace) -> int:
     from bot.checks import check_everything
 
     settings = _settings_or_exit()
-    problems = asyncio.run(check_everything(settings))
+    problems = check_everything(settings)
     for line in problems:
         print(line, file=sys.stderr)
     if not problems:
@@ -97,6 +108,11 @@ def cmd_run(_args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    # Before the lock (a refusal writes nothing) and before logging: one line, only.
+    refusal = _database_refusal(settings)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+        return EXIT_UNAVAILABLE
     _configure_logging(settings)
     _run_lock_or_exit(settings.database_url_value())
     log.info("database: %s", settings.database_url)  # shown with its password hidden

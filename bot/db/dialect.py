@@ -25,6 +25,7 @@ ROLLBACK round trips). A write inside a read is refused before it reaches the dr
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from pathlib import Path
 from typing import Final
@@ -79,10 +80,19 @@ def ensure_sqlite_folder(url: str | URL) -> None:
 
 
 def sqlite_file_problem(url: str | URL) -> str | None:
-    """What makes an existing SQLite file unusable (a folder, not a database), read with
-    the standard library before any engine opens it; None when it is fine or not there
-    yet (a new board), or for PostgreSQL. Opening a bad file through aiosqlite first
-    would leave its worker thread racing the event loop's close with a traceback."""
+    """What makes an existing SQLite file unusable, for a person; None when it is fine, or
+    not there yet (a new board), or for PostgreSQL.
+
+    Refused: a folder, a 0-byte file (SQLite would take it for a new, empty database and
+    write a schema into it: an emptied file is a lost board, not a new one), a file or
+    folder this user cannot write (the bot writes on every command; `chattr +i` or a mode),
+    and a file that `PRAGMA quick_check` finds damaged. Nothing is written: the write
+    permission is asked of the operating system, not tried, and an unwritable file is
+    never opened (SQLite would open it read-only and leave its -wal and -shm behind).
+
+    Read with the standard library before any engine opens the file: opening a bad file
+    through aiosqlite first would leave its worker thread racing the event loop's close
+    with a traceback."""
     parsed = make_url(url)
     if parsed.get_backend_name() != SQLITE or parsed.database in (None, "", ":memory:"):
         return None
@@ -90,15 +100,74 @@ def sqlite_file_problem(url: str | URL) -> str | None:
     if not path.exists():
         return None
     if path.is_dir():
-        return "OperationalError: it is a folder, not a database file"
+        return f"{path} is a folder, not a database file"
+    if path.stat().st_size == 0:
+        return (
+            f"{path} is empty (0 bytes), not a Peerboard database; a new board is started "
+            "only where there is no file"
+        )
+    for needed, mode, verb in (
+        (path, os.R_OK, "read"),
+        (path, os.W_OK, "write"),
+        (path.parent, os.W_OK, "write in"),  # SQLite keeps its journal (-wal, -shm) there
+        *((side, os.W_OK, "write") for side in _sqlite_side_files(path) if side.exists()),
+    ):
+        if not os.access(needed, mode):
+            return f"this user cannot {verb} {needed}"
+    return _sqlite_damage(path)
+
+
+def _sqlite_side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + tail) for tail in ("-wal", "-shm", "-journal")]
+
+
+def sqlite_look(path: Path) -> sqlite3.Connection:
+    """A connection to read an existing SQLite file without changing it or its folder.
+    With a -wal and -shm beside it (a bot runs, or one crashed), read-only: they stay as
+    they are (read-write, closing the last connection would copy the WAL into the file).
+    Without them, read-write (`mode=rw` never creates the file), so that closing removes
+    the -wal and -shm that reading a WAL database makes (read-only would leave them)."""
+    wal, shm, _journal = _sqlite_side_files(path)
+    mode = "ro" if wal.exists() and shm.exists() else "rw"
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=5)
+
+
+def _sqlite_damage(path: Path) -> str | None:
+    """`PRAGMA quick_check` (the b-trees, without matching indexes to rows): None when ok."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite_look(path)
         try:
-            conn.execute("PRAGMA schema_version").fetchone()
+            rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:
             conn.close()
-    except sqlite3.Error as err:
-        return f"{type(err).__name__}: {err}"
+    except sqlite3.OperationalError as err:  # busy, or the operating system said no
+        return f"{path} could not be read (OperationalError: {err})"
+    except sqlite3.DatabaseError as err:  # not a database, or damaged beyond opening
+        return f"{path} is damaged or not a SQLite database (DatabaseError: {err})"
+    except UnicodeDecodeError:  # SQLite's own complaint quoted the damaged bytes
+        return f"{path} is damaged"
+    first = str(rows[0][0]) if rows else "no answer"
+    if first != "ok":
+        return f"{path} is damaged (quick_check: {first.splitlines()[0]})"
+    return None
+
+
+def read_only_problem(connection: Connection) -> str | None:
+    """PostgreSQL: why this connection may only read (a standby server, or
+    `default_transaction_read_only`), for a person; None when it may write, and on SQLite
+    (`sqlite_file_problem` asks the operating system). Blocking: `run_sync`."""
+    if connection.dialect.name != POSTGRESQL:
+        return None
+    if connection.execute(sa.text("SELECT pg_is_in_recovery()")).scalar():
+        return (
+            "the database server is a standby, which only reads: point "
+            "PEERBOARD_DATABASE_URL at the primary."
+        )
+    if connection.execute(sa.text("SHOW transaction_read_only")).scalar() == "on":
+        return (
+            "the database only reads (default_transaction_read_only is on): turn it off "
+            "for Peerboard's database or user."
+        )
     return None
 
 

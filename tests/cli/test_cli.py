@@ -174,8 +174,10 @@ def test_check_says_an_unmigrated_database_is_not_ready(tmp_path: Path) -> None:
     assert_no_traceback(result)
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "PEERBOARD_DATABASE_URL: the database is empty or not migrated: run `peerboard migrate`."
+        "PEERBOARD_DATABASE_URL: there is no database at data/peerboard.db yet: "
+        "run `peerboard migrate`."
     ]
+    assert not (tmp_path / "data").exists()  # `check` creates nothing
     # Once migrated, it is fine; a database from a newer Peerboard is not.
     assert peerboard(tmp_path, "migrate").returncode == 0
     assert peerboard(tmp_path, "check", PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN).returncode == 0
@@ -183,7 +185,7 @@ def test_check_says_an_unmigrated_database_is_not_ready(tmp_path: Path) -> None:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     newer = peerboard(tmp_path, "check", PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN)
     assert newer.returncode == 1
-    assert "migrated by a newer Peerboard" in newer.stderr
+    assert "written by a newer Peerboard (revision 9999)" in newer.stderr
 
 
 def unreadable_databases(tmp_path: Path) -> list[Path]:
