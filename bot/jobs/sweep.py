@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.services.cards import CardOutcome, CardPublisher
 from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice, Notifier
 from bot.services.registry import Services
@@ -21,6 +22,7 @@ class SweepReport:
     retried: int = 0
     deferred: int = 0  # DMs left for the next sweep by the pacing budget
     via: dict[str, int] = field(default_factory=dict)
+    cards: dict[str, int] = field(default_factory=dict)  # card repair: outcome → how many
 
 
 def still_relevant(due: Due, task: TaskView | None) -> str | None:
@@ -71,6 +73,40 @@ async def deliver_pending(
     return report
 
 
+async def repair_cards(
+    services: Services, cards: CardPublisher, *, guild_ids: frozenset[int] | None = None
+) -> dict[str, int]:
+    """Edit every card still owed an update (Discord refused the edit, or the sweep's own
+    expiries changed it) from its task as it stands now: one edit per card, whatever
+    number of changes it missed. A guild whose cards can't be updated (channel gone,
+    permission missing) is told once; its other cards wait for the next try."""
+    done: dict[str, int] = {}
+    configs: dict[int, GuildConfig] = {}
+    blocked: set[int] = set()  # guilds whose cards failed for good in this pass
+    for task in await services.cards.due():
+        if guild_ids is not None and task.guild_id not in guild_ids:
+            continue
+        config = configs.get(task.guild_id)
+        if config is None:
+            config = configs[task.guild_id] = await services.config.get(task.guild_id)
+        if task.guild_id in blocked:
+            outcome = CardOutcome.BLOCKED  # not another refused request to Discord
+        else:
+            outcome = await cards.repair(task, config)
+        if outcome is CardOutcome.SHOWN:
+            await services.cards.shown(task)
+        else:
+            attempts = await services.cards.failed(task)
+            log.warning("the card of #%s is %s (%d tries)", task.number, outcome.value, attempts)
+        if outcome is CardOutcome.BLOCKED and task.guild_id not in blocked:
+            blocked.add(task.guild_id)
+            told = await services.cards.problem_told(task.guild_id)
+            if not told and await cards.tell_blocked(task, config):
+                await services.cards.note_problem_told(task.guild_id)
+        done[outcome.value] = done.get(outcome.value, 0) + 1
+    return done
+
+
 async def sweep(
     services: Services,
     notifier: Notifier,
@@ -78,10 +114,14 @@ async def sweep(
     bot_id: int,
     dm_budget: int,
     guild_ids: frozenset[int] | None = None,
+    cards: CardPublisher | None = None,
 ) -> SweepReport:
     work = await services.reminders.has_work()
-    if not work:
-        return SweepReport()  # nothing due, nothing waiting to be sent
+    report = SweepReport()
     if work.to_enqueue:  # only the phases with something to read
         await services.reminders.enqueue_due(bot_id, guild_ids, work)
-    return await deliver_pending(services, notifier, dm_budget=dm_budget, guild_ids=guild_ids)
+    if work:  # something due or waiting to be sent
+        report = await deliver_pending(services, notifier, dm_budget=dm_budget, guild_ids=guild_ids)
+    if cards is not None:  # after the deliveries, which bring some cards up to date
+        report.cards = await repair_cards(services, cards, guild_ids=guild_ids)
+    return report

@@ -106,6 +106,13 @@ def review_post_refused(review_channel_id: int) -> str:
     )
 
 
+def cards_blocked(channel_id: int) -> str:
+    return (
+        f"⚠️ I can't update the task cards in <#{channel_id}>: the channel is gone or I may not "
+        "post there. A maintainer can restore my access or pick another with `/config channels`."
+    )
+
+
 def thread_post_refused(task: TaskView) -> str:
     who = " ".join(user(m) for m in task.claimant_ids)
     return (

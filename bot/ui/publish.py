@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
+import aiohttp
 import discord
 
 from bot.domain.errors import DomainError
@@ -69,11 +70,9 @@ async def publish(
         log.warning("could not answer interaction for #%s", task.number, exc_info=True)
 
     source_id = source.id if source is not None else None
-    if (
-        task.card_message_id
-        and task.card_channel_id
-        and not (edited_source and source_id == task.card_message_id)
-    ):
+    if edited_source and source_id == task.card_message_id:
+        await client.services.cards.shown(task)  # the click edited the card itself
+    elif task.card_message_id and task.card_channel_id:
         await refresh_card(client, task)
     for number in result.unblocked:  # their cards still say "waiting"
         try:
@@ -190,19 +189,24 @@ async def channel(client: discord.Client, channel_id: int) -> Channel | None:
     return found
 
 
-async def refresh_card(client: discord.Client, task: TaskView) -> None:
-    """Edit the task's card in place, wherever it was posted."""
+async def refresh_card(client: discord.Client, task: TaskView) -> bool:
+    """Edit the task's card in place, wherever it was posted; whether Discord took it.
+    Taken, the task's card mark is cleared; refused, the sweep repairs the card."""
     if not (task.card_channel_id and task.card_message_id):
-        return
+        return False
     where = await channel(client, task.card_channel_id)
     if not isinstance(where, CardChannel):
-        return
+        return False
     try:
         await where.get_partial_message(task.card_message_id).edit(
             embed=task_embed(task), view=card_view(task)
         )
-    except discord.HTTPException:
+    except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError):
         log.warning("could not edit the card of #%s", task.number, exc_info=True)
+        return False
+    if isinstance(client, PeerClient):
+        await client.services.cards.shown(task)
+    return True
 
 
 async def _send(

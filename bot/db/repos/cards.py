@@ -1,0 +1,96 @@
+"""Cards the board owes an update: the per-task mark (`card_dirty_since`) that every
+change altering a card sets in its own transaction, read and cleared by card repair."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from bot.db.models import GuildSettings, Task
+from bot.db.repos.base import Repo, rowcount
+
+
+def card_mark(now: datetime, grace: timedelta) -> dict[str, object]:
+    """The columns that mark a task's card as owed an update, first repaired at
+    `now + grace` (the interaction that made the change tries the edit itself first)."""
+    return {
+        "card_dirty_since": now,
+        "card_attempts": 0,
+        "card_next_attempt_at": now + grace,
+    }
+
+
+class CardRepo(Repo):
+    __slots__ = ()
+
+    async def cards_to_repair(self, now: datetime, limit: int) -> Sequence[Task]:
+        """Tasks whose card is marked and due for a try, oldest mark first."""
+        stmt = (
+            sa.select(Task)
+            .where(col(Task.card_dirty_since).is_not(None))
+            .where(col(Task.card_next_attempt_at) <= now)
+            .order_by(col(Task.card_next_attempt_at), col(Task.id))
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def card_shown(self, task_id: int, version: int) -> bool:
+        """Clear the mark, if the card now shows the task at `version` (a change since
+        leaves it marked, so the newest state is sent next)."""
+        stmt = (
+            sa.update(Task)
+            .where(col(Task.id) == task_id, col(Task.version) == version)
+            .where(col(Task.card_dirty_since).is_not(None))
+            .values(card_dirty_since=None, card_attempts=0, card_next_attempt_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(await self.session.execute(stmt)) == 1
+
+    async def card_failed(self, task_id: int, attempts: int, next_at: datetime) -> None:
+        stmt = (
+            sa.update(Task)
+            .where(col(Task.id) == task_id, col(Task.card_dirty_since).is_not(None))
+            .values(card_attempts=attempts, card_next_attempt_at=next_at)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
+
+    async def cards_stuck(self, guild_id: int, attempts: int) -> int:
+        """The guild's cards marked and failed at least `attempts` times."""
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(Task)
+            .where(col(Task.guild_id) == guild_id, col(Task.card_dirty_since).is_not(None))
+            .where(col(Task.card_attempts) >= attempts)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def cards_pending(self) -> int:
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(Task)
+            .where(col(Task.card_dirty_since).is_not(None))
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def set_problem(self, guild_id: int, at: datetime | None) -> bool:
+        """Record (or, with None, clear) that maintainers were told the cards can't be
+        updated; whether it changed anything."""
+        told = col(GuildSettings.cards_problem_at)
+        stmt = (
+            sa.update(GuildSettings)
+            .where(col(GuildSettings.guild_id) == guild_id)
+            .where(told.is_(None) if at is not None else told.is_not(None))
+            .values(cards_problem_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(await self.session.execute(stmt)) == 1
+
+    async def problem_told(self, guild_id: int) -> bool:
+        stmt = sa.select(col(GuildSettings.cards_problem_at)).where(
+            col(GuildSettings.guild_id) == guild_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None

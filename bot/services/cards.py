@@ -1,0 +1,109 @@
+"""Cards stay in step with the database.
+
+Every change that alters a task's card marks the task in the same transaction
+(`card_dirty_since`, see the writer). The interaction that made the change edits the
+card at once and clears the mark; what Discord refused is repaired by the sweep
+(`bot.jobs.sweep.repair_cards`) from the task as it stands now, so ten changes while
+edits fail are one edit once Discord answers again, and a restart loses nothing (the
+mark is a column). The `CardPublisher` port is implemented with Discord in bot/ui.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import timedelta
+from typing import Final, Protocol
+
+from bot.db.uow import Database
+from bot.services.clock import Clock
+from bot.services.config import GuildConfig
+from bot.services.tasks import TaskService
+from bot.services.views import TaskView
+
+BATCH: Final = 100  # cards repaired per sweep at most
+# A card that failed this many times in a row is shown to maintainers (/config show).
+STUCK_AFTER: Final = 3
+
+
+class CardOutcome(enum.Enum):
+    SHOWN = "shown"  # the card shows the task (edited, or posted again)
+    RETRY = "retry"  # Discord or the network failed for now (429, 5xx, a disconnect)
+    BLOCKED = "blocked"  # the channel is gone or a permission is missing: maintainers must act
+
+
+class CardPublisher(Protocol):
+    async def repair(self, task: TaskView, config: GuildConfig) -> CardOutcome:
+        """Bring the task's card (and its posts in #review) up to date."""
+        ...
+
+    async def tell_blocked(self, task: TaskView, config: GuildConfig) -> bool:
+        """Tell the guild's maintainers that its cards can't be updated; whether it
+        reached them."""
+        ...
+
+
+def card_backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes, at most an hour, between tries of a card Discord refused."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+class CardService:
+    def __init__(self, db: Database, clock: Clock, tasks: TaskService) -> None:
+        self._db = db
+        self._clock = clock
+        self._tasks = tasks
+
+    async def due(self, limit: int = BATCH) -> list[TaskView]:
+        """The cards owed an update whose next try is due, as their tasks stand now."""
+        async with self._db.read() as uow:
+            ids = [t.id for t in await uow.cards.cards_to_repair(self._clock.now(), limit)]
+        views = []
+        for task_id in ids:
+            assert task_id is not None
+            view = await self._tasks.show_by_id(task_id)
+            if view is not None:
+                views.append(view)
+        return views
+
+    async def shown(self, task: TaskView) -> None:
+        """The card shows `task`: clear its mark (unless the task changed since) and the
+        guild's card problem, if maintainers were told of one."""
+        async with self._db.unit() as uow:
+            task_id = await uow.tasks.task_by_number(task.guild_id, task.number)
+            if task_id is None or task_id.id is None:
+                return
+            cleared = await uow.cards.card_shown(task_id.id, task.version)
+            if cleared and await uow.cards.problem_told(task.guild_id):
+                await uow.cards.set_problem(task.guild_id, None)
+            await uow.commit()
+
+    async def failed(self, task: TaskView) -> int:
+        """Discord refused the card: try again after a backoff. The attempts so far."""
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            row = await uow.tasks.task_by_number(task.guild_id, task.number)
+            if row is None or row.id is None or row.card_dirty_since is None:
+                return 0
+            attempts = row.card_attempts + 1
+            await uow.cards.card_failed(row.id, attempts, now + card_backoff(attempts))
+            await uow.commit()
+        return attempts
+
+    async def problem_told(self, guild_id: int) -> bool:
+        async with self._db.read() as uow:
+            return await uow.cards.problem_told(guild_id)
+
+    async def note_problem_told(self, guild_id: int) -> None:
+        async with self._db.unit() as uow:
+            await uow.cards.set_problem(guild_id, self._clock.now())
+            await uow.commit()
+
+    async def stuck(self, guild_id: int) -> int:
+        """The guild's cards Discord refused STUCK_AFTER times or more, still owed."""
+        async with self._db.read() as uow:
+            return await uow.cards.cards_stuck(guild_id, STUCK_AFTER)
+
+    async def pending(self) -> int:
+        """Every card owed an update (the operator's gauge)."""
+        async with self._db.read() as uow:
+            return await uow.cards.cards_pending()
