@@ -136,6 +136,7 @@ class PeerBot(PeerClient):
 
     async def _refresh_metrics(self) -> None:
         self.metrics.set_deliveries(await self.services.health.delivery_counts())
+        self.metrics.card_edits_pending.set(await self.services.cards.pending())
 
     async def close(self) -> None:
         self._closing = True

@@ -28,6 +28,7 @@ from bot.domain.model import (
 )
 from bot.jobs.background import BackgroundJobs
 from bot.services.config import WEEKDAY_NAMES, GuildConfig, timezone_suggestions
+from bot.ui import messages
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
@@ -145,8 +146,11 @@ class ConfigCog(
             actor, config = await actor_of(self.services, interaction)
             if not actor.is_maintainer:
                 raise DomainError("Only maintainers can see the settings.")
+            stuck = await self.services.cards.stuck(actor.guild_id)
+            notes = [ping_warning(interaction.guild, config)]
+            notes.append(messages.cards_stuck(stuck) if stuck else None)
             await interaction.response.send_message(
-                ping_warning(interaction.guild, config),
+                "\n".join(n for n in notes if n) or None,
                 embed=config_embed(config),
                 ephemeral=True,
             )

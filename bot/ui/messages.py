@@ -113,6 +113,13 @@ def cards_blocked(channel_id: int) -> str:
     )
 
 
+def cards_stuck(count: int) -> str:
+    return (
+        f"⚠️ {plural(count, 'task card')} could not be updated: Discord keeps refusing. "
+        "I keep trying; check that I can see the tasks channel and post there."
+    )
+
+
 def thread_post_refused(task: TaskView) -> str:
     who = " ".join(user(m) for m in task.claimant_ids)
     return (

@@ -175,3 +175,24 @@ async def test_a_tasks_channel_out_of_reach_is_told_to_maintainers_once(
     await sweep_after(w, simcord_bot, 3600)
     assert status(w, number) == CLAIMED
     assert len([m for m in w.review.history() if BLOCKED_LINE in m.content]) == 1
+
+
+async def test_config_show_tells_maintainers_of_cards_discord_keeps_refusing(
+    world: World, simcord_bot: PeerBot
+) -> None:
+    w = world
+    number = await create(w, "Fix the footer")
+    w.env.inject_error("PATCH", f"/channels/{w.tasks.id}/messages/*", status=502, times=None)
+    await w.alice.slash(w.general, "task claim", task=str(number))
+    shown = await w.maint.slash(w.general, "config show")
+    assert "could not be updated" not in said(shown)  # one refusal is not news
+    for wait in (60, 60, 120):  # the backoff: 1, then 2 minutes
+        await sweep_after(w, simcord_bot, wait)
+    edits = edits_of(w, card_of(w.tasks, number).id)
+    assert len(edits) == 4  # the claim's, then three repairs
+    shown = await w.maint.slash(w.general, "config show")
+    assert shown.response.ephemeral
+    assert said(shown).startswith(
+        "⚠️ 1 task card could not be updated: Discord keeps refusing. I keep trying; "
+        "check that I can see the tasks channel and post there."
+    )
