@@ -5,11 +5,9 @@ posted again if its message was deleted, and its posts in #review brought up to 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Final
 
-import aiohttp
 import discord
 
 from bot.services.cards import CardOutcome
@@ -18,14 +16,12 @@ from bot.services.views import TaskView
 from bot.ui import messages
 from bot.ui.cards import card_view, task_embed
 from bot.ui.client import PeerClient
-from bot.ui.publish import CardChannel, channel, sync_review_posts
+from bot.ui.publish import TRANSIENT, CardChannel, channel, sync_review_posts
 
 log = logging.getLogger("peerboard.board")
 
 UNKNOWN_CHANNEL: Final = 10003
 UNKNOWN_MESSAGE: Final = 10008
-# A failure of the network or of Discord's side, worth trying again later.
-TRANSIENT: Final = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
 class DiscordCards:
@@ -46,8 +42,8 @@ class DiscordCards:
         except TRANSIENT:
             log.warning("could not reach Discord for the card of #%s", task.number, exc_info=True)
             outcome = CardOutcome.RETRY
-        if outcome is CardOutcome.SHOWN:
-            await sync_review_posts(self.client, task, config)
+        if outcome is CardOutcome.SHOWN and not await sync_review_posts(self.client, task, config):
+            outcome = CardOutcome.RETRY  # a post in #review still shows an older state
         return outcome
 
     async def _edit(self, task: TaskView, config: GuildConfig) -> CardOutcome:

@@ -25,6 +25,9 @@ from bot.ui.recognition import grant_milestones
 
 log = logging.getLogger("peerboard.board")
 
+# Failures of the network or of Discord's side (beside discord.HTTPException).
+TRANSIENT: Final = (aiohttp.ClientError, TimeoutError, OSError)
+
 # How far back in #review a task's earlier "ready for review" posts are looked for.
 REVIEW_LOOKBACK: Final = 50
 
@@ -70,10 +73,11 @@ async def publish(
         log.warning("could not answer interaction for #%s", task.number, exc_info=True)
 
     source_id = source.id if source is not None else None
-    if edited_source and source_id == task.card_message_id:
-        await client.services.cards.shown(task)  # the click edited the card itself
-    elif task.card_message_id and task.card_channel_id:
-        await refresh_card(client, task)
+    # The card's mark (set with the change) is cleared once the card and the task's posts
+    # in #review show it; what Discord refused, the sweep repairs (bot/ui/cardsync.py).
+    shown = edited_source and source_id == task.card_message_id  # the click edited the card
+    if not shown and task.card_message_id and task.card_channel_id:
+        shown = await refresh_card(client, task, clear=False)
     for number in result.unblocked:  # their cards still say "waiting"
         try:
             waiting = await client.services.tasks.show(task.guild_id, number)
@@ -90,13 +94,16 @@ async def publish(
     if result.action is Action.SUBMIT and config.review_channel_id and announced is None:
         untold.append(messages.review_post_refused(config.review_channel_id))
     if result.before is Status.IN_REVIEW or result.action is Action.SUBMIT:
-        await sync_review_posts(
+        synced = await sync_review_posts(
             client,
             task,
             config,
             newest=announced.id if announced is not None else None,
             skip=source_id if edited_source else None,
         )
+        shown = shown and synced
+    if shown:
+        await client.services.cards.shown(task)
     if untold:
         await tell(interaction, "\n".join(untold))
     if result.credited:
@@ -142,16 +149,17 @@ async def sync_review_posts(
     *,
     newest: int | None = None,
     skip: int | None = None,
-) -> None:
+) -> bool:
     """Bring the task's posts in #review up to date: the current round's (the newest, while
     the task is in review) shows the approvals and buttons; every other one is closed.
     `newest` is a post just made; `skip`, the post a click already edited. Reads the
-    channel's recent history (Read Message History: invite-url asks for it)."""
+    channel's recent history (Read Message History: invite-url asks for it). Whether every
+    post that needed an edit took it."""
     if not config.review_channel_id or client.user is None:
-        return
+        return True
     review = await channel(client, config.review_channel_id)
     if not isinstance(review, CardChannel):
-        return
+        return True  # no #review to keep current
     footer = f"Peerboard · task #{task.number}"
     try:
         posts = [
@@ -162,11 +170,12 @@ async def sync_review_posts(
             and m.embeds
             and m.embeds[0].footer.text == footer
         ]  # newest first; the reminders' posts there carry no card
-    except discord.HTTPException:
+    except (discord.HTTPException, *TRANSIENT):
         log.warning("could not read #review for #%s", task.number, exc_info=True)
-        return
+        return False
     in_review = task.status is Status.IN_REVIEW
     current = newest if newest is not None else (posts[0].id if posts and in_review else None)
+    ok = True
     for post in posts:
         is_current = in_review and post.id == current
         if post.id == newest or (post.id == skip and (is_current or not in_review)):
@@ -175,8 +184,10 @@ async def sync_review_posts(
             continue  # closed already
         try:
             await post.edit(**_review_post(task, post.content, current=is_current))
-        except discord.HTTPException:
+        except (discord.HTTPException, *TRANSIENT):
             log.warning("could not update a review post of #%s", task.number, exc_info=True)
+            ok = False
+    return ok
 
 
 async def channel(client: discord.Client, channel_id: int) -> Channel | None:
@@ -189,9 +200,9 @@ async def channel(client: discord.Client, channel_id: int) -> Channel | None:
     return found
 
 
-async def refresh_card(client: discord.Client, task: TaskView) -> bool:
+async def refresh_card(client: discord.Client, task: TaskView, *, clear: bool = True) -> bool:
     """Edit the task's card in place, wherever it was posted; whether Discord took it.
-    Taken, the task's card mark is cleared; refused, the sweep repairs the card."""
+    Taken, the task's card mark is cleared (`clear`); refused, the sweep repairs the card."""
     if not (task.card_channel_id and task.card_message_id):
         return False
     where = await channel(client, task.card_channel_id)
@@ -201,10 +212,10 @@ async def refresh_card(client: discord.Client, task: TaskView) -> bool:
         await where.get_partial_message(task.card_message_id).edit(
             embed=task_embed(task), view=card_view(task)
         )
-    except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError):
+    except (discord.HTTPException, *TRANSIENT):
         log.warning("could not edit the card of #%s", task.number, exc_info=True)
         return False
-    if isinstance(client, PeerClient):
+    if clear and isinstance(client, PeerClient):
         await client.services.cards.shown(task)
     return True
 

@@ -15,7 +15,7 @@ from bot.app import PeerBot
 from bot.bootstrap import Runtime, build_bot, build_services
 from tests.e2e import field as field_conditions
 from tests.e2e.conftest import World, card_of, said, virtual_clock
-from tests.e2e.helpers import create, requests_to, status
+from tests.e2e.helpers import create, in_review, requests_to, status
 
 CLAIMED = "🔵 Claimed"
 OPEN = "🟢 Open"
@@ -196,3 +196,41 @@ async def test_config_show_tells_maintainers_of_cards_discord_keeps_refusing(
         "⚠️ 1 task card could not be updated: Discord keeps refusing. I keep trying; "
         "check that I can see the tasks channel and post there."
     )
+
+
+async def test_a_review_post_discord_refused_to_close_is_closed_by_the_sweep(
+    world: World, simcord_bot: PeerBot
+) -> None:
+    w = world
+    number = await in_review(w, w.alice)
+    post = w.review.last_message
+    assert post.components  # Approve, Request changes
+    w.env.inject_error("PATCH", f"/channels/{w.review.id}/messages/{post.id}", status=500)
+    r = await w.carol.slash(w.general, "task approve", task=str(number))
+    assert "done" in said(r)
+    assert status(w, number) == "✅ Done"
+    assert w.review.last_message.components  # still offers a review of finished work
+
+    await sweep_after(w, simcord_bot, 60)
+    closed = w.review.last_message
+    assert closed.id == post.id
+    assert closed.components == []
+    assert "this review post is closed" in closed.content
+
+
+async def test_a_card_a_finished_blocker_unblocks_is_repaired_by_the_sweep(
+    world: World, simcord_bot: PeerBot
+) -> None:
+    w = world
+    first = await in_review(w, w.alice, "Write the glossary")
+    second = await create(w, "Translate the glossary", blocked_by=str(first))
+    waiting = card_of(w.tasks, second)
+    assert "(waiting)" in str(waiting.embeds[0].to_dict())
+    w.env.inject_error("PATCH", card_path(w, waiting.id), status=500)
+    r = await w.carol.slash(w.general, "task approve", task=str(first))
+    assert "done" in said(r)
+    assert "(waiting)" in str(card_of(w.tasks, second).embeds[0].to_dict())
+
+    await sweep_after(w, simcord_bot, 60)
+    assert "(finished)" in str(card_of(w.tasks, second).embeds[0].to_dict())
+    assert len(edits_of(w, waiting.id)) == 2

@@ -26,6 +26,21 @@ def card_mark(now: datetime, grace: timedelta) -> dict[str, object]:
 class CardRepo(Repo):
     __slots__ = ()
 
+    async def mark_cards(
+        self, guild_id: int, numbers: Sequence[int], mark: dict[str, object]
+    ) -> None:
+        """Mark the cards of other tasks a change alters (those it unblocks)."""
+        if not numbers:
+            return
+        stmt = (
+            sa.update(Task)
+            .where(col(Task.guild_id) == guild_id, col(Task.number).in_(numbers))
+            .where(col(Task.card_message_id).is_not(None))
+            .values(**mark)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
+
     async def cards_to_repair(self, now: datetime, limit: int) -> Sequence[Task]:
         """Tasks whose card is marked and due for a try, oldest mark first."""
         stmt = (

@@ -305,6 +305,8 @@ class Writer:
                 await uow.flush()
                 credited = await pay(uow, task, change)
                 unblocked = tuple(await uow.tasks.waiting_on(task.id))
+                # Their cards say "waiting" until edited: they owe the change too.
+                await uow.cards.mark_cards(task.guild_id, unblocked, card_mark(now, CARD_GRACE))
             notices = await notify(uow, task, change, unblocked)
             await uow.flush()
             # The CAS wrote through SQL: the row now holds `values` (no need to read it back).
