@@ -69,12 +69,8 @@ class CardService:
         """The card shows `task`: clear its mark (unless the task changed since) and the
         guild's card problem, if maintainers were told of one."""
         async with self._db.unit() as uow:
-            task_id = await uow.tasks.task_by_number(task.guild_id, task.number)
-            if task_id is None or task_id.id is None:
-                return
-            cleared = await uow.cards.card_shown(task_id.id, task.version)
-            if cleared and await uow.cards.problem_told(task.guild_id):
-                await uow.cards.set_problem(task.guild_id, None)
+            if await uow.cards.card_shown(task.guild_id, task.number, task.version):
+                await uow.cards.set_problem(task.guild_id, None)  # if one was told
             await uow.commit()
 
     async def failed(self, task: TaskView) -> int:

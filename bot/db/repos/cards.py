@@ -52,12 +52,13 @@ class CardRepo(Repo):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def card_shown(self, task_id: int, version: int) -> bool:
+    async def card_shown(self, guild_id: int, number: int, version: int) -> bool:
         """Clear the mark, if the card now shows the task at `version` (a change since
         leaves it marked, so the newest state is sent next)."""
         stmt = (
             sa.update(Task)
-            .where(col(Task.id) == task_id, col(Task.version) == version)
+            .where(col(Task.guild_id) == guild_id, col(Task.number) == number)
+            .where(col(Task.version) == version)
             .where(col(Task.card_dirty_since).is_not(None))
             .values(card_dirty_since=None, card_attempts=0, card_next_attempt_at=None)
             .execution_options(synchronize_session=False)
