@@ -125,6 +125,16 @@ def tasks_to_nudge_query(now: When, limit: int) -> sa.Select[Task]:
     )
 
 
+def cards_to_repair_query(now: When, limit: int) -> sa.Select[Task]:
+    """Cards owed an update whose next try is due (ix_tasks_card_repair: marked only)."""
+    return (
+        sa.select(Task)
+        .where(col(Task.card_dirty_since).is_not(None), col(Task.card_next_attempt_at) <= now)
+        .order_by(col(Task.card_next_attempt_at))
+        .limit(limit)
+    )
+
+
 def stale_proposals_query(older_than: When, limit: int) -> sa.Select[Task]:
     """Proposals old enough for lazy consensus. An objected one waits for a maintainer:
     left in, the oldest of them would fill every batch and no other proposal would open."""

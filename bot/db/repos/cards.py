@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bot.db.models import GuildSettings, Task
+from bot.db.queries import sweep
 from bot.db.repos.base import Repo, rowcount
 
 
@@ -43,13 +44,7 @@ class CardRepo(Repo):
 
     async def cards_to_repair(self, now: datetime, limit: int) -> Sequence[Task]:
         """Tasks whose card is marked and due for a try, oldest mark first."""
-        stmt = (
-            sa.select(Task)
-            .where(col(Task.card_dirty_since).is_not(None))
-            .where(col(Task.card_next_attempt_at) <= now)
-            .order_by(col(Task.card_next_attempt_at), col(Task.id))
-            .limit(limit)
-        )
+        stmt = sweep.cards_to_repair_query(now, limit)
         return (await self.session.execute(stmt)).scalars().all()
 
     async def card_shown(self, guild_id: int, number: int, version: int) -> bool:
