@@ -402,6 +402,24 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = _when(default=None, nullable=True)
 
 
+class ThreadLine(SQLModel, table=True):
+    """A line for a task's thread that Discord refused, kept until it is posted (card
+    repair retries it after a backoff, in order, across restarts)."""
+
+    __tablename__ = "thread_lines"
+    __table_args__ = (sa.Index("ix_thread_lines_retry", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id(foreign_key="guild_settings.guild_id", ondelete="CASCADE")
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    thread_id: int = _id()
+    content: str = Field(max_length=2000)
+    pings: str = Field(default="", max_length=400)  # member ids it may ping, comma-joined
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when(default=None, nullable=True)  # None: given up
+    created_at: datetime = _when()
+
+
 class MilestoneGrant(SQLModel, table=True):
     """A milestone role given (or refused by Discord) once per member: the bot never
     grants it again on its own, and never removes it."""

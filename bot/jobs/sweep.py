@@ -104,6 +104,19 @@ async def repair_cards(
             if not told and await cards.tell_blocked(task, config):
                 await services.cards.note_problem_told(task.guild_id)
         done[outcome.value] = done.get(outcome.value, 0) + 1
+    stopped: set[int] = set()  # threads whose next line must wait: they keep their order
+    for line in await services.cards.lines_due():
+        if guild_ids is not None and line.guild_id not in guild_ids:
+            continue
+        if line.thread_id in stopped:
+            continue
+        if await cards.post_line(line) is CardOutcome.SHOWN:
+            await services.cards.line_posted(line)
+            done["lines"] = done.get("lines", 0) + 1
+        else:
+            stopped.add(line.thread_id)
+            attempts = await services.cards.line_failed(line)
+            log.warning("a line for thread %s was refused (%d tries)", line.thread_id, attempts)
     return done
 
 

@@ -11,9 +11,11 @@ mark is a column). The `CardPublisher` port is implemented with Discord in bot/u
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final, Protocol
 
+from bot.db.models import ThreadLine
 from bot.db.uow import Database
 from bot.services.clock import Clock
 from bot.services.config import GuildConfig
@@ -25,6 +27,21 @@ BATCH: Final = 100  # cards repaired per sweep at most
 STUCK_AFTER: Final = 3
 
 
+# A thread line Discord refused this many times is given up on (kept, and logged).
+LINE_MAX_ATTEMPTS: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A line owed to a task's thread: its text and the members it may ping."""
+
+    id: int
+    guild_id: int
+    thread_id: int
+    content: str
+    pings: tuple[int, ...]
+
+
 class CardOutcome(enum.Enum):
     SHOWN = "shown"  # the card shows the task (edited, or posted again)
     RETRY = "retry"  # Discord or the network failed for now (429, 5xx, a disconnect)
@@ -34,6 +51,10 @@ class CardOutcome(enum.Enum):
 class CardPublisher(Protocol):
     async def repair(self, task: TaskView, config: GuildConfig) -> CardOutcome:
         """Bring the task's card (and its posts in #review) up to date."""
+        ...
+
+    async def post_line(self, line: Line) -> CardOutcome:
+        """Post a line Discord refused before in its thread."""
         ...
 
     async def tell_blocked(self, task: TaskView, config: GuildConfig) -> bool:
@@ -82,6 +103,63 @@ class CardService:
                 return 0
             attempts = row.card_attempts + 1
             await uow.cards.card_failed(row.id, attempts, now + card_backoff(attempts))
+            await uow.commit()
+        return attempts
+
+    # -- thread lines -------------------------------------------------------------------
+
+    async def owe_line(
+        self, guild_id: int, number: int, thread_id: int, content: str, pings: tuple[int, ...]
+    ) -> None:
+        """Discord refused a line for the task's thread: keep it for the sweep."""
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            task = await uow.tasks.task_by_number(guild_id, number)
+            if task is None or task.id is None:
+                return
+            await uow.cards.owe_line(
+                ThreadLine(
+                    guild_id=guild_id,
+                    task_id=task.id,
+                    thread_id=thread_id,
+                    content=content[:2000],
+                    pings=",".join(str(m) for m in pings),
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+            await uow.commit()
+
+    async def lines_due(self, limit: int = BATCH) -> list[Line]:
+        async with self._db.read() as uow:
+            rows = await uow.cards.lines_due(self._clock.now(), limit)
+        return [
+            Line(
+                r.id,
+                r.guild_id,
+                r.thread_id,
+                r.content,
+                tuple(int(m) for m in r.pings.split(",") if m),
+            )
+            for r in rows
+            if r.id is not None
+        ]
+
+    async def line_posted(self, line: Line) -> None:
+        async with self._db.unit() as uow:
+            await uow.cards.line_posted(line.id)
+            await uow.commit()
+
+    async def line_failed(self, line: Line) -> int:
+        """Try again after a backoff (given up after LINE_MAX_ATTEMPTS); the attempts."""
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            row = await uow.cards.line_by_id(line.id)
+            if row is None:
+                return 0
+            attempts = row.attempts + 1
+            next_at = None if attempts >= LINE_MAX_ATTEMPTS else now + card_backoff(attempts)
+            await uow.cards.line_failed(row, attempts, next_at)
             await uow.commit()
         return attempts
 

@@ -10,13 +10,13 @@ from typing import Final
 
 import discord
 
-from bot.services.cards import CardOutcome
+from bot.services.cards import CardOutcome, Line
 from bot.services.config import GuildConfig
 from bot.services.views import TaskView
 from bot.ui import messages
 from bot.ui.cards import card_view, task_embed
 from bot.ui.client import PeerClient
-from bot.ui.publish import TRANSIENT, CardChannel, channel, sync_review_posts
+from bot.ui.publish import TRANSIENT, CardChannel, channel, sync_review_posts, user_pings
 
 log = logging.getLogger("peerboard.board")
 
@@ -89,6 +89,26 @@ class DiscordCards:
             task.guild_id, task.number, where.id, message.id, None
         )
         log.info("posted the card of #%s again (message %s)", task.number, message.id)
+        return CardOutcome.SHOWN
+
+    async def post_line(self, line: Line) -> CardOutcome:
+        try:
+            thread = self.client.get_channel(line.thread_id) or (
+                await self.client.fetch_channel(line.thread_id)
+            )
+            if not isinstance(thread, discord.abc.Messageable):
+                return CardOutcome.BLOCKED
+            await thread.send(
+                line.content,
+                allowed_mentions=user_pings(line.pings),
+            )
+        except discord.HTTPException as err:
+            transient = err.status == 429 or err.status >= 500
+            log.warning("could not post a line in thread %s (%s)", line.thread_id, err)
+            return CardOutcome.RETRY if transient else CardOutcome.BLOCKED
+        except TRANSIENT:
+            log.warning("could not reach Discord for thread %s", line.thread_id, exc_info=True)
+            return CardOutcome.RETRY
         return CardOutcome.SHOWN
 
     async def tell_blocked(self, task: TaskView, config: GuildConfig) -> bool:

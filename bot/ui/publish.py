@@ -8,6 +8,7 @@ The words are `messages.py`'s; this module decides where they go and what may pi
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -241,25 +242,36 @@ async def _send(
         return None
 
 
-async def _post_activity(client: discord.Client, result: ActionResult) -> bool:
-    """A line in the task's thread; whether it was posted."""
+async def _post_activity(client: PeerClient, result: ActionResult) -> bool:
+    """A line in the task's thread; whether it was posted. One Discord refused is kept
+    for the sweep, which posts it later (bot/ui/cardsync.py)."""
     line = messages.activity(result)
-    if line is None or result.task.thread_id is None:
+    thread_id = result.task.thread_id
+    if line is None or thread_id is None:
         return False
-    thread = await channel(client, result.task.thread_id)
-    if thread is None:
-        return False
-    ping = discord.AllowedMentions.none()
+    pings: tuple[int, ...] = ()
     if result.action is Action.REQUEST_CHANGES:
         # The claimants need to hear about requested changes: ping them, and only them.
-        ping = discord.AllowedMentions(users=[discord.Object(m) for m in result.task.claimant_ids])
+        pings = result.task.claimant_ids
     elif result.action in (Action.APPROVE, Action.CANCEL):
         # An approval or a cancellation is news for those who did (or proposed) the work.
-        ping = discord.AllowedMentions(users=[discord.Object(m) for m in messages.told_of(result)])
+        pings = tuple(messages.told_of(result))
     elif result.action is Action.ASSIGN and result.member_id:
         # Someone was handed work: they need to hear about it.
-        ping = discord.AllowedMentions(users=[discord.Object(result.member_id)])
-    return await _send(thread, line, ping) is not None
+        pings = (result.member_id,)
+    thread = await channel(client, thread_id)
+    if thread is not None and await _send(thread, line, user_pings(pings)) is not None:
+        return True
+    task = result.task
+    await client.services.cards.owe_line(task.guild_id, task.number, thread_id, line, pings)
+    return False
+
+
+def user_pings(members: Sequence[int]) -> discord.AllowedMentions:
+    """Mentions that may ping these members, and nobody else."""
+    if not members:
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(users=[discord.Object(m) for m in members])
 
 
 def _role_ping(role_id: int | None) -> discord.AllowedMentions:

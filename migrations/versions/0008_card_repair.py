@@ -3,7 +3,8 @@
 Every change that alters a task's card marks the task (`card_dirty_since`) in the same
 transaction; the interaction that made the change clears the mark once Discord took the
 edit, and the reminder sweep repairs every card still marked, with a backoff
-(`card_attempts`, `card_next_attempt_at`). `guild_settings.cards_problem_at` records
+(`card_attempts`, `card_next_attempt_at`); a line for a task's thread that Discord
+refused waits in `thread_lines` until it is posted. `guild_settings.cards_problem_at` records
 that maintainers were told the cards cannot be updated (the tasks channel gone, a
 permission missing), so they are told once. Existing rows start clean.
 
@@ -47,9 +48,27 @@ def upgrade() -> None:
     op.add_column(
         'guild_settings', sa.Column('cards_problem_at', sa.DateTime(timezone=True), nullable=True)
     )
+    op.create_table(
+        'thread_lines',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('guild_id', sa.BigInteger(), nullable=False),
+        sa.Column('task_id', sa.Integer(), nullable=False),
+        sa.Column('thread_id', sa.BigInteger(), nullable=False),
+        sa.Column('content', sa.String(length=2000), nullable=False),
+        sa.Column('pings', sa.String(length=400), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['guild_id'], ['guild_settings.guild_id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_thread_lines_retry', 'thread_lines', ['next_attempt_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_thread_lines_retry', table_name='thread_lines')
+    op.drop_table('thread_lines')
     # ALTER TABLE DROP COLUMN (SQLite 3.35+, PostgreSQL), for the same reason.
     op.drop_column('guild_settings', 'cards_problem_at')
     op.drop_index('ix_tasks_card_repair', table_name='tasks')

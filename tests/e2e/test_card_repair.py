@@ -15,7 +15,7 @@ from bot.app import PeerBot
 from bot.bootstrap import Runtime, build_bot, build_services
 from tests.e2e import field as field_conditions
 from tests.e2e.conftest import World, card_of, said, virtual_clock
-from tests.e2e.helpers import create, in_review, requests_to, status
+from tests.e2e.helpers import create, in_review, requests_to, status, thread_lines, thread_of
 
 CLAIMED = "🔵 Claimed"
 OPEN = "🟢 Open"
@@ -234,3 +234,32 @@ async def test_a_card_a_finished_blocker_unblocks_is_repaired_by_the_sweep(
     await sweep_after(w, simcord_bot, 60)
     assert "(finished)" in str(card_of(w.tasks, second).embeds[0].to_dict())
     assert len(edits_of(w, waiting.id)) == 2
+
+
+async def test_thread_lines_discord_refused_are_posted_by_the_sweep_in_order(
+    world: World, simcord_bot: PeerBot, sqlite_url: str, later: list[Any]
+) -> None:
+    w = world
+    number = await create(w, "Fix the footer")
+    thread = thread_of(w, number)
+    before = thread_lines(w, number)
+    w.env.inject_error("POST", f"/channels/{thread.id}/messages", status=500, times=3)
+    await w.alice.slash(w.general, "task claim", task=str(number))
+    await w.alice.slash(w.general, "task release", task=str(number))
+    assert thread_lines(w, number) == before  # both refused
+    await sweep_after(w, simcord_bot, 60)  # refused once more: the first waits, and the second
+    assert thread_lines(w, number) == before
+
+    # A restart in between: the lines are in the database.
+    runtime = build_services(sqlite_url, clock=virtual_clock())
+    later.append(runtime)
+    bot = build_bot(runtime.services, scheduler=False)
+    later.append(bot)
+    await w.env.restart_bot(bot)
+    await sweep_after(w, bot, 60)
+    added = thread_lines(w, number)[len(before) :]
+    assert len(added) == 2
+    assert added[0] == f"<@{w.alice.id}> claimed this task."
+    assert "released" in added[1]
+    await sweep_after(w, bot, 3600)
+    assert len(thread_lines(w, number)) == len(before) + 2  # each line once

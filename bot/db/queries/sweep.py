@@ -15,7 +15,7 @@ from typing import Any, Final, TypeAlias, cast
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot.db.models import ClaimRow, Delivery, ProposalVote, Task
+from bot.db.models import ClaimRow, Delivery, ProposalVote, Task, ThreadLine
 from bot.db.queries.common import ACTIVE, Bound
 from bot.db.types import UTCDateTime
 from bot.domain.model import Reminder
@@ -131,6 +131,15 @@ def cards_to_repair_query(now: When, limit: int) -> sa.Select[Task]:
         sa.select(Task)
         .where(col(Task.card_dirty_since).is_not(None), col(Task.card_next_attempt_at) <= now)
         .order_by(col(Task.card_next_attempt_at))
+        .limit(limit)
+    )
+
+
+def thread_lines_due_query(now: When, limit: int) -> sa.Select[ThreadLine]:
+    return (
+        sa.select(ThreadLine)
+        .where(col(ThreadLine.next_attempt_at) <= now)
+        .order_by(col(ThreadLine.next_attempt_at), col(ThreadLine.id))
         .limit(limit)
     )
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot.db.models import GuildSettings, Task
+from bot.db.models import GuildSettings, Task, ThreadLine
 from bot.db.queries import sweep
 from bot.db.repos.base import Repo, rowcount
 
@@ -41,6 +41,39 @@ class CardRepo(Repo):
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(stmt)
+
+    async def owe_line(self, line: ThreadLine) -> None:
+        self.session.add(line)
+        await self.session.flush()
+
+    async def lines_due(self, now: datetime, limit: int) -> Sequence[ThreadLine]:
+        """Thread lines due for a try, oldest first (in the order they were written)."""
+        stmt = sweep.thread_lines_due_query(now, limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def line_posted(self, line_id: int) -> None:
+        await self.session.execute(sa.delete(ThreadLine).where(col(ThreadLine.id) == line_id))
+
+    async def line_failed(self, line: ThreadLine, attempts: int, next_at: datetime | None) -> None:
+        """The line waits (None: given up), and the later lines of its thread with it, so
+        the thread gets them in order."""
+        assert line.id is not None
+        await self.session.execute(
+            sa.update(ThreadLine)
+            .where(col(ThreadLine.id) == line.id)
+            .values(attempts=attempts, next_attempt_at=next_at)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            sa.update(ThreadLine)
+            .where(col(ThreadLine.thread_id) == line.thread_id, col(ThreadLine.id) > line.id)
+            .where(col(ThreadLine.next_attempt_at).is_not(None))
+            .values(next_attempt_at=next_at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def line_by_id(self, line_id: int) -> ThreadLine | None:
+        return await self.session.get(ThreadLine, line_id)
 
     async def cards_to_repair(self, now: datetime, limit: int) -> Sequence[Task]:
         """Tasks whose card is marked and due for a try, oldest mark first."""
