@@ -83,9 +83,7 @@ async def repair_cards(
     done: dict[str, int] = {}
     configs: dict[int, GuildConfig] = {}
     blocked: set[int] = set()  # guilds whose cards failed for good in this pass
-    for task in await services.cards.due():
-        if guild_ids is not None and task.guild_id not in guild_ids:
-            continue
+    for task in await services.cards.due(guild_ids=guild_ids):
         config = configs.get(task.guild_id)
         if config is None:
             config = configs[task.guild_id] = await services.config.get(task.guild_id)
@@ -105,9 +103,7 @@ async def repair_cards(
                 await services.cards.note_problem_told(task.guild_id)
         done[outcome.value] = done.get(outcome.value, 0) + 1
     stopped: set[int] = set()  # threads whose next line must wait: they keep their order
-    for line in await services.cards.lines_due():
-        if guild_ids is not None and line.guild_id not in guild_ids:
-            continue
+    for line in await services.cards.lines_due(guild_ids=guild_ids):
         if line.thread_id in stopped:
             continue
         if await cards.post_line(line) is CardOutcome.SHOWN:

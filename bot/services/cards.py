@@ -23,6 +23,8 @@ from bot.services.tasks import TaskService
 from bot.services.views import TaskView
 
 BATCH: Final = 100  # cards repaired per sweep at most
+# How long a sweep holds a card (or a line) it took; a crash mid-repair frees it then.
+LEASE: Final = timedelta(minutes=5)
 # A card that failed this many times in a row is shown to maintainers (/config show).
 STUCK_AFTER: Final = 3
 
@@ -74,10 +76,21 @@ class CardService:
         self._clock = clock
         self._tasks = tasks
 
-    async def due(self, limit: int = BATCH) -> list[TaskView]:
-        """The cards owed an update whose next try is due, as their tasks stand now."""
-        async with self._db.read() as uow:
-            ids = [t.id for t in await uow.cards.cards_to_repair(self._clock.now(), limit)]
+    async def due(
+        self, limit: int = BATCH, guild_ids: frozenset[int] | None = None
+    ) -> list[TaskView]:
+        """The cards owed an update whose next try is due, as their tasks stand now, each
+        taken for this sweep (a lease: another sweep leaves it alone)."""
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            ids = []
+            for t in await uow.cards.cards_to_repair(now, limit):
+                assert t.id is not None and t.card_next_attempt_at is not None
+                if guild_ids is not None and t.guild_id not in guild_ids:
+                    continue  # another shard's
+                if await uow.cards.lease_card(t.id, t.card_next_attempt_at, now + LEASE):
+                    ids.append(t.id)
+            await uow.commit()
         views = []
         for task_id in ids:
             assert task_id is not None
@@ -130,9 +143,20 @@ class CardService:
             )
             await uow.commit()
 
-    async def lines_due(self, limit: int = BATCH) -> list[Line]:
-        async with self._db.read() as uow:
-            rows = await uow.cards.lines_due(self._clock.now(), limit)
+    async def lines_due(
+        self, limit: int = BATCH, guild_ids: frozenset[int] | None = None
+    ) -> list[Line]:
+        """The thread lines due for a try, oldest first, each taken for this sweep."""
+        now = self._clock.now()
+        async with self._db.unit() as uow:
+            rows = []
+            for r in await uow.cards.lines_due(now, limit):
+                assert r.id is not None and r.next_attempt_at is not None
+                if guild_ids is not None and r.guild_id not in guild_ids:
+                    continue
+                if await uow.cards.lease_line(r.id, r.next_attempt_at, now + LEASE):
+                    rows.append(r)
+            await uow.commit()
         return [
             Line(
                 r.id,

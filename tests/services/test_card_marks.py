@@ -30,8 +30,14 @@ async def test_a_change_marks_the_card_and_only_the_newest_state_clears_it(
     assert await cards.pending() == 1
     assert await cards.due() == []  # the interaction edits it first
     clock.advance(seconds=30)
+    assert await cards.due(guild_ids=frozenset({OTHER_GUILD})) == []  # another shard's
     [due] = await cards.due()
     assert (due.number, due.claimant_ids) == (1, (ALICE,))
+    # Taken by this sweep: another sweep leaves it, until the lease runs out (a crash).
+    assert await cards.due() == []
+    clock.advance(minutes=5)
+    [again] = await cards.due()
+    assert again.number == 1
 
     released = (await tasks.release(member(ALICE), 1)).task
     await cards.shown(claimed)  # an edit that showed an older state

@@ -93,6 +93,26 @@ class CardRepo(Repo):
         )
         return rowcount(await self.session.execute(stmt)) == 1
 
+    async def lease_card(self, task_id: int, seen: datetime, until: datetime) -> bool:
+        """Take the card's repair (its next try moved to `until`) if nobody took it since
+        it was read due at `seen`: two sweeps never repair (or re-post) one card at once."""
+        stmt = (
+            sa.update(Task)
+            .where(col(Task.id) == task_id, col(Task.card_next_attempt_at) == seen)
+            .values(card_next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(await self.session.execute(stmt)) == 1
+
+    async def lease_line(self, line_id: int, seen: datetime, until: datetime) -> bool:
+        stmt = (
+            sa.update(ThreadLine)
+            .where(col(ThreadLine.id) == line_id, col(ThreadLine.next_attempt_at) == seen)
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(await self.session.execute(stmt)) == 1
+
     async def card_failed(self, task_id: int, attempts: int, next_at: datetime) -> None:
         stmt = (
             sa.update(Task)
