@@ -25,6 +25,7 @@ from bot.ops.server import HttpOptions, OpsServer, Probes
 from bot.services.registry import Services
 from bot.sync import sync_if_changed
 from bot.ui.actions import TaskActions
+from bot.ui.cardsync import DiscordCards
 from bot.ui.client import PeerClient
 from bot.ui.components import TaskButton, on_form
 from bot.ui.digest import DiscordDigestPublisher
@@ -48,7 +49,13 @@ class PeerBot(PeerClient):
         self.synced: bool | None = None  # whether the last start pushed commands to Discord
         self.notifier = DiscordNotifier(self)
         self.jobs = BackgroundJobs(
-            services, self.notifier, DiscordDigestPublisher(self), self._bot_id, jobs, self.metrics
+            services,
+            self.notifier,
+            DiscordDigestPublisher(self),
+            self._bot_id,
+            jobs,
+            self.metrics,
+            cards=DiscordCards(self),
         )
         # The operator's view (PEERBOARD_HTTP_PORT): started at login, stopped at close.
         self.metrics.watch_latency(lambda: self.latency)
@@ -129,6 +136,7 @@ class PeerBot(PeerClient):
 
     async def _refresh_metrics(self) -> None:
         self.metrics.set_deliveries(await self.services.health.delivery_counts())
+        self.metrics.card_edits_pending.set(await self.services.cards.pending())
 
     async def close(self) -> None:
         self._closing = True

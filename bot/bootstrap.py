@@ -17,6 +17,7 @@ from bot.db.uow import Database
 from bot.jobs.background import JobOptions
 from bot.ops.metrics import Metrics
 from bot.ops.server import HttpOptions
+from bot.services.cards import CardService
 from bot.services.clock import Clock, SystemClock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
@@ -63,6 +64,7 @@ def build_services(
         clock=clock,
         health=HealthService(db),
         export=ExportService(db, clock),
+        cards=CardService(db, clock, tasks),
     )
     return Runtime(engine, services)
 

@@ -28,7 +28,7 @@ from bot.domain.model import (
 )
 from bot.jobs.background import BackgroundJobs
 from bot.services.config import WEEKDAY_NAMES, GuildConfig, timezone_suggestions
-from bot.ui import messages
+from bot.ui import upkeep
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
@@ -147,9 +147,14 @@ class ConfigCog(
             if not actor.is_maintainer:
                 raise DomainError("Only maintainers can see the settings.")
             dead = await self.services.reminders.dead_letters(actor.guild_id)
-            lines = [ping_warning(interaction.guild, config), dead and messages.undelivered(dead)]
+            stuck = await self.services.cards.stuck(actor.guild_id)
+            notes = [
+                ping_warning(interaction.guild, config),
+                upkeep.undelivered(dead) if dead else None,
+                upkeep.cards_stuck(stuck) if stuck else None,
+            ]
             await interaction.response.send_message(
-                "\n".join(line for line in lines if line) or None,
+                "\n".join(n for n in notes if n) or None,
                 embed=config_embed(config),
                 ephemeral=True,
             )

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.domain.rules import check_maintainer
 from bot.services.export import ATTACHMENT_LIMIT, ExportFormat, fit, spool
 from bot.services.tasks.importing import MAX_ROWS as IMPORT_MAX_ROWS
-from bot.ui import messages
+from bot.ui import upkeep
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
@@ -53,14 +53,14 @@ class ExportCog(commands.Cog):
                 packed = fit(data, name, summary.size, limit)
                 if packed.file is None:
                     await interaction.followup.send(
-                        messages.export_too_large(fmt, summary.tasks, packed.size, actor.guild_id),
+                        upkeep.export_too_large(fmt, summary.tasks, packed.size, actor.guild_id),
                         ephemeral=True,
                     )
                     return
                 with packed.file:  # at most the attachment limit: in memory is fine
                     attached = io.BytesIO(packed.file.read())
                 await interaction.followup.send(
-                    messages.export_reply(
+                    upkeep.export_reply(
                         fmt,
                         summary.tasks,
                         summary.size,

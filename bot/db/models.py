@@ -15,6 +15,7 @@ ACTIVE_CLAIM = sa.text("ended_at IS NULL")
 PENDING_WARNING = sa.text("warn_at IS NOT NULL AND ended_at IS NULL")
 HAS_DUE = sa.text("due_at IS NOT NULL")
 HAS_NUDGE = sa.text("next_nudge_at IS NOT NULL")
+CARD_DIRTY = sa.text("card_dirty_since IS NOT NULL")
 # Spelled as each dialect renders `ranking_visible == sa.false()`, so the planners match it.
 HIDDEN_SQLITE = sa.text("ranking_visible = 0")
 HIDDEN_PG = sa.text("ranking_visible = false")
@@ -72,6 +73,9 @@ class GuildSettings(SQLModel, table=True):
     digest_time: str = Field(default="17:00", max_length=5)
     digest_timezone: str = Field(default="UTC", max_length=64)
     digest_enabled: bool = True
+    # When maintainers were told that the board's cards can't be updated (the tasks
+    # channel gone, a permission missing): told once, cleared when a card updates again.
+    cards_problem_at: datetime | None = _when(default=None, nullable=True)
     created_at: datetime = _when()
     updated_at: datetime = _when()
 
@@ -119,6 +123,13 @@ class Task(SQLModel, table=True):
             "number",
             postgresql_include=["id"],  # SQLite's indexes hold the rowid anyway
         ),
+        # Card repair: only cards the board still owes an update are in the index.
+        sa.Index(
+            "ix_tasks_card_repair",
+            "card_next_attempt_at",
+            sqlite_where=CARD_DIRTY,
+            postgresql_where=CARD_DIRTY,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -142,6 +153,11 @@ class Task(SQLModel, table=True):
     card_message_id: int | None = _id(default=None, nullable=True)
     thread_id: int | None = _id(default=None, nullable=True)
     next_nudge_at: datetime | None = _when(default=None, nullable=True)  # next review reminder
+    # The card shows an older state than the row since then (set with every change that
+    # alters the card, cleared once Discord took the edit); the sweep repairs it.
+    card_dirty_since: datetime | None = _when(default=None, nullable=True)
+    card_attempts: int = 0
+    card_next_attempt_at: datetime | None = _when(default=None, nullable=True)
     status_changed_at: datetime = _when()
     created_at: datetime = _when()
     updated_at: datetime = _when()
@@ -384,6 +400,24 @@ class Delivery(SQLModel, table=True):
     via: str = Field(default="", max_length=16)  # dm | thread | channel
     created_at: datetime = _when()
     sent_at: datetime | None = _when(default=None, nullable=True)
+
+
+class ThreadLine(SQLModel, table=True):
+    """A line for a task's thread that Discord refused, kept until it is posted (card
+    repair retries it after a backoff, in order, across restarts)."""
+
+    __tablename__ = "thread_lines"
+    __table_args__ = (sa.Index("ix_thread_lines_retry", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = _id(foreign_key="guild_settings.guild_id", ondelete="CASCADE")
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    thread_id: int = _id()
+    content: str = Field(max_length=2000)
+    pings: str = Field(default="", max_length=400)  # member ids it may ping, comma-joined
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when(default=None, nullable=True)  # None: given up
+    created_at: datetime = _when()
 
 
 class MilestoneGrant(SQLModel, table=True):

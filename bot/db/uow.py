@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import dialect
 from bot.db.errors import Duplicate
+from bot.db.repos.cards import CardRepo
 from bot.db.repos.claims import ClaimRepo
 from bot.db.repos.deliveries import DeliveryRepo
 from bot.db.repos.digest import DigestRepo
@@ -48,6 +49,7 @@ class UnitOfWork:
     guilds: GuildRepo
     digest: DigestRepo
     export: ExportRepo
+    cards: CardRepo
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class UnitOfWork:
         self.guilds = GuildRepo(session, name)
         self.digest = DigestRepo(session, name)
         self.export = ExportRepo(session, name)
+        self.cards = CardRepo(session, name)
         return self
 
     async def flush(self) -> None:

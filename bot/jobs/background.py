@@ -28,6 +28,7 @@ from bot.jobs.digest import (
 from bot.jobs.scheduler import build_scheduler
 from bot.jobs.sweep import SweepReport, deliver_pending, sweep
 from bot.ops.metrics import Metrics
+from bot.services.cards import CardPublisher
 from bot.services.digest import DigestPublisher
 from bot.services.notify import Notifier
 from bot.services.registry import Services
@@ -59,8 +60,10 @@ class BackgroundJobs:
         bot_id: Callable[[], int],
         options: JobOptions,
         metrics: Metrics | None = None,
+        cards: CardPublisher | None = None,
     ) -> None:
         self.services = services
+        self.cards = cards
         self.metrics = metrics
         self.notifier = notifier
         self.publisher = publisher
@@ -114,6 +117,7 @@ class BackgroundJobs:
                     self.notifier,
                     bot_id=self._bot_id(),
                     dm_budget=self.options.dm_budget,
+                    cards=self.cards,
                 )
             finally:
                 if self.metrics is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.services.cards import CardOutcome, CardPublisher
 from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice, Notifier
 from bot.services.registry import Services
@@ -22,6 +23,7 @@ class SweepReport:
     deferred: int = 0  # DMs left for the next sweep by the pacing budget
     dead: int = 0  # given up on: nobody can receive it, or out of attempts
     via: dict[str, int] = field(default_factory=dict)
+    cards: dict[str, int] = field(default_factory=dict)  # card repair: outcome → how many
 
 
 def still_relevant(due: Due, task: TaskView | None) -> str | None:
@@ -87,6 +89,49 @@ async def _retry(services: Services, due: Due, error: str, report: SweepReport) 
         report.dead += 1
 
 
+async def repair_cards(
+    services: Services, cards: CardPublisher, *, guild_ids: frozenset[int] | None = None
+) -> dict[str, int]:
+    """Edit every card still owed an update (Discord refused the edit, or the sweep's own
+    expiries changed it) from its task as it stands now: one edit per card, whatever
+    number of changes it missed. A guild whose cards can't be updated (channel gone,
+    permission missing) is told once; its other cards wait for the next try."""
+    done: dict[str, int] = {}
+    configs: dict[int, GuildConfig] = {}
+    blocked: set[int] = set()  # guilds whose cards failed for good in this pass
+    for task in await services.cards.due(guild_ids=guild_ids):
+        config = configs.get(task.guild_id)
+        if config is None:
+            config = configs[task.guild_id] = await services.config.get(task.guild_id)
+        if task.guild_id in blocked:
+            outcome = CardOutcome.BLOCKED  # not another refused request to Discord
+        else:
+            outcome = await cards.repair(task, config)
+        if outcome is CardOutcome.SHOWN:
+            await services.cards.shown(task)
+        else:
+            attempts = await services.cards.failed(task)
+            log.warning("the card of #%s is %s (%d tries)", task.number, outcome.value, attempts)
+        if outcome is CardOutcome.BLOCKED and task.guild_id not in blocked:
+            blocked.add(task.guild_id)
+            told = await services.cards.problem_told(task.guild_id)
+            if not told and await cards.tell_blocked(task, config):
+                await services.cards.note_problem_told(task.guild_id)
+        done[outcome.value] = done.get(outcome.value, 0) + 1
+    stopped: set[int] = set()  # threads whose next line must wait: they keep their order
+    for line in await services.cards.lines_due(guild_ids=guild_ids):
+        if line.thread_id in stopped:
+            continue
+        if await cards.post_line(line) is CardOutcome.SHOWN:
+            await services.cards.line_posted(line)
+            done["lines"] = done.get("lines", 0) + 1
+        else:
+            stopped.add(line.thread_id)
+            attempts = await services.cards.line_failed(line)
+            log.warning("a line for thread %s was refused (%d tries)", line.thread_id, attempts)
+    return done
+
+
 async def sweep(
     services: Services,
     notifier: Notifier,
@@ -94,10 +139,14 @@ async def sweep(
     bot_id: int,
     dm_budget: int,
     guild_ids: frozenset[int] | None = None,
+    cards: CardPublisher | None = None,
 ) -> SweepReport:
     work = await services.reminders.has_work()
-    if not work:
-        return SweepReport()  # nothing due, nothing waiting to be sent
+    report = SweepReport()
     if work.to_enqueue:  # only the phases with something to read
         await services.reminders.enqueue_due(bot_id, guild_ids, work)
-    return await deliver_pending(services, notifier, dm_budget=dm_budget, guild_ids=guild_ids)
+    if work:  # something due or waiting to be sent
+        report = await deliver_pending(services, notifier, dm_budget=dm_budget, guild_ids=guild_ids)
+    if cards is not None:  # after the deliveries, which bring some cards up to date
+        report.cards = await repair_cards(services, cards, guild_ids=guild_ids)
+    return report

@@ -37,6 +37,12 @@ class Metrics:
             ["kind", "state"],
             registry=r,
         )
+        self.card_edits_pending = Gauge(
+            "peerboard_card_edits_pending",
+            "Task cards owed an update Discord has not taken yet (repaired by the sweep), "
+            "read from the database at scrape time.",
+            registry=r,
+        )
         self.sweep_seconds = Histogram(
             "peerboard_sweep_duration_seconds",
             "How long a reminder sweep (enqueue and deliver) took.",

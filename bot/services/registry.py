@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.services.cards import CardService
 from bot.services.clock import Clock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
@@ -25,3 +26,4 @@ class Services:
     health: HealthService
 
     export: ExportService
+    cards: CardService

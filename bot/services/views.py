@@ -54,6 +54,7 @@ class TaskView:
     thread_id: int | None
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # the row's, so a card shown can be matched to the state it shows
 
     @property
     def claimant_ids(self) -> tuple[int, ...]:

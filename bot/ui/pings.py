@@ -8,7 +8,7 @@ from __future__ import annotations
 import discord
 
 from bot.services.config import GuildConfig
-from bot.ui import messages
+from bot.ui import upkeep
 
 
 def unreachable_roles(guild: discord.Guild, config: GuildConfig) -> list[int]:
@@ -31,4 +31,4 @@ def ping_warning(guild: discord.Guild | None, config: GuildConfig) -> str | None
     if guild is None:
         return None
     roles = unreachable_roles(guild, config)
-    return messages.pings_unreachable(roles, config.review_channel_id) if roles else None
+    return upkeep.pings_unreachable(roles, config.review_channel_id) if roles else None

@@ -8,8 +8,10 @@ The words are `messages.py`'s; this module decides where they go and what may pi
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Final
 
+import aiohttp
 import discord
 
 from bot.domain.errors import DomainError
@@ -23,6 +25,9 @@ from bot.ui.errors import tell
 from bot.ui.recognition import grant_milestones
 
 log = logging.getLogger("peerboard.board")
+
+# Failures of the network or of Discord's side (beside discord.HTTPException).
+TRANSIENT: Final = (aiohttp.ClientError, TimeoutError, OSError)
 
 # How far back in #review a task's earlier "ready for review" posts are looked for.
 REVIEW_LOOKBACK: Final = 50
@@ -69,12 +74,11 @@ async def publish(
         log.warning("could not answer interaction for #%s", task.number, exc_info=True)
 
     source_id = source.id if source is not None else None
-    if (
-        task.card_message_id
-        and task.card_channel_id
-        and not (edited_source and source_id == task.card_message_id)
-    ):
-        await refresh_card(client, task)
+    # The card's mark (set with the change) is cleared once the card and the task's posts
+    # in #review show it; what Discord refused, the sweep repairs (bot/ui/cardsync.py).
+    shown = edited_source and source_id == task.card_message_id  # the click edited the card
+    if not shown and task.card_message_id and task.card_channel_id:
+        shown = await refresh_card(client, task, clear=False)
     for number in result.unblocked:  # their cards still say "waiting"
         try:
             waiting = await client.services.tasks.show(task.guild_id, number)
@@ -91,13 +95,16 @@ async def publish(
     if result.action is Action.SUBMIT and config.review_channel_id and announced is None:
         untold.append(messages.review_post_refused(config.review_channel_id))
     if result.before is Status.IN_REVIEW or result.action is Action.SUBMIT:
-        await sync_review_posts(
+        synced = await sync_review_posts(
             client,
             task,
             config,
             newest=announced.id if announced is not None else None,
             skip=source_id if edited_source else None,
         )
+        shown = shown and synced
+    if shown:
+        await client.services.cards.shown(task)
     if untold:
         await tell(interaction, "\n".join(untold))
     if result.credited:
@@ -143,16 +150,17 @@ async def sync_review_posts(
     *,
     newest: int | None = None,
     skip: int | None = None,
-) -> None:
+) -> bool:
     """Bring the task's posts in #review up to date: the current round's (the newest, while
     the task is in review) shows the approvals and buttons; every other one is closed.
     `newest` is a post just made; `skip`, the post a click already edited. Reads the
-    channel's recent history (Read Message History: invite-url asks for it)."""
+    channel's recent history (Read Message History: invite-url asks for it). Whether every
+    post that needed an edit took it."""
     if not config.review_channel_id or client.user is None:
-        return
+        return True
     review = await channel(client, config.review_channel_id)
     if not isinstance(review, CardChannel):
-        return
+        return True  # no #review to keep current
     footer = f"Peerboard · task #{task.number}"
     try:
         posts = [
@@ -163,11 +171,12 @@ async def sync_review_posts(
             and m.embeds
             and m.embeds[0].footer.text == footer
         ]  # newest first; the reminders' posts there carry no card
-    except discord.HTTPException:
+    except (discord.HTTPException, *TRANSIENT):
         log.warning("could not read #review for #%s", task.number, exc_info=True)
-        return
+        return False
     in_review = task.status is Status.IN_REVIEW
     current = newest if newest is not None else (posts[0].id if posts and in_review else None)
+    ok = True
     for post in posts:
         is_current = in_review and post.id == current
         if post.id == newest or (post.id == skip and (is_current or not in_review)):
@@ -176,8 +185,10 @@ async def sync_review_posts(
             continue  # closed already
         try:
             await post.edit(**_review_post(task, post.content, current=is_current))
-        except discord.HTTPException:
+        except (discord.HTTPException, *TRANSIENT):
             log.warning("could not update a review post of #%s", task.number, exc_info=True)
+            ok = False
+    return ok
 
 
 async def channel(client: discord.Client, channel_id: int) -> Channel | None:
@@ -190,19 +201,24 @@ async def channel(client: discord.Client, channel_id: int) -> Channel | None:
     return found
 
 
-async def refresh_card(client: discord.Client, task: TaskView) -> None:
-    """Edit the task's card in place, wherever it was posted."""
+async def refresh_card(client: discord.Client, task: TaskView, *, clear: bool = True) -> bool:
+    """Edit the task's card in place, wherever it was posted; whether Discord took it.
+    Taken, the task's card mark is cleared (`clear`); refused, the sweep repairs the card."""
     if not (task.card_channel_id and task.card_message_id):
-        return
+        return False
     where = await channel(client, task.card_channel_id)
     if not isinstance(where, CardChannel):
-        return
+        return False
     try:
         await where.get_partial_message(task.card_message_id).edit(
             embed=task_embed(task), view=card_view(task)
         )
-    except discord.HTTPException:
+    except (discord.HTTPException, *TRANSIENT):
         log.warning("could not edit the card of #%s", task.number, exc_info=True)
+        return False
+    if clear and isinstance(client, PeerClient):
+        await client.services.cards.shown(task)
+    return True
 
 
 async def _send(
@@ -226,25 +242,36 @@ async def _send(
         return None
 
 
-async def _post_activity(client: discord.Client, result: ActionResult) -> bool:
-    """A line in the task's thread; whether it was posted."""
+async def _post_activity(client: PeerClient, result: ActionResult) -> bool:
+    """A line in the task's thread; whether it was posted. One Discord refused is kept
+    for the sweep, which posts it later (bot/ui/cardsync.py)."""
     line = messages.activity(result)
-    if line is None or result.task.thread_id is None:
+    thread_id = result.task.thread_id
+    if line is None or thread_id is None:
         return False
-    thread = await channel(client, result.task.thread_id)
-    if thread is None:
-        return False
-    ping = discord.AllowedMentions.none()
+    pings: tuple[int, ...] = ()
     if result.action is Action.REQUEST_CHANGES:
         # The claimants need to hear about requested changes: ping them, and only them.
-        ping = discord.AllowedMentions(users=[discord.Object(m) for m in result.task.claimant_ids])
+        pings = result.task.claimant_ids
     elif result.action in (Action.APPROVE, Action.CANCEL):
         # An approval or a cancellation is news for those who did (or proposed) the work.
-        ping = discord.AllowedMentions(users=[discord.Object(m) for m in messages.told_of(result)])
+        pings = tuple(messages.told_of(result))
     elif result.action is Action.ASSIGN and result.member_id:
         # Someone was handed work: they need to hear about it.
-        ping = discord.AllowedMentions(users=[discord.Object(result.member_id)])
-    return await _send(thread, line, ping) is not None
+        pings = (result.member_id,)
+    thread = await channel(client, thread_id)
+    if thread is not None and await _send(thread, line, user_pings(pings)) is not None:
+        return True
+    task = result.task
+    await client.services.cards.owe_line(task.guild_id, task.number, thread_id, line, pings)
+    return False
+
+
+def user_pings(members: Sequence[int]) -> discord.AllowedMentions:
+    """Mentions that may ping these members, and nobody else."""
+    if not members:
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(users=[discord.Object(m) for m in members])
 
 
 def _role_ping(role_id: int | None) -> discord.AllowedMentions:

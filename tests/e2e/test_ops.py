@@ -185,3 +185,20 @@ async def test_the_sweep_is_timed_and_digest_posts_counted(
     assert found[("peerboard_digest_posts_total", (("outcome", "posted"),))] == 1
     assert found[("peerboard_digest_posts_total", (("outcome", "failed"),))] == 0
     assert interactions(text, "digest post", "ok") == 1
+
+
+async def test_card_edits_pending_counts_cards_discord_refused_until_repaired(
+    world: World, simcord_bot: PeerBot, http: aiohttp.ClientSession
+) -> None:
+    number = await create(world, "Fix the footer")
+    _status, text = await get(http, simcord_bot, "/metrics")
+    assert samples(text)[("peerboard_card_edits_pending", ())] == 0
+    world.env.inject_error("PATCH", f"/channels/{world.tasks.id}/messages/*", status=500)
+    r = await world.alice.slash(world.general, "task claim", task=str(number))
+    assert "You claimed" in said(r)
+    _status, text = await get(http, simcord_bot, "/metrics")
+    assert samples(text)[("peerboard_card_edits_pending", ())] == 1
+    await world.env.advance_time(60)
+    await simcord_bot.run_sweep()  # Discord answers again: the card is repaired
+    _status, text = await get(http, simcord_bot, "/metrics")
+    assert samples(text)[("peerboard_card_edits_pending", ())] == 0

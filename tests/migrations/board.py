@@ -94,6 +94,7 @@ BOARD: Mapping[str, list[dict[str, Any]]] = {
         {"id": 1, "task_id": 2, "member_id": BOB, "kind": "claim_warning", "status": "pending"},
         {"id": 2, "task_id": 3, "member_id": CAROL, "kind": "review_nudge", "status": "sent"},
     ],
+    "thread_lines": [{"id": 1, "task_id": 2, "thread_id": 5_000_000_000_000_002}],
     "milestone_grants": [{"id": 1, "member_id": ALICE, "points": 10, "status": "granted"}],
     "digest_posts": [{"id": 1, "status": "posted", "channel_id": 4_000_000_000_000_001}],
     "member_scores": [

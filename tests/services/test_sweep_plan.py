@@ -28,6 +28,7 @@ from bot.db.queries import board as reads
 from bot.db.queries import sweep
 from bot.db.uow import Database
 from bot.domain.model import DUE_SOON_HOURS, Reminder
+from bot.services.cards import BATCH as CARD_BATCH
 from bot.services.clock import ManualClock
 from bot.services.reminders import BATCH, EnqueueReport
 from bot.services.reminders.kinds import READS
@@ -117,6 +118,11 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
         "pending_deliveries": (
             sweep.pending_deliveries_query(now, BATCH),
             ("ix_deliveries_retry",),
+        ),
+        # Card repair (bot/services/cards.py): only marked cards are in its index.
+        "cards_to_repair": (
+            sweep.cards_to_repair_query(now, CARD_BATCH),
+            ("ix_tasks_card_repair",),
         ),
     }
 

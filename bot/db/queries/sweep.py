@@ -15,7 +15,7 @@ from typing import Any, Final, TypeAlias, cast
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot.db.models import ClaimRow, Delivery, ProposalVote, Task
+from bot.db.models import ClaimRow, Delivery, ProposalVote, Task, ThreadLine
 from bot.db.queries.common import ACTIVE, Bound
 from bot.db.types import UTCDateTime
 from bot.domain.model import Reminder
@@ -121,6 +121,25 @@ def tasks_to_nudge_query(now: When, limit: int) -> sa.Select[Task]:
         sa.select(Task)
         .where(col(Task.next_nudge_at).is_not(None), col(Task.next_nudge_at) <= now)
         .order_by(col(Task.next_nudge_at))
+        .limit(limit)
+    )
+
+
+def cards_to_repair_query(now: When, limit: int) -> sa.Select[Task]:
+    """Cards owed an update whose next try is due (ix_tasks_card_repair: marked only)."""
+    return (
+        sa.select(Task)
+        .where(col(Task.card_dirty_since).is_not(None), col(Task.card_next_attempt_at) <= now)
+        .order_by(col(Task.card_next_attempt_at))
+        .limit(limit)
+    )
+
+
+def thread_lines_due_query(now: When, limit: int) -> sa.Select[ThreadLine]:
+    return (
+        sa.select(ThreadLine)
+        .where(col(ThreadLine.next_attempt_at) <= now)
+        .order_by(col(ThreadLine.next_attempt_at), col(ThreadLine.id))
         .limit(limit)
     )
 

@@ -106,6 +106,7 @@ async def task_views(
                 thread_id=t.thread_id,
                 created_at=t.created_at,
                 updated_at=t.updated_at,
+                version=t.version,
             )
         )
     return views

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from bot.db.errors import Duplicate
 from bot.db.models import ClaimRow, Task
+from bot.db.repos.cards import card_mark
 from bot.db.repos.deliveries import Notice as NoticeRow
 from bot.db.repos.ledger import Credit as CreditRow
 from bot.db.repos.tasks import NewTask
@@ -41,6 +43,10 @@ from bot.services.config import ConfigService
 from bot.services.tasks.common import FINISHED, TaskFields, no_such_task, task_or_404
 from bot.services.tasks.views import claim_views, task_views
 from bot.services.views import ActionResult
+
+# How long card repair leaves a changed card to the interaction that changed it, which
+# edits the card at once (and clears the mark) unless Discord refuses.
+CARD_GRACE: Final = timedelta(seconds=30)
 
 
 @dataclass
@@ -197,7 +203,11 @@ async def persist_expiries(
         # An expiry adds, renews, pays and unblocks nothing.
         assert change.new_claim is None and not change.renewed and not change.credits
         assert change.ended is not None and change.ended.reason is ClaimEnd.EXPIRED
-        key = (task.version, tuple(sorted(change.fields.values().items())))
+        values = change.fields.values()
+        if task.card_message_id is not None:
+            # The card still shows the claim: repair it in this very sweep.
+            values = {**values, **card_mark(now, timedelta(0))}
+        key = (task.version, tuple(sorted(values.items())))
         groups.setdefault(key, []).append(task_id)
     written: set[int] = set()
     for (version, items), ids in groups.items():
@@ -280,6 +290,9 @@ class Writer:
             outcome = await decide(ctx)
             change = apply(state, outcome, rules, now, actor_id=actor.member_id, note=note)
             values = {**(fields or {}), **change.fields.values()}
+            if task.card_message_id is not None:
+                # In the same transaction: the card owes this change until Discord has it.
+                values.update(card_mark(now, CARD_GRACE))
             if not await uow.tasks.compare_and_set(task.id, task.version, values):
                 return None  # someone else changed the task: read again
 
@@ -292,6 +305,8 @@ class Writer:
                 await uow.flush()
                 credited = await pay(uow, task, change)
                 unblocked = tuple(await uow.tasks.waiting_on(task.id))
+                # Their cards say "waiting" until edited: they owe the change too.
+                await uow.cards.mark_cards(task.guild_id, unblocked, card_mark(now, CARD_GRACE))
             notices = await notify(uow, task, change, unblocked)
             await uow.flush()
             # The CAS wrote through SQL: the row now holds `values` (no need to read it back).
