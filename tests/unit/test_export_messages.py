@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ui.messages import export_reply, export_too_large
+from bot.ui.upkeep import export_reply, export_too_large
 
 
 def test_export_reply_plurals_and_notes() -> None:
