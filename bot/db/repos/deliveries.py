@@ -91,11 +91,7 @@ class DeliveryRepo(Repo):
     async def lease_delivery(self, delivery_id: int, now: datetime, until: datetime) -> bool:
         stmt = (
             sa.update(Delivery)
-            .where(
-                col(Delivery.id) == delivery_id,
-                col(Delivery.status) == "pending",
-                sa.or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) <= now),
-            )
+            .where(_pending_and_free(delivery_id, now))
             .values(lease_until=until, attempts=Delivery.attempts + 1)
             .execution_options(synchronize_session=False)
         )
@@ -105,11 +101,7 @@ class DeliveryRepo(Repo):
         """Mark a pending delivery whose lease is free a dead letter ('failed')."""
         stmt = (
             sa.update(Delivery)
-            .where(
-                col(Delivery.id) == delivery_id,
-                col(Delivery.status) == "pending",
-                sa.or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) <= now),
-            )
+            .where(_pending_and_free(delivery_id, now))
             .values(status="failed", lease_until=None, last_error=why)
             .execution_options(synchronize_session=False)
         )
@@ -154,3 +146,12 @@ class DeliveryRepo(Repo):
         kind, status = col(Delivery.kind), col(Delivery.status)
         stmt = sa.select(kind, status, sa.func.count()).group_by(kind, status)
         return [(k, s, int(n)) for k, s, n in (await self.session.execute(stmt)).all()]
+
+
+def _pending_and_free(delivery_id: int, now: datetime) -> sa.ColumnElement[bool]:
+    """The delivery is still pending and nobody holds its lease."""
+    return sa.and_(
+        col(Delivery.id) == delivery_id,
+        col(Delivery.status) == "pending",
+        sa.or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) <= now),
+    )
