@@ -50,7 +50,7 @@ class PeerBot(PeerClient):
         # only for the guilds of those shards.
         sharding = {"shard_count": shards.count, "shard_ids": sorted(shards.ids)} if shards else {}
         super().__init__(services, **sharding)
-        self.shards = shards
+        self.served = shards  # (not `shards`: AutoShardedClient has that)
         self.dev_guild_id = dev_guild_id
         self.synced: bool | None = None  # whether the last start pushed commands to Discord
         self.notifier = DiscordNotifier(self)

@@ -162,6 +162,19 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url_value().startswith("sqlite+aiosqlite://")
 
+    def single_process_problem(self) -> str | None:
+        """SQLite serves one process: shard ids that leave some shards to another process
+        need PostgreSQL. The refusal in one line; None when these settings can run."""
+        shards = self.shards()
+        if shards is None or shards.every or not self.is_sqlite():
+            return None
+        ids = ",".join(str(i) for i in sorted(shards.ids))
+        return (
+            f"PEERBOARD_SHARD_IDS: shards {ids} of {shards.count} leave the others to another "
+            "process, and SQLite serves one process only: use PostgreSQL "
+            "(PEERBOARD_DATABASE_URL=postgresql+asyncpg://…) to run several."
+        )
+
 
 class SettingsError(Exception):
     """Invalid settings, described by the names a person would set."""
