@@ -93,6 +93,8 @@ class Settings(BaseSettings):
         """Shard ids need the count they are of, and each is one of 0..count-1."""
         if self.shard_ids is None:
             return self
+        if not self.shard_ids:
+            raise ValueError("PEERBOARD_SHARD_IDS names no shard: give at least one, like 0")
         if self.shard_count is None:
             raise ValueError(
                 "PEERBOARD_SHARD_IDS needs PEERBOARD_SHARD_COUNT, the number of shards in all"

@@ -52,6 +52,7 @@ def test_bad_shard_ids_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         ("2", "2", "PEERBOARD_SHARD_IDS: 2 is not a shard of PEERBOARD_SHARD_COUNT=2"),
         ("0,3,5", "3", "PEERBOARD_SHARD_IDS: 3, 5 is not a shard of PEERBOARD_SHARD_COUNT=3"),
         ("0,1", None, "PEERBOARD_SHARD_IDS needs PEERBOARD_SHARD_COUNT"),
+        ("[]", "2", "PEERBOARD_SHARD_IDS names no shard: give at least one, like 0"),
     ],
 )
 def test_shard_ids_outside_the_count_are_refused_by_name(
