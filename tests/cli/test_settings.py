@@ -108,3 +108,36 @@ def test_a_bad_sqlite_synchronous_is_named(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("PEERBOARD_SQLITE_SYNCHRONOUS", "off")
     with pytest.raises(SettingsError, match="SQLITE_SYNCHRONOUS"):
         load_settings()
+
+
+async def test_the_shard_settings_reach_the_bot_and_its_jobs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str
+) -> None:
+    """What `peerboard run` builds: an AutoShardedBot for shard 1 of 2, whose background
+    jobs work for shard 1's guilds only; without the settings, a plain Bot for all."""
+    from discord.ext import commands
+
+    from bot.bootstrap import build
+    from bot.domain.shards import Shards
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PEERBOARD_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("PEERBOARD_SHARD_COUNT", "2")
+    monkeypatch.setenv("PEERBOARD_SHARD_IDS", "1")
+    runtime, bot = build(load_settings())
+    try:
+        async with bot:  # as `peerboard run` holds it (AutoShardedClient closes only so)
+            assert isinstance(bot, commands.AutoShardedBot)
+            assert (bot.shard_count, bot.shard_ids) == (2, [1])
+            assert bot.jobs.shards == Shards.only(2, 1)
+    finally:
+        await runtime.close()
+    monkeypatch.delenv("PEERBOARD_SHARD_COUNT")
+    monkeypatch.delenv("PEERBOARD_SHARD_IDS")
+    runtime, bot = build(load_settings())
+    try:
+        assert not isinstance(bot, commands.AutoShardedBot)
+        assert bot.jobs.shards is None
+    finally:
+        await bot.close()
+        await runtime.close()
