@@ -18,6 +18,7 @@ from bot.cogs.export import ExportCog
 from bot.cogs.me import MeCog
 from bot.cogs.recognition import RecognitionCog
 from bot.cogs.tasks import TasksCog
+from bot.domain.shards import Shards
 from bot.jobs.background import BackgroundJobs, JobOptions
 from bot.jobs.digest import DigestReport
 from bot.jobs.sweep import SweepReport
@@ -43,8 +44,13 @@ class PeerBot(PeerClient):
         dev_guild_id: int | None = None,
         freeze_heap: bool = False,
         http: HttpOptions | None = None,
+        shards: Shards | None = None,
     ) -> None:
-        super().__init__(services)
+        # Sharded (ShardedPeerBot): IDENTIFY carries each shard of `shards`; the jobs work
+        # only for the guilds of those shards.
+        sharding = {"shard_count": shards.count, "shard_ids": sorted(shards.ids)} if shards else {}
+        super().__init__(services, **sharding)
+        self.served = shards  # (not `shards`: AutoShardedClient has that)
         self.dev_guild_id = dev_guild_id
         self.synced: bool | None = None  # whether the last start pushed commands to Discord
         self.notifier = DiscordNotifier(self)
@@ -56,6 +62,7 @@ class PeerBot(PeerClient):
             jobs,
             self.metrics,
             cards=DiscordCards(self),
+            shards=shards,
         )
         # The operator's view (PEERBOARD_HTTP_PORT): started at login, stopped at close.
         self.metrics.watch_latency(lambda: self.latency)
@@ -162,6 +169,13 @@ class PeerBot(PeerClient):
 
     async def run_digests(self, guild_ids: frozenset[int] | None = None) -> DigestReport:
         return await self.jobs.run_digests(guild_ids)
+
+
+class ShardedPeerBot(PeerBot, commands.AutoShardedBot):  # type: ignore[misc]
+    """PeerBot as discord.py's AutoShardedBot, for the shards of PEERBOARD_SHARD_IDS of
+    PEERBOARD_SHARD_COUNT (docs/scaling.md). commands.Bot adds nothing of its own to
+    BotBase and Client, so AutoShardedClient's connection, shards and latency are what
+    this class runs."""
 
 
 # -- where Discord is ------------------------------------------------------------------------

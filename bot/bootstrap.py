@@ -10,10 +10,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import PeerBot
+from bot.app import PeerBot, ShardedPeerBot
 from bot.db.dialect import DEFAULT_SYNCHRONOUS
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.uow import Database
+from bot.domain.shards import Shards
 from bot.jobs.background import JobOptions
 from bot.ops.metrics import Metrics
 from bot.ops.server import HttpOptions
@@ -78,11 +79,22 @@ def build_bot(
     scheduler: bool = True,
     freeze_heap: bool = False,
     http: HttpOptions | None = None,
+    shards: Shards | None = None,
 ) -> PeerBot:
+    """`shards`: run as an AutoShardedBot for those shards, and work only for their guilds;
+    None: one unsharded process for every guild, as before sharding."""
     jobs = JobOptions(
         sweep_interval=sweep_interval, dm_per_minute=dm_per_minute, scheduler=scheduler
     )
-    return PeerBot(services, jobs, dev_guild_id=dev_guild_id, freeze_heap=freeze_heap, http=http)
+    cls = PeerBot if shards is None else ShardedPeerBot
+    return cls(
+        services,
+        jobs,
+        dev_guild_id=dev_guild_id,
+        freeze_heap=freeze_heap,
+        http=http,
+        shards=shards,
+    )
 
 
 def build(settings: Settings) -> tuple[Runtime, PeerBot]:
@@ -94,6 +106,7 @@ def build(settings: Settings) -> tuple[Runtime, PeerBot]:
         sweep_interval=settings.sweep_interval_seconds,
         dm_per_minute=settings.dm_per_minute,
         freeze_heap=True,
+        shards=settings.shards(),
         http=(
             HttpOptions(settings.http_host, settings.http_port)
             if settings.http_port is not None

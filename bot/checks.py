@@ -35,7 +35,7 @@ def reason(err: BaseException) -> str:
 
 
 def check_everything(settings: Settings) -> list[str]:
-    problems = [database_problem(settings.database_url_value())]
+    problems = [settings.single_process_problem(), database_problem(settings.database_url_value())]
     token = token_problem(settings)
     return [problem for problem in (*problems, token) if problem]
 

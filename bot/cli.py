@@ -109,7 +109,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     # Before the lock (a refusal writes nothing) and before logging: one line, only.
-    refusal = _database_refusal(settings)
+    refusal = settings.single_process_problem() or _database_refusal(settings)
     if refusal is not None:
         print(refusal, file=sys.stderr)
         return EXIT_UNAVAILABLE

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, Secret, SecretStr, ValidationError, field_validator
+from pydantic import Field, Secret, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -16,6 +16,8 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from bot.domain.shards import Shards
 
 DEFAULT_DB = "sqlite+aiosqlite:///./data/peerboard.db"
 DISCORD_API = "https://discord.com/api/v10"
@@ -86,6 +88,25 @@ class Settings(BaseSettings):
             raise ValueError("use shard numbers like 0,1 or [0,1]")
         return [int(p) for p in parts]
 
+    @model_validator(mode="after")
+    def _shards_of_the_count(self) -> Settings:
+        """Shard ids need the count they are of, and each is one of 0..count-1."""
+        if self.shard_ids is None:
+            return self
+        if not self.shard_ids:
+            raise ValueError("PEERBOARD_SHARD_IDS names no shard: give at least one, like 0")
+        if self.shard_count is None:
+            raise ValueError(
+                "PEERBOARD_SHARD_IDS needs PEERBOARD_SHARD_COUNT, the number of shards in all"
+            )
+        outside = sorted(i for i in set(self.shard_ids) if i >= self.shard_count)
+        if outside:
+            raise ValueError(
+                f"PEERBOARD_SHARD_IDS: {', '.join(map(str, outside))} is not a shard of "
+                f"PEERBOARD_SHARD_COUNT={self.shard_count} (use 0 to {self.shard_count - 1})"
+            )
+        return self
+
     @field_validator("log_format", "sqlite_synchronous", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
@@ -132,6 +153,30 @@ class Settings(BaseSettings):
     def database_url_value(self) -> str:
         return self.database_url.get_secret_value()
 
+    def shards(self) -> Shards | None:
+        """The shards this process runs, None without PEERBOARD_SHARD_COUNT (one process,
+        every guild). A count without ids: all of its shards, in this process."""
+        if self.shard_count is None:
+            return None
+        ids = self.shard_ids if self.shard_ids is not None else range(self.shard_count)
+        return Shards(self.shard_count, frozenset(ids))
+
+    def is_sqlite(self) -> bool:
+        return self.database_url_value().startswith("sqlite+aiosqlite://")
+
+    def single_process_problem(self) -> str | None:
+        """SQLite serves one process: shard ids that leave some shards to another process
+        need PostgreSQL. The refusal in one line; None when these settings can run."""
+        shards = self.shards()
+        if shards is None or shards.every or not self.is_sqlite():
+            return None
+        ids = ",".join(str(i) for i in sorted(shards.ids))
+        return (
+            f"PEERBOARD_SHARD_IDS: shards {ids} of {shards.count} leave the others to another "
+            "process, and SQLite serves one process only: use PostgreSQL "
+            "(PEERBOARD_DATABASE_URL=postgresql+asyncpg://…) to run several."
+        )
+
 
 class SettingsError(Exception):
     """Invalid settings, described by the names a person would set."""
@@ -143,7 +188,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as err:
         lines = []
         for problem in err.errors():
-            name = ".".join(str(part) for part in problem["loc"]) or "settings"
+            name = ".".join(str(part) for part in problem["loc"])
+            if not name:  # a rule across settings: its message names them
+                lines.append(problem["msg"].removeprefix("Value error, "))
+                continue
             lines.append(f"PEERBOARD_{name.upper()}: {problem['msg']}")
         raise SettingsError("Invalid settings:\n  " + "\n  ".join(lines)) from None
 

@@ -16,6 +16,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.digest import Week
+from bot.domain.shards import Shards
 from bot.jobs.digest import (
     DigestReport,
     Published,
@@ -61,8 +62,10 @@ class BackgroundJobs:
         options: JobOptions,
         metrics: Metrics | None = None,
         cards: CardPublisher | None = None,
+        shards: Shards | None = None,
     ) -> None:
         self.services = services
+        self.shards = shards  # whose guilds this process works for (None: every guild)
         self.cards = cards
         self.metrics = metrics
         self.notifier = notifier
@@ -80,7 +83,7 @@ class BackgroundJobs:
         self.scheduler = build_scheduler(self._scheduled_sweep, self.options.sweep_interval)
         self.scheduler.start()
         # One cron job per guild for its digest, and a late digest posted at start-up.
-        await schedule_all(self.scheduler, self.services, self._run_guild_digest)
+        await schedule_all(self.scheduler, self.services, self._run_guild_digest, self.shards)
         self._spawn(self._digests_quietly())
 
     async def close(self) -> None:
@@ -117,6 +120,7 @@ class BackgroundJobs:
                     self.notifier,
                     bot_id=self._bot_id(),
                     dm_budget=self.options.dm_budget,
+                    shards=self.shards,
                     cards=self.cards,
                 )
             finally:
@@ -129,14 +133,18 @@ class BackgroundJobs:
 
     async def _deliver(self) -> None:
         async with self._delivering:
-            await deliver_pending(self.services, self.notifier, dm_budget=self.options.dm_budget)
+            await deliver_pending(
+                self.services, self.notifier, dm_budget=self.options.dm_budget, shards=self.shards
+            )
 
     # -- weekly digest --------------------------------------------------------------------
 
     async def run_digests(self, guild_ids: frozenset[int] | None = None) -> DigestReport:
         """Post every digest that is due now (at most a day late), each once."""
         async with self._digesting:
-            report = await post_due_digests(self.services, self.publisher, guild_ids=guild_ids)
+            report = await post_due_digests(
+                self.services, self.publisher, guild_ids=guild_ids, shards=self.shards
+            )
         if self.metrics is not None:
             for outcome, guilds in (
                 ("posted", report.posted),

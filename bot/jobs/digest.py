@@ -22,6 +22,7 @@ from typing import Any, Final
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.digest import Week, parse_hhmm
+from bot.domain.shards import Shards
 from bot.services.digest import (
     ClaimOutcome,
     DigestPublisher,
@@ -97,12 +98,16 @@ async def publish(
 
 
 async def post_due_digests(
-    services: Services, publisher: DigestPublisher, *, guild_ids: frozenset[int] | None = None
+    services: Services,
+    publisher: DigestPublisher,
+    *,
+    guild_ids: frozenset[int] | None = None,
+    shards: Shards | None = None,
 ) -> DigestReport:
-    """Post every digest whose time has come; a guild without a digest channel has its
-    week recorded as nothing to do."""
+    """Post every digest whose time has come, of `guild_ids` in the guilds of `shards`
+    (None: any); a guild without a digest channel has its week recorded as nothing to do."""
     report = DigestReport()
-    for due in await services.digest.due(guild_ids):
+    for due in await services.digest.due(guild_ids, shards):
         if due.channel_id is None:
             await services.digest.mark_skipped(due.guild_id, due.week)
             report.skipped.append(due.guild_id)
@@ -169,8 +174,11 @@ def unschedule_guild(scheduler: Any, guild_id: int) -> None:
         scheduler.remove_job(job_id(guild_id))
 
 
-async def schedule_all(scheduler: Any, services: Services, run: RunGuild) -> int:
-    schedules = await services.digest.schedules()
+async def schedule_all(
+    scheduler: Any, services: Services, run: RunGuild, shards: Shards | None = None
+) -> int:
+    """A job for each guild of `shards` (None: every guild) with the digest on."""
+    schedules = await services.digest.schedules(shards=shards)
     for schedule in schedules:
         schedule_guild(scheduler, schedule, run)
     return len(schedules)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.domain.shards import Shards
 from bot.services.cards import CardOutcome, CardPublisher
 from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice, Notifier
@@ -38,12 +39,13 @@ async def deliver_pending(
     notifier: Notifier,
     *,
     dm_budget: int,
-    guild_ids: frozenset[int] | None = None,
+    shards: Shards | None = None,
 ) -> SweepReport:
-    """Send what is pending. DMs are paced: at most `dm_budget` per sweep; the rest wait."""
+    """Send what is pending in the guilds of `shards` (None: every guild). DMs are paced:
+    at most `dm_budget` per sweep; the rest wait."""
     report = SweepReport()
     configs: dict[int, GuildConfig] = {}  # one read per guild and pass, not per notice
-    for due in await services.reminders.pending(guild_ids=guild_ids):
+    for due in await services.reminders.pending(shards=shards):
         if due.to_member and report.via.get("dm", 0) + report.via.get("thread", 0) >= dm_budget:
             report.deferred += 1
             continue
@@ -90,7 +92,7 @@ async def _retry(services: Services, due: Due, error: str, report: SweepReport) 
 
 
 async def repair_cards(
-    services: Services, cards: CardPublisher, *, guild_ids: frozenset[int] | None = None
+    services: Services, cards: CardPublisher, *, shards: Shards | None = None
 ) -> dict[str, int]:
     """Edit every card still owed an update (Discord refused the edit, or the sweep's own
     expiries changed it) from its task as it stands now: one edit per card, whatever
@@ -99,7 +101,7 @@ async def repair_cards(
     done: dict[str, int] = {}
     configs: dict[int, GuildConfig] = {}
     blocked: set[int] = set()  # guilds whose cards failed for good in this pass
-    for task in await services.cards.due(guild_ids=guild_ids):
+    for task in await services.cards.due(shards=shards):
         config = configs.get(task.guild_id)
         if config is None:
             config = configs[task.guild_id] = await services.config.get(task.guild_id)
@@ -119,7 +121,7 @@ async def repair_cards(
                 await services.cards.note_problem_told(task.guild_id)
         done[outcome.value] = done.get(outcome.value, 0) + 1
     stopped: set[int] = set()  # threads whose next line must wait: they keep their order
-    for line in await services.cards.lines_due(guild_ids=guild_ids):
+    for line in await services.cards.lines_due(shards=shards):
         if line.thread_id in stopped:
             continue
         if await cards.post_line(line) is CardOutcome.SHOWN:
@@ -138,15 +140,19 @@ async def sweep(
     *,
     bot_id: int,
     dm_budget: int,
-    guild_ids: frozenset[int] | None = None,
+    shards: Shards | None = None,
     cards: CardPublisher | None = None,
 ) -> SweepReport:
-    work = await services.reminders.has_work()
+    """One sweep for the guilds of `shards` (None: every guild): what the process owns."""
+    # Settings another process (the CLI, a process that owned a guild before) may have
+    # written: re-read within one sweep.
+    services.config.forget()
+    work = await services.reminders.has_work(shards)
     report = SweepReport()
     if work.to_enqueue:  # only the phases with something to read
-        await services.reminders.enqueue_due(bot_id, guild_ids, work)
+        await services.reminders.enqueue_due(bot_id, shards, work)
     if work:  # something due or waiting to be sent
-        report = await deliver_pending(services, notifier, dm_budget=dm_budget, guild_ids=guild_ids)
+        report = await deliver_pending(services, notifier, dm_budget=dm_budget, shards=shards)
     if cards is not None:  # after the deliveries, which bring some cards up to date
-        report.cards = await repair_cards(services, cards, guild_ids=guild_ids)
+        report.cards = await repair_cards(services, cards, shards=shards)
     return report

@@ -17,6 +17,7 @@ from typing import Final, Protocol
 
 from bot.db.models import ThreadLine
 from bot.db.uow import Database
+from bot.domain.shards import Shards
 from bot.services.clock import Clock
 from bot.services.config import GuildConfig
 from bot.services.tasks import TaskService
@@ -76,18 +77,15 @@ class CardService:
         self._clock = clock
         self._tasks = tasks
 
-    async def due(
-        self, limit: int = BATCH, guild_ids: frozenset[int] | None = None
-    ) -> list[TaskView]:
-        """The cards owed an update whose next try is due, as their tasks stand now, each
-        taken for this sweep (a lease: another sweep leaves it alone)."""
+    async def due(self, limit: int = BATCH, shards: Shards | None = None) -> list[TaskView]:
+        """The cards owed an update whose next try is due, in the guilds of `shards` (None:
+        every guild), as their tasks stand now, each taken for this sweep (a lease:
+        another sweep leaves it alone)."""
         now = self._clock.now()
         async with self._db.unit() as uow:
             ids = []
-            for t in await uow.cards.cards_to_repair(now, limit):
+            for t in await uow.cards.cards_to_repair(now, limit, shards):
                 assert t.id is not None and t.card_next_attempt_at is not None
-                if guild_ids is not None and t.guild_id not in guild_ids:
-                    continue  # another shard's
                 if await uow.cards.lease_card(t.id, t.card_next_attempt_at, now + LEASE):
                     ids.append(t.id)
             await uow.commit()
@@ -143,17 +141,14 @@ class CardService:
             )
             await uow.commit()
 
-    async def lines_due(
-        self, limit: int = BATCH, guild_ids: frozenset[int] | None = None
-    ) -> list[Line]:
-        """The thread lines due for a try, oldest first, each taken for this sweep."""
+    async def lines_due(self, limit: int = BATCH, shards: Shards | None = None) -> list[Line]:
+        """The thread lines due for a try in the guilds of `shards` (None: every guild),
+        oldest first, each taken for this sweep."""
         now = self._clock.now()
         async with self._db.unit() as uow:
             rows = []
-            for r in await uow.cards.lines_due(now, limit):
+            for r in await uow.cards.lines_due(now, limit, shards):
                 assert r.id is not None and r.next_attempt_at is not None
-                if guild_ids is not None and r.guild_id not in guild_ids:
-                    continue
                 if await uow.cards.lease_line(r.id, r.next_attempt_at, now + LEASE):
                     rows.append(r)
             await uow.commit()

@@ -61,8 +61,10 @@ class ConfigService:
     The cache is right as long as a guild's settings are written only through this
     service in this process — true for one bot process, and for shards, since every
     guild lives on exactly one shard. Each write replaces the cached entry when it
-    commits; an entry also lapses after `cache_seconds` (real time), which bounds how
-    long a change made behind the bot's back (an SQL console) goes unseen.
+    commits; an entry also lapses after `cache_seconds` (real time), and every sweep
+    forgets the whole cache (jobs/sweep.py), so a change made by another process (the
+    CLI, an SQL console, the process that owned the guild before) is seen within one
+    sweep.
     """
 
     def __init__(

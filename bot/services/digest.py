@@ -24,6 +24,7 @@ from bot.db.uow import Database
 from bot.domain import digest as d
 from bot.domain.model import Actor
 from bot.domain.rules import check_maintainer
+from bot.domain.shards import Shards
 from bot.services.clock import Clock
 
 log = logging.getLogger("peerboard.digest")
@@ -231,10 +232,12 @@ class DigestService:
 
     # -- schedule ---------------------------------------------------------------------------------
 
-    async def schedules(self, guild_ids: frozenset[int] | None = None) -> list[DigestSchedule]:
-        """Every guild with the digest on."""
+    async def schedules(
+        self, guild_ids: frozenset[int] | None = None, shards: Shards | None = None
+    ) -> list[DigestSchedule]:
+        """Every guild with the digest on (of `guild_ids`, on `shards`; None: any)."""
         async with self._db.unit() as uow:
-            rows = await uow.digest.enabled_guilds(guild_ids)
+            rows = await uow.digest.enabled_guilds(guild_ids, shards)
             return [_schedule(row) for row in rows]
 
     async def schedule(self, guild_id: int) -> DigestSchedule | None:
@@ -242,14 +245,17 @@ class DigestService:
             row = await uow.digest.guild(guild_id)
             return _schedule(row) if row is not None else None
 
-    async def due(self, guild_ids: frozenset[int] | None = None) -> list[DueDigest]:
+    async def due(
+        self, guild_ids: frozenset[int] | None = None, shards: Shards | None = None
+    ) -> list[DueDigest]:
         """Digests whose time has come (less than a day ago) and that nobody has posted,
-        skipped, or is posting right now."""
+        skipped, or is posting right now; of `guild_ids`, in the guilds of `shards` (None:
+        any)."""
         now = self._clock.now()
         found: list[DueDigest] = []
         async with self._db.unit() as uow:
             q = uow.digest
-            for row in await q.enabled_guilds(guild_ids):
+            for row in await q.enabled_guilds(guild_ids, shards):
                 tz = zone(row.digest_timezone)
                 try:
                     at = d.parse_hhmm(row.digest_time)

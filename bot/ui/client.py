@@ -9,7 +9,7 @@ whose signature discord.py fixes (a DynamicItem's) narrow with `client_of`.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import discord
 from discord.ext import commands
@@ -49,8 +49,10 @@ class PeerClient(commands.Bot):
     deliveries: Deliveries
     controller: Controller
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, **sharding: Any) -> None:
+        """`sharding`: discord.py's shard_count and shard_ids, for an AutoShardedBot."""
         super().__init__(
+            **sharding,
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),  # no privileged intents
             allowed_mentions=discord.AllowedMentions.none(),  # opt in per message

@@ -25,6 +25,7 @@ import discord.gateway
 import discord.http
 import pytest
 from aiohttp import WSMsgType, web
+from discord.ext import commands
 
 from bot.app import point_discord_at
 from bot.bootstrap import build_bot, build_services
@@ -131,6 +132,8 @@ class FakeDiscord:
                     "resume_gateway_url": f"ws://127.0.0.1:{self.port}",
                     "application": {"id": str(APP_ID), "flags": 0},
                 }
+                if "shard" in self.identify:  # as Discord does: READY names the shard
+                    ready["shard"] = self.identify["shard"]
                 await ws.send_str(json.dumps({"op": 0, "s": 1, "t": "READY", "d": ready}))
         self.gateway_closed.set()
         return ws
@@ -249,6 +252,71 @@ async def test_login_sync_and_gateway_handshake_against_a_local_stub(
     # The token is a secret: never logged.
     assert TOKEN not in caplog.text
     assert TOKEN.split(".")[-1] not in caplog.text
+
+
+@pytest.mark.usefixtures("discord_urls_restored")
+async def test_a_sharded_bot_identifies_as_its_shard(
+    fake_discord: FakeDiscord, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PEERBOARD_SHARD_COUNT=2 and PEERBOARD_SHARD_IDS=1: discord.py's AutoShardedBot for
+    shard 1 of 2, whose IDENTIFY says so (Discord then sends it only that shard's guilds)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PEERBOARD_SHARD_COUNT", "2")
+    monkeypatch.setenv("PEERBOARD_SHARD_IDS", "1")
+    settings = load_settings()
+    point_discord_at(
+        f"http://127.0.0.1:{fake_discord.port}/api/v10", f"ws://127.0.0.1:{fake_discord.port}"
+    )
+    runtime = build_services(sqlite_url)
+    bot = build_bot(runtime.services, scheduler=False, shards=settings.shards())
+    assert isinstance(bot, commands.AutoShardedBot)
+    assert (bot.shard_count, bot.shard_ids) == (2, [1])
+    bot._connection.guild_ready_timeout = 0.0  # READY has no guilds: none to wait for
+
+    async def scenario() -> None:
+        running = asyncio.create_task(bot.start(TOKEN))
+        try:
+            await step(fake_discord.identified, running)
+            await bot.wait_until_ready()
+        finally:
+            await bot.close()
+        await running
+
+    try:
+        await asyncio.wait_for(scenario(), timeout=TIMEOUT)
+    finally:
+        await asyncio.wait_for(runtime.close(), timeout=TIMEOUT)
+    assert fake_discord.identify is not None
+    assert fake_discord.identify["shard"] == [1, 2]
+
+
+@pytest.mark.usefixtures("discord_urls_restored")
+async def test_an_unsharded_bot_identifies_without_a_shard(
+    fake_discord: FakeDiscord, sqlite_url: str
+) -> None:
+    """Without the shard settings, one plain commands.Bot, as before sharding."""
+    point_discord_at(
+        f"http://127.0.0.1:{fake_discord.port}/api/v10", f"ws://127.0.0.1:{fake_discord.port}"
+    )
+    runtime = build_services(sqlite_url)
+    bot = build_bot(runtime.services, scheduler=False)
+    assert not isinstance(bot, commands.AutoShardedBot)
+    bot._connection.guild_ready_timeout = 0.0
+
+    async def scenario() -> None:
+        running = asyncio.create_task(bot.start(TOKEN))
+        try:
+            await step(fake_discord.identified, running)
+        finally:
+            await bot.close()
+        await running
+
+    try:
+        await asyncio.wait_for(scenario(), timeout=TIMEOUT)
+    finally:
+        await asyncio.wait_for(runtime.close(), timeout=TIMEOUT)
+    assert fake_discord.identify is not None
+    assert "shard" not in fake_discord.identify
 
 
 @pytest.mark.usefixtures("discord_urls_restored")

@@ -256,3 +256,46 @@ def test_a_damaged_file_with_a_crashed_bots_wal_is_refused_and_left_as_it_is(
     crashed_after(path, "CREATE TABLE probe (x INTEGER)")
     line = refusal(tmp_path, command, path)
     assert "damaged" in line, line
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_sqlite_with_shards_for_another_process_is_refused(
+    migrated: Path, tmp_path: Path, command: str
+) -> None:
+    """Shard 1 of 2 leaves shard 0 to a second process, which SQLite cannot share: one line
+    that says to use PostgreSQL, and the database as it was."""
+    path = copy_of(migrated, tmp_path, "sharded")
+    before = state(path)
+    port = free_port()
+    result = peerboard(
+        tmp_path,
+        command,
+        PEERBOARD_DISCORD_TOKEN=GOOD_TOKEN,
+        PEERBOARD_DATABASE_URL=url_of(path),
+        PEERBOARD_SHARD_COUNT="2",
+        PEERBOARD_SHARD_IDS="1",
+        PEERBOARD_DISCORD_API_BASE=f"http://127.0.0.1:{port}",
+        PEERBOARD_DISCORD_GATEWAY=f"ws://127.0.0.1:{port}",
+        PEERBOARD_LOG_LEVEL="WARNING",
+    )
+    assert result.returncode != 0, result.stderr
+    assert_no_traceback(result)
+    assert result.stderr.strip().splitlines() == [
+        "PEERBOARD_SHARD_IDS: shards 1 of 2 leave the others to another process, and SQLite "
+        "serves one process only: use PostgreSQL "
+        "(PEERBOARD_DATABASE_URL=postgresql+asyncpg://…) to run several."
+    ]
+    assert state(path) == before
+
+
+def test_sqlite_with_every_shard_in_one_process_is_fine(migrated: Path, tmp_path: Path) -> None:
+    path = copy_of(migrated, tmp_path, "every")
+    result = peerboard(
+        tmp_path,
+        "check",
+        PEERBOARD_DATABASE_URL=url_of(path),
+        PEERBOARD_SHARD_COUNT="2",
+        PEERBOARD_SHARD_IDS="0,1",
+    )
+    assert "PEERBOARD_SHARD_IDS" not in result.stderr, result.stderr
+    assert "SQLite" not in result.stderr, result.stderr

@@ -28,6 +28,7 @@ from bot.db.queries import board as reads
 from bot.db.queries import sweep
 from bot.db.uow import Database
 from bot.domain.model import DUE_SOON_HOURS, Reminder
+from bot.domain.shards import Shards
 from bot.services.cards import BATCH as CARD_BATCH
 from bot.services.clock import ManualClock
 from bot.services.reminders import BATCH, EnqueueReport
@@ -60,14 +61,18 @@ ALIASES = {
 }
 
 
-def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ...]]]:
+def sweep_queries(
+    now: datetime, ids: Ids, shards: Shards | None = None
+) -> dict[str, tuple[Any, tuple[str, ...]]]:
     """Each statement of one sweep, as ReminderService (and TaskService.expire_many) runs
-    it, and the indexes it should read through."""
+    it for a process of `shards` (None: every guild), and the indexes it should read
+    through. The shard filter is no index of its own: it filters the rows each read
+    finds through its index (what is due), and must not turn that into a full read."""
     due_after, due_until = now - timedelta(days=1), now + timedelta(hours=DUE_SOON_HOURS)
     expired = {"status": "open", "updated_at": now, "next_nudge_at": None}
     return {
         "has work": (
-            sweep.sweep_has_work_query(READS, now),
+            sweep.sweep_has_work_query(READS, now, shards),
             (
                 "ix_claims_warning",
                 "ix_claims_active_expiry",
@@ -78,11 +83,14 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
             ),
         ),
         "claims_to_warn": (
-            sweep.claims_to_warn_query(now, BATCH, lock=True),
+            sweep.claims_to_warn_query(now, BATCH, lock=True, shards=shards),
             ("ix_claims_warning",),
         ),
         "clear_warnings": (sweep.clear_warnings_statement(ids.claims), ("claims pk",)),
-        "expired_claims": (sweep.expired_claims_query(now, BATCH), ("ix_claims_active_expiry",)),
+        "expired_claims": (
+            sweep.expired_claims_query(now, BATCH, shards),
+            ("ix_claims_active_expiry",),
+        ),
         "expire: tasks": (sweep.tasks_by_ids_query(ids.tasks), ("tasks pk",)),
         "expire: claims": (
             reads.active_claims_for_tasks_query(ids.tasks),
@@ -97,12 +105,12 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
             ("claims pk",),
         ),
         "due_notices": (
-            sweep.due_notices_query(now, due_after, due_until, BATCH),
+            sweep.due_notices_query(now, due_after, due_until, BATCH, shards),
             ("ix_tasks_due", "deliveries key"),
         ),
-        "tasks_to_nudge": (sweep.tasks_to_nudge_query(now, BATCH), ("ix_tasks_nudge",)),
+        "tasks_to_nudge": (sweep.tasks_to_nudge_query(now, BATCH, shards), ("ix_tasks_nudge",)),
         "stale_proposals": (
-            sweep.stale_proposals_query(now - timedelta(hours=1), BATCH),
+            sweep.stale_proposals_query(now - timedelta(hours=1), BATCH, shards),
             ("ix_tasks_status_age",),
         ),
         # The generic read a new kind may declare (kinds.py), keyed on a task's due time.
@@ -112,16 +120,17 @@ def sweep_queries(now: datetime, ids: Ids) -> dict[str, tuple[Any, tuple[str, ..
                 now - timedelta(days=4),
                 now - timedelta(days=3),
                 BATCH,
+                shards,
             ),
             ("ix_tasks_due", "deliveries key"),
         ),
         "pending_deliveries": (
-            sweep.pending_deliveries_query(now, BATCH),
+            sweep.pending_deliveries_query(now, BATCH, shards),
             ("ix_deliveries_retry",),
         ),
         # Card repair (bot/services/cards.py): only marked cards are in its index.
         "cards_to_repair": (
-            sweep.cards_to_repair_query(now, CARD_BATCH),
+            sweep.cards_to_repair_query(now, CARD_BATCH, shards),
             ("ix_tasks_card_repair",),
         ),
     }
@@ -376,13 +385,16 @@ def check_postgres(name: str, nodes: list[dict[str, Any]], indexes: tuple[str, .
         )
 
 
-async def explain_all(runtime: Runtime, now: datetime) -> dict[str, list[str]]:
-    """EXPLAIN each sweep statement; fail on a full read of a watched table or a missed
-    index. (EXPLAIN without ANALYZE: the writes are planned, not run.)"""
+async def explain_all(
+    runtime: Runtime, now: datetime, shards: Shards | None = None
+) -> dict[str, list[str]]:
+    """EXPLAIN each sweep statement (for a process of `shards`); fail on a full read of a
+    watched table or a missed index. (EXPLAIN without ANALYZE: the writes are planned, not
+    run.)"""
     seen: dict[str, list[str]] = {}
     async with runtime.engine.connect() as conn:
         ids = await some_ids(conn)
-        for name, (built, indexes) in sweep_queries(now, ids).items():
+        for name, (built, indexes) in sweep_queries(now, ids, shards).items():
             # A statement with its values in, or one built once and its values (Bound).
             stmt, params = built if isinstance(built, tuple) else (built, None)
             if conn.dialect.name == "sqlite":
@@ -432,6 +444,12 @@ async def test_sweep_reads_use_indexes_and_an_idle_sweep_enqueues_nothing(
     board: Runtime, clock: ManualClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plans = await explain_all(board, clock.now())
+    # A process of some shards reads through the same indexes: the board's guild is on
+    # shard 0 of 2 (every row passes the filter) and on none of 1 and 3 of 4 (none does).
+    assert Shards.only(2, 0).owns(GUILD) and not Shards.only(4, 1, 3).owns(GUILD)
+    for shards in (Shards.only(2, 0), Shards.only(4, 1, 3)):
+        await explain_all(board, clock.now(), shards)
+        assert not await board.services.reminders.has_work(shards)
     before = await count_deliveries(board)
     checks, full = await idle_sweep_times(board)
     assert await count_deliveries(board) == before  # nothing enqueued, nothing written

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Final, TypeAlias, TypeVar
+from typing import Final, TypeAlias, TypeVar, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
 
 from bot.domain.inputs import TASK_NUMBER_MAX
+from bot.domain.shards import SHARD_SHIFT, Shards
 
 S = TypeVar("S")
 
@@ -35,3 +39,22 @@ def tags_from_column(value: str) -> tuple[str, ...]:
 def escape_like(text: str) -> str:
     """`text` for a LIKE … ESCAPE '/' pattern."""
     return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def owned_by(
+    guild_id: sa.ColumnElement[int] | Mapped[int], shards: Shards | None
+) -> sa.ColumnElement[bool]:
+    """The rows of the guilds of `shards` (all rows when None or every shard): Discord's
+    formula `(guild_id >> 22) % count IN (ids)`, the same SQL on SQLite and PostgreSQL
+    (both shift a 64-bit integer). The numbers are written into the SQL, not bound: they
+    are the process's, fixed, so a statement keeps one text (and one plan on PostgreSQL).
+    It filters the rows a sweep read finds through its own index (what is due), before
+    the LIMIT: no index is on the expression, as the count is the operator's choice."""
+    if shards is None or shards.every:
+        return sa.true()
+    shard = (
+        cast("sa.ColumnElement[int]", guild_id)
+        .op(">>", precedence=7)(sa.literal_column(str(SHARD_SHIFT)))
+        .op("%", precedence=8)(sa.literal_column(str(shards.count)))
+    )
+    return shard.in_([sa.literal_column(str(i)) for i in sorted(shards.ids)])

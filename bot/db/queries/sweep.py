@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bot.db.models import ClaimRow, Delivery, ProposalVote, Task, ThreadLine
-from bot.db.queries.common import ACTIVE, Bound
+from bot.db.queries.common import ACTIVE, Bound, owned_by
 from bot.db.types import UTCDateTime
 from bot.domain.model import Reminder
+from bot.domain.shards import Shards
 
 # -- the reminder sweep's reads (SPEC §6) ------------------------------------------------------
 # Each runs every sweep and must stay an index range read however large the tables grow:
@@ -29,7 +30,7 @@ When = datetime | sa.ColumnElement[datetime]
 
 
 def claims_to_warn_query(
-    now: When, limit: int, *, lock: bool = False
+    now: When, limit: int, *, lock: bool = False, shards: Shards | None = None
 ) -> sa.Select[int | None, int, int, int, datetime | None]:
     """(claim, guild, task, member, warn_at) of the warnings due, oldest first; `lock`: as
     the sweep reads them to clear them (FOR NO KEY UPDATE SKIP LOCKED, on PostgreSQL)."""
@@ -45,6 +46,7 @@ def claims_to_warn_query(
             col(ClaimRow.warn_at).is_not(None),
             col(ClaimRow.ended_at).is_(None),
             col(ClaimRow.warn_at) <= now,
+            owned_by(col(ClaimRow.guild_id), shards),
         )
         .order_by(col(ClaimRow.warn_at))
         .limit(limit)
@@ -52,7 +54,9 @@ def claims_to_warn_query(
     return stmt.with_for_update(skip_locked=True, key_share=True) if lock else stmt
 
 
-def expired_claims_query(now: When, limit: int) -> sa.Select[int, int | None, int, int, datetime]:
+def expired_claims_query(
+    now: When, limit: int, shards: Shards | None = None
+) -> sa.Select[int, int | None, int, int, datetime]:
     """(guild, task, task number, member, expires_at) of active claims past their window,
     on tasks still being worked on (work in review does not expire)."""
     return (
@@ -68,6 +72,7 @@ def expired_claims_query(now: When, limit: int) -> sa.Select[int, int | None, in
             col(ClaimRow.ended_at).is_(None),
             col(ClaimRow.expires_at) <= now,
             col(Task.status).in_(ACTIVE),
+            owned_by(col(ClaimRow.guild_id), shards),
         )
         .order_by(col(ClaimRow.expires_at))
         .limit(limit)
@@ -75,7 +80,7 @@ def expired_claims_query(now: When, limit: int) -> sa.Select[int, int | None, in
 
 
 def due_notices_query(
-    now: When, after: When, until: When, limit: int
+    now: When, after: When, until: When, limit: int, shards: Shards | None = None
 ) -> sa.Select[int, int | None, int, datetime | None, str]:
     """(guild, task, claimant, due_at, kind) of the due-date notices not in the delivery log
     yet: one per active claim on an unfinished task due in (after, until], "overdue" once
@@ -109,6 +114,7 @@ def due_notices_query(
             col(Task.due_at) > after,
             col(Task.due_at) <= until,
             col(Task.status).in_(ACTIVE),
+            owned_by(col(Task.guild_id), shards),
             ~sa.exists(enqueued),
         )
         .order_by(col(Task.due_at))
@@ -116,35 +122,47 @@ def due_notices_query(
     )
 
 
-def tasks_to_nudge_query(now: When, limit: int) -> sa.Select[Task]:
+def tasks_to_nudge_query(now: When, limit: int, shards: Shards | None = None) -> sa.Select[Task]:
     return (
         sa.select(Task)
-        .where(col(Task.next_nudge_at).is_not(None), col(Task.next_nudge_at) <= now)
+        .where(
+            col(Task.next_nudge_at).is_not(None),
+            col(Task.next_nudge_at) <= now,
+            owned_by(col(Task.guild_id), shards),
+        )
         .order_by(col(Task.next_nudge_at))
         .limit(limit)
     )
 
 
-def cards_to_repair_query(now: When, limit: int) -> sa.Select[Task]:
+def cards_to_repair_query(now: When, limit: int, shards: Shards | None = None) -> sa.Select[Task]:
     """Cards owed an update whose next try is due (ix_tasks_card_repair: marked only)."""
     return (
         sa.select(Task)
-        .where(col(Task.card_dirty_since).is_not(None), col(Task.card_next_attempt_at) <= now)
+        .where(
+            col(Task.card_dirty_since).is_not(None),
+            col(Task.card_next_attempt_at) <= now,
+            owned_by(col(Task.guild_id), shards),
+        )
         .order_by(col(Task.card_next_attempt_at))
         .limit(limit)
     )
 
 
-def thread_lines_due_query(now: When, limit: int) -> sa.Select[ThreadLine]:
+def thread_lines_due_query(
+    now: When, limit: int, shards: Shards | None = None
+) -> sa.Select[ThreadLine]:
     return (
         sa.select(ThreadLine)
-        .where(col(ThreadLine.next_attempt_at) <= now)
+        .where(col(ThreadLine.next_attempt_at) <= now, owned_by(col(ThreadLine.guild_id), shards))
         .order_by(col(ThreadLine.next_attempt_at), col(ThreadLine.id))
         .limit(limit)
     )
 
 
-def stale_proposals_query(older_than: When, limit: int) -> sa.Select[Task]:
+def stale_proposals_query(
+    older_than: When, limit: int, shards: Shards | None = None
+) -> sa.Select[Task]:
     """Proposals old enough for lazy consensus. An objected one waits for a maintainer:
     left in, the oldest of them would fill every batch and no other proposal would open."""
     objected = sa.select(col(ProposalVote.id)).where(
@@ -155,6 +173,7 @@ def stale_proposals_query(older_than: When, limit: int) -> sa.Select[Task]:
         .where(
             col(Task.status) == "proposed",
             col(Task.status_changed_at) <= older_than,
+            owned_by(col(Task.guild_id), shards),
             ~sa.exists(objected),
         )
         .order_by(col(Task.status_changed_at))
@@ -162,12 +181,15 @@ def stale_proposals_query(older_than: When, limit: int) -> sa.Select[Task]:
     )
 
 
-def pending_deliveries_query(now: When, limit: int) -> sa.Select[Delivery]:
+def pending_deliveries_query(
+    now: When, limit: int, shards: Shards | None = None
+) -> sa.Select[Delivery]:
     return (
         sa.select(Delivery)
         .where(
             col(Delivery.status) == "pending",
             sa.or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+            owned_by(col(Delivery.guild_id), shards),
         )
         .order_by(col(Delivery.due_at), col(Delivery.id))
         .limit(limit)
@@ -229,20 +251,20 @@ class Read:
     def bounds(self, now: datetime) -> dict[str, datetime]:
         return {}
 
-    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
+    def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
         raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimsToWarn(Read):
-    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
-        return claims_to_warn_query(now, 1)
+    def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
+        return claims_to_warn_query(now, 1, shards=shards)
 
 
 @dataclass(frozen=True, slots=True)
 class ExpiredClaims(Read):
-    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
-        return expired_claims_query(now, 1)
+    def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
+        return expired_claims_query(now, 1, shards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,14 +277,14 @@ class DueDates(Read):
     def bounds(self, now: datetime) -> dict[str, datetime]:
         return {"after": now - self.look_back, "until": now + self.soon}
 
-    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
-        return due_notices_query(now, bounds["after"], bounds["until"], 1)
+    def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
+        return due_notices_query(now, bounds["after"], bounds["until"], 1, shards)
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewWaiting(Read):
-    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
-        return tasks_to_nudge_query(now, 1)
+    def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
+        return tasks_to_nudge_query(now, 1, shards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,8 +296,8 @@ class StaleProposals(Read):
     def bounds(self, now: datetime) -> dict[str, datetime]:
         return {"older_than": now - self.min_age}
 
-    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
-        return stale_proposals_query(bounds["older_than"], 1)
+    def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
+        return stale_proposals_query(bounds["older_than"], 1, shards)
 
 
 # The times a ClaimantNotices read may key on (each with an index to read it by).
@@ -298,12 +320,12 @@ class ClaimantNotices(Read):
     def bounds(self, now: datetime) -> dict[str, datetime]:
         return {"since": now - self.after - self.look_back, "until": now - self.after}
 
-    def probe(self, now: When, bounds: Mapping[str, When]) -> Probe:
-        return claimant_notices_query(self, bounds["since"], bounds["until"], 1)
+    def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
+        return claimant_notices_query(self, bounds["since"], bounds["until"], 1, shards)
 
 
 def claimant_notices_query(
-    read: ClaimantNotices, since: When, until: When, limit: int
+    read: ClaimantNotices, since: When, until: When, limit: int, shards: Shards | None = None
 ) -> sa.Select[int, int | None, int, datetime | None]:
     """(guild, task, claimant, at) of `read`'s notices not in the delivery log yet."""
     at = NOTICE_TIMES[read.at]
@@ -324,6 +346,7 @@ def claimant_notices_query(
             at > since,
             at <= until,
             col(Task.status).in_(ACTIVE),
+            owned_by(col(Task.guild_id), shards),
             ~sa.exists(enqueued),
         )
         .order_by(at)
@@ -339,13 +362,14 @@ DELIVERIES: Final = "deliveries"
 Reads = tuple[tuple[str, Read], ...]
 
 
-def _pending_probe(now: When) -> Probe:
+def _pending_probe(now: When, shards: Shards | None) -> Probe:
     return sa.select(col(Delivery.id)).where(
         # pending_deliveries_query's condition, with 'pending' written into the SQL: a plan
         # made for any parameters (PostgreSQL's generic plan) then still knows how few
         # rows it names, and reads them from ix_deliveries_retry.
         col(Delivery.status) == sa.literal_column("'pending'"),
         sa.or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+        owned_by(col(Delivery.guild_id), shards),
     )
 
 
@@ -354,7 +378,7 @@ def _param(name: str, bound: str) -> str:
 
 
 @functools.cache
-def _sweep_work_template(reads: Reads) -> sa.CompoundSelect[str]:
+def _sweep_work_template(reads: Reads, shards: Shards | None) -> sa.CompoundSelect[str]:
     """Built once per registry, with bound parameters: building this statement and its
     cache key costs SQLAlchemy more (~1.5 ms) than SQLite takes to run it; and one SQL text
     lets PostgreSQL keep one plan for it instead of planning it again (~3 ms) every minute.
@@ -371,8 +395,8 @@ def _sweep_work_template(reads: Reads) -> sa.CompoundSelect[str]:
         bounds = {
             key: sa.bindparam(_param(name, key), type_=UTCDateTime) for key in read.bounds(epoch)
         }
-        probes.append((name, read.probe(now, bounds)))
-    probes.append((DELIVERIES, _pending_probe(now)))
+        probes.append((name, read.probe(now, bounds, shards)))
+    probes.append((DELIVERIES, _pending_probe(now, shards)))
     return sa.union_all(
         *(
             sa.select(sa.literal_column(f"'{name}'").label("work")).select_from(
@@ -383,10 +407,13 @@ def _sweep_work_template(reads: Reads) -> sa.CompoundSelect[str]:
     )
 
 
-def sweep_has_work_query(reads: Reads, now: datetime) -> Bound[sa.CompoundSelect[str]]:
+def sweep_has_work_query(
+    reads: Reads, now: datetime, shards: Shards | None = None
+) -> Bound[sa.CompoundSelect[str]]:
     """One statement answering "what would a sweep find?": a row naming each of `reads`
-    (and DELIVERIES) that finds something, over every guild; and its values."""
+    (and DELIVERIES) that finds something, in the guilds of `shards` (None: every
+    guild); and its values."""
     values: dict[str, object] = {"now": now}
     for name, read in reads:
         values.update({_param(name, key): at for key, at in read.bounds(now).items()})
-    return _sweep_work_template(reads), values
+    return _sweep_work_template(reads, shards), values

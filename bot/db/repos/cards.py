@@ -12,6 +12,7 @@ from sqlmodel import col
 from bot.db.models import GuildSettings, Task, ThreadLine
 from bot.db.queries import sweep
 from bot.db.repos.base import Repo, rowcount
+from bot.domain.shards import Shards
 
 
 def card_mark(now: datetime, grace: timedelta) -> dict[str, object]:
@@ -46,9 +47,11 @@ class CardRepo(Repo):
         self.session.add(line)
         await self.session.flush()
 
-    async def lines_due(self, now: datetime, limit: int) -> Sequence[ThreadLine]:
+    async def lines_due(
+        self, now: datetime, limit: int, shards: Shards | None = None
+    ) -> Sequence[ThreadLine]:
         """Thread lines due for a try, oldest first (in the order they were written)."""
-        stmt = sweep.thread_lines_due_query(now, limit)
+        stmt = sweep.thread_lines_due_query(now, limit, shards)
         return (await self.session.execute(stmt)).scalars().all()
 
     async def line_posted(self, line_id: int) -> None:
@@ -75,9 +78,11 @@ class CardRepo(Repo):
     async def line_by_id(self, line_id: int) -> ThreadLine | None:
         return await self.session.get(ThreadLine, line_id)
 
-    async def cards_to_repair(self, now: datetime, limit: int) -> Sequence[Task]:
+    async def cards_to_repair(
+        self, now: datetime, limit: int, shards: Shards | None = None
+    ) -> Sequence[Task]:
         """Tasks whose card is marked and due for a try, oldest mark first."""
-        stmt = sweep.cards_to_repair_query(now, limit)
+        stmt = sweep.cards_to_repair_query(now, limit, shards)
         return (await self.session.execute(stmt)).scalars().all()
 
     async def card_shown(self, guild_id: int, number: int, version: int) -> bool:

@@ -14,6 +14,7 @@ from bot.db.queries import board, sweep
 from bot.db.repos.base import Repo
 from bot.domain.change import EndedClaims, NewClaim, RenewedClaim
 from bot.domain.model import ClaimEnd
+from bot.domain.shards import Shards
 
 _NEW_CLAIM = ("task_id", "guild_id", "member_id", "claimed_at", "expires_at", "warn_at")
 
@@ -104,13 +105,13 @@ class ClaimRepo(Repo):
     # Each batch is read and written in a few statements, whatever its size.
 
     async def claims_to_warn(
-        self, now: datetime, limit: int
+        self, now: datetime, limit: int, shards: Shards | None = None
     ) -> Sequence[tuple[int, int, int, int, datetime]]:
         """(claim, guild, task, member, warn_at) of the warnings due, oldest first. On
         PostgreSQL the claims are locked until the transaction ends (rows another
         transaction is changing are skipped, for the next sweep), so clear_warnings clears
         exactly the warnings read; SQLite's write transaction holds the database already."""
-        stmt = sweep.claims_to_warn_query(now, limit, lock=True)
+        stmt = sweep.claims_to_warn_query(now, limit, lock=True, shards=shards)
         rows = (await self.session.execute(stmt)).all()
         return [(int(i or 0), g, t, m, w) for i, g, t, m, w in rows if w is not None]
 
@@ -120,11 +121,11 @@ class ClaimRepo(Repo):
             await self.session.execute(sweep.clear_warnings_statement(claim_ids))
 
     async def expired_claims(
-        self, now: datetime, limit: int
+        self, now: datetime, limit: int, shards: Shards | None = None
     ) -> Sequence[tuple[int, int, int, int, datetime]]:
         """(guild, task, task number, member, expires_at) of active claims past their
         window, on tasks still being worked on (work in review does not expire)."""
-        rows = (await self.session.execute(sweep.expired_claims_query(now, limit))).all()
+        rows = (await self.session.execute(sweep.expired_claims_query(now, limit, shards))).all()
         return [(g, int(t or 0), n, m, e) for g, t, n, m, e in rows]
 
     async def end_claims_by_id(

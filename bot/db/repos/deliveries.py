@@ -14,6 +14,7 @@ from bot.db import dialect
 from bot.db.models import Delivery
 from bot.db.queries import sweep
 from bot.db.repos.base import Repo, rowcount
+from bot.domain.shards import Shards
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,23 +58,34 @@ class DeliveryRepo(Repo):
             await self.session.execute(_enqueue_statement(self.dialect), rows)
 
     async def due_notices(
-        self, now: datetime, after: datetime, until: datetime, limit: int
+        self,
+        now: datetime,
+        after: datetime,
+        until: datetime,
+        limit: int,
+        shards: Shards | None = None,
     ) -> Sequence[tuple[int, int, int, datetime, str]]:
         """(guild, task, claimant, due_at, kind) of due-date notices not enqueued yet."""
-        stmt = sweep.due_notices_query(now, after, until, limit)
+        stmt = sweep.due_notices_query(now, after, until, limit, shards)
         rows = (await self.session.execute(stmt)).all()
         return [(g, int(t or 0), m, d, k) for g, t, m, d, k in rows if d is not None]
 
     async def claimant_notices(
-        self, read: sweep.ClaimantNotices, now: datetime, limit: int
+        self,
+        read: sweep.ClaimantNotices,
+        now: datetime,
+        limit: int,
+        shards: Shards | None = None,
     ) -> Sequence[tuple[int, int, int, datetime]]:
         """(guild, task, claimant, at) of `read`'s notices not enqueued yet."""
         bounds = read.bounds(now)
-        stmt = sweep.claimant_notices_query(read, bounds["since"], bounds["until"], limit)
+        stmt = sweep.claimant_notices_query(read, bounds["since"], bounds["until"], limit, shards)
         rows = (await self.session.execute(stmt)).all()
         return [(g, int(t or 0), m, at) for g, t, m, at in rows if at is not None]
 
-    async def sweep_work(self, reads: sweep.Reads, now: datetime) -> frozenset[str]:
+    async def sweep_work(
+        self, reads: sweep.Reads, now: datetime, shards: Shards | None = None
+    ) -> frozenset[str]:
         """The names of `reads` (and sweep.DELIVERIES) that would find something: one
         statement, built from the reminder registry's list of reads."""
         generic = dialect.generic_plan_statement(self.dialect)
@@ -82,11 +94,14 @@ class DeliveryRepo(Repo):
             # each minute (~1.5 ms) costs more than running it (~0.2 ms). That plan reads
             # the same indexes (test_sweep_plan.py checks both). Ends with the transaction.
             await self.session.execute(sa.text(generic))
-        stmt, params = sweep.sweep_has_work_query(reads, now)
+        stmt, params = sweep.sweep_has_work_query(reads, now, shards)
         return frozenset((await self.session.execute(stmt, params)).scalars())
 
-    async def pending_deliveries(self, now: datetime, limit: int) -> Sequence[Delivery]:
-        return (await self.session.scalars(sweep.pending_deliveries_query(now, limit))).all()
+    async def pending_deliveries(
+        self, now: datetime, limit: int, shards: Shards | None = None
+    ) -> Sequence[Delivery]:
+        stmt = sweep.pending_deliveries_query(now, limit, shards)
+        return (await self.session.scalars(stmt)).all()
 
     async def lease_delivery(self, delivery_id: int, now: datetime, until: datetime) -> bool:
         stmt = (

@@ -16,9 +16,10 @@ from bot.db import dialect
 from bot.db.models import DigestPost, GuildSettings
 from bot.db.queries import digest_board as db
 from bot.db.queries import digest_week as dw
-from bot.db.queries.common import Params, tags_from_column
+from bot.db.queries.common import Params, owned_by, tags_from_column
 from bot.db.repos.base import Repo, rowcount
 from bot.domain import digest as d
+from bot.domain.shards import Shards
 
 Ts = TypeVarTuple("Ts")
 TaskRow = Row[*tuple[object, ...]]  # queries/digest_board.TASK_COLUMNS (and total)
@@ -58,8 +59,15 @@ class DigestRepo(Repo):
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def enabled_guilds(self, guild_ids: frozenset[int] | None) -> Sequence[GuildSettings]:
-        stmt = sa.select(GuildSettings).where(col(GuildSettings.digest_enabled).is_(True))
+    async def enabled_guilds(
+        self, guild_ids: frozenset[int] | None, shards: Shards | None = None
+    ) -> Sequence[GuildSettings]:
+        """The guilds with the digest on, of `guild_ids` (None: any) on `shards` (None:
+        any)."""
+        stmt = sa.select(GuildSettings).where(
+            col(GuildSettings.digest_enabled).is_(True),
+            owned_by(col(GuildSettings.guild_id), shards),
+        )
         if guild_ids is not None:
             stmt = stmt.where(col(GuildSettings.guild_id).in_(guild_ids))
         return (await self.session.scalars(stmt.order_by(col(GuildSettings.guild_id)))).all()

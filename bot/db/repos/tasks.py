@@ -15,6 +15,7 @@ from bot.db.models import ClaimRow, GuildSettings, Task
 from bot.db.queries import board, suggest, sweep
 from bot.db.queries.common import MAX_NUMBER, UNFINISHED
 from bot.db.repos.base import Repo, rowcount
+from bot.domain.shards import Shards
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +141,10 @@ class TaskRepo(Repo):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def tasks_to_nudge(self, now: datetime, limit: int) -> Sequence[Task]:
-        return (await self.session.scalars(sweep.tasks_to_nudge_query(now, limit))).all()
+    async def tasks_to_nudge(
+        self, now: datetime, limit: int, shards: Shards | None = None
+    ) -> Sequence[Task]:
+        return (await self.session.scalars(sweep.tasks_to_nudge_query(now, limit, shards))).all()
 
     async def open_proposal_count(self, guild_id: int, member_id: int) -> int:
         """The member's proposals still waiting to open."""
@@ -152,8 +155,11 @@ class TaskRepo(Repo):
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def stale_proposals(self, older_than: datetime, limit: int) -> Sequence[Task]:
-        return (await self.session.scalars(sweep.stale_proposals_query(older_than, limit))).all()
+    async def stale_proposals(
+        self, older_than: datetime, limit: int, shards: Shards | None = None
+    ) -> Sequence[Task]:
+        stmt = sweep.stale_proposals_query(older_than, limit, shards)
+        return (await self.session.scalars(stmt)).all()
 
     # -- writes ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from bot.domain.model import (
     Reminder,
     Rules,
 )
+from bot.domain.shards import Shards
 from bot.services.tasks import TaskService
 
 BATCH: Final = 500
@@ -26,16 +27,15 @@ DEFAULT_WINDOW_HOURS: Final = Rules().proposal_window_hours
 
 @dataclass(frozen=True, slots=True)
 class Pass:
-    """One enqueue pass of a sweep: its time, and the guilds it serves (None: all)."""
+    """One enqueue pass of a sweep: its time, and the shards whose guilds it serves (None:
+    every guild). Each read selects the shards' guilds in SQL, before its LIMIT: a batch
+    is never filled with another process's work."""
 
     db: Database
     tasks: TaskService
     now: datetime
     bot_id: int
-    guilds: frozenset[int] | None
-
-    def mine(self, guild_id: int) -> bool:
-        return self.guilds is None or guild_id in self.guilds
+    shards: Shards | None
 
     def notice(
         self, guild_id: int, kind: str, task_id: int, member_id: int, due: datetime
@@ -48,7 +48,7 @@ async def warnings(p: Pass, read: sweep.Read) -> int:
     """A batch of warnings in three statements: read (and lock) the claims, clear their
     warnings, write their delivery rows; one transaction."""
     async with p.db.unit() as uow:
-        due = [w for w in await uow.claims.claims_to_warn(p.now, BATCH) if p.mine(w[1])]
+        due = await uow.claims.claims_to_warn(p.now, BATCH, p.shards)
         # Sent work leaves the warning index, so an idle sweep reads nothing.
         await uow.claims.clear_warnings([claim_id for claim_id, *_rest in due])
         await uow.deliveries.enqueue(
@@ -65,10 +65,9 @@ async def expiries(p: Pass, read: sweep.Read) -> int:
     async with p.db.unit() as uow:
         expired = [
             (task_id, member_id)
-            for guild_id, task_id, _number, member_id, _expires in await uow.claims.expired_claims(
-                p.now, BATCH
+            for _guild, task_id, _number, member_id, _expires in await uow.claims.expired_claims(
+                p.now, BATCH, p.shards
             )
-            if p.mine(guild_id)
         ]
     # Each expiry and its notices are written together (TaskService writes the outbox);
     # a claim extended, released or submitted in the meantime is left alone.
@@ -82,11 +81,12 @@ async def due_dates(p: Pass, read: sweep.Read) -> int:
         # Only notices not in the log yet: once enqueued, a due task costs a sweep an
         # index probe per claimant, not a row offered again. Overdue notices look back
         # a day: a bot that was down longer than that skips them.
-        found = await uow.deliveries.due_notices(p.now, bounds["after"], bounds["until"], BATCH)
+        found = await uow.deliveries.due_notices(
+            p.now, bounds["after"], bounds["until"], BATCH, p.shards
+        )
         rows = [
             p.notice(guild_id, kind, task_id, member_id, due_at)
             for guild_id, task_id, member_id, due_at, kind in found
-            if p.mine(guild_id)
         ]
         await uow.deliveries.enqueue(rows)
         await uow.commit()
@@ -96,7 +96,7 @@ async def due_dates(p: Pass, read: sweep.Read) -> int:
 async def nudges(p: Pass, read: sweep.Read) -> int:
     now = p.now
     async with p.db.unit() as uow:
-        tasks = [t for t in await uow.tasks.tasks_to_nudge(now, BATCH) if p.mine(t.guild_id)]
+        tasks = await uow.tasks.tasks_to_nudge(now, BATCH, p.shards)
         rows = []
         for task in tasks:
             assert task.id is not None and task.next_nudge_at is not None
@@ -121,11 +121,9 @@ async def proposals(p: Pass, read: sweep.Read) -> int:
     assert isinstance(read, sweep.StaleProposals)
     now = p.now
     async with p.db.unit() as uow:
-        candidates = [
-            t
-            for t in await uow.tasks.stale_proposals(read.bounds(now)["older_than"], BATCH)
-            if p.mine(t.guild_id)
-        ]
+        candidates = await uow.tasks.stale_proposals(
+            read.bounds(now)["older_than"], BATCH, p.shards
+        )
         windows: dict[int, timedelta] = {}
         for guild_id in {t.guild_id for t in candidates}:
             settings = await uow.guilds.get_guild(guild_id)
@@ -152,11 +150,10 @@ async def claimant_notices(p: Pass, read: sweep.Read) -> int:
     """A kind that needs only a notice to each claimant (sweep.ClaimantNotices)."""
     assert isinstance(read, sweep.ClaimantNotices)
     async with p.db.unit() as uow:
-        found = await uow.deliveries.claimant_notices(read, p.now, BATCH)
+        found = await uow.deliveries.claimant_notices(read, p.now, BATCH, p.shards)
         rows = [
             p.notice(guild_id, read.kind, task_id, member_id, at)
             for guild_id, task_id, member_id, at in found
-            if p.mine(guild_id)
         ]
         await uow.deliveries.enqueue(rows)
         await uow.commit()

@@ -25,6 +25,7 @@ from bot.db.models import GuildMember
 from bot.db.queries.sweep import DELIVERIES
 from bot.db.uow import Database
 from bot.domain.model import CHANNEL, Actor
+from bot.domain.shards import Shards
 from bot.services.clock import Clock
 from bot.services.reminders.kinds import KINDS, READS, SCHEDULES, Kind
 from bot.services.reminders.phases import BATCH, Pass
@@ -106,18 +107,19 @@ class ReminderService:
 
     # -- phase 1: what is due becomes rows in the log ---------------------------------------
 
-    async def has_work(self) -> Work:
+    async def has_work(self, shards: Shards | None = None) -> Work:
         """What a sweep would find to enqueue or deliver: one read, so a sweep with nothing
         due (most of them) costs one short transaction, and a busy one only the phases
-        with work. It looks at exactly what the phases read (kinds.READS), over every
-        guild."""
+        with work. It looks at exactly what the phases read (kinds.READS), in the guilds
+        of `shards` (None: every guild)."""
         async with self._db.unit() as uow:
-            return Work(await uow.deliveries.sweep_work(READS, self._clock.now()))
+            return Work(await uow.deliveries.sweep_work(READS, self._clock.now(), shards))
 
     async def enqueue_due(
-        self, bot_id: int, guild_ids: frozenset[int] | None = None, work: Work = EVERYTHING
+        self, bot_id: int, shards: Shards | None = None, work: Work = EVERYTHING
     ) -> EnqueueReport:
-        p = Pass(self._db, self._tasks, self._clock.now(), bot_id, guild_ids)
+        """Turn what is due in the guilds of `shards` (None: every guild) into work."""
+        p = Pass(self._db, self._tasks, self._clock.now(), bot_id, shards)
         counts = []
         for phase in SCHEDULES:
             if phase.name in work.found:
@@ -128,16 +130,15 @@ class ReminderService:
 
     # -- phase 2: deliver ------------------------------------------------------------------------
 
-    async def pending(
-        self, limit: int = BATCH, guild_ids: frozenset[int] | None = None
-    ) -> list[Due]:
+    async def pending(self, limit: int = BATCH, shards: Shards | None = None) -> list[Due]:
+        """The deliveries due for a try in the guilds of `shards` (None: every guild)."""
         now = self._clock.now()
         async with self._db.unit() as uow:
-            rows = await uow.deliveries.pending_deliveries(now, limit)
+            rows = await uow.deliveries.pending_deliveries(now, limit, shards)
         return [
             Due(r.id, r.guild_id, KINDS[r.kind], r.task_id, r.member_id, r.due_at, r.attempts)
             for r in rows
-            if r.id is not None and (guild_ids is None or r.guild_id in guild_ids)
+            if r.id is not None
         ]
 
     async def take(self, due: Due) -> Lease | None:
