@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -135,3 +136,24 @@ async def test_a_dm_sent_before_a_crash_is_not_sent_twice_after_it(
             (GUILD,),
         ).fetchall()
     assert rows[0] == (FIRST, "sent", "dm", 2)  # recorded, on its second lease
+
+
+async def test_the_stand_in_deduplicates_only_an_enforced_nonce(
+    discord_stand_in: FakeDiscord,
+) -> None:
+    """As Discord documents it: a nonce is checked only with enforce_nonce; then the same
+    nonce from the same author returns the first message instead of making another."""
+    fake = discord_stand_in
+    url = f"http://127.0.0.1:{fake.port}/api/v10/channels/77/messages"
+    async with aiohttp.ClientSession() as session:
+
+        async def send(**body: Any) -> str:
+            async with session.post(url, json={"content": "hi", **body}) as response:
+                assert response.status == 200
+                return str((await response.json())["id"])
+
+        first = await send(nonce="pb-d1", enforce_nonce=True)
+        assert await send(nonce="pb-d1", enforce_nonce=True) == first
+        assert await send(nonce="pb-d2", enforce_nonce=True) != first
+        assert await send(nonce="pb-d1") != first  # not enforced: a new message
+    assert len(fake.created) == 3

@@ -169,7 +169,7 @@ class FakeDiscord:
             "nonce": nonce,
         }
         self.created.append(message)
-        if nonce is not None:
+        if nonce is not None and key not in self.nonces:  # the first message keeps it
             self.nonces[key] = (time.monotonic(), message)
         if self.hold_answers:
             await self.released.wait()  # the sender is gone by then: nobody reads it
