@@ -5,6 +5,7 @@ build the bot with these functions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
@@ -27,6 +28,7 @@ from bot.services.health import HealthService
 from bot.services.recognition import RecognitionService
 from bot.services.registry import Services
 from bot.services.reminders import ReminderService
+from bot.services.reminders.service import LEASE
 from bot.services.tasks import TaskService
 from bot.settings import Settings
 
@@ -49,7 +51,11 @@ class Runtime:
 
 
 def build_services(
-    database_url: str, clock: Clock | None = None, *, synchronous: str = DEFAULT_SYNCHRONOUS
+    database_url: str,
+    clock: Clock | None = None,
+    *,
+    synchronous: str = DEFAULT_SYNCHRONOUS,
+    delivery_lease: timedelta = LEASE,
 ) -> Runtime:
     engine = create_engine(database_url, synchronous=synchronous)
     db = Database(create_session_factory(engine))
@@ -59,7 +65,7 @@ def build_services(
     services = Services(
         tasks=tasks,
         config=config,
-        reminders=ReminderService(db, clock, tasks),
+        reminders=ReminderService(db, clock, tasks, lease=delivery_lease),
         recognition=RecognitionService(db, clock, config=config),
         digest=DigestService(db, clock),
         clock=clock,
@@ -99,7 +105,11 @@ def build_bot(
 
 def build(settings: Settings) -> tuple[Runtime, PeerBot]:
     """What `peerboard run` serves: the services on the configured database, and the bot."""
-    runtime = build_services(settings.database_url_value(), synchronous=settings.sqlite_synchronous)
+    runtime = build_services(
+        settings.database_url_value(),
+        synchronous=settings.sqlite_synchronous,
+        delivery_lease=timedelta(seconds=settings.delivery_lease_seconds),
+    )
     bot = build_bot(
         runtime.services,
         dev_guild_id=settings.dev_guild_id,

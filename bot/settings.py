@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["full", "normal"] = "full"
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     dm_per_minute: int = Field(default=20, ge=1, le=600)
+    # How long a sweep holds a notice it is sending: after a crash between sending and
+    # recording it, it goes out again (with the same nonce) once this has passed.
+    delivery_lease_seconds: int = Field(default=300, ge=5, le=3600)
     # NoDecode: read by _shard_list, so "0,1" works as well as the JSON "[0,1]".
     shard_ids: Annotated[list[Annotated[int, Field(ge=0)]] | None, NoDecode] = None
     shard_count: int | None = Field(default=None, ge=1)

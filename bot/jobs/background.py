@@ -11,11 +11,13 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.digest import Week
+from bot.domain.errors import Busy
 from bot.domain.shards import Shards
 from bot.jobs.digest import (
     DigestReport,
@@ -35,6 +37,10 @@ from bot.services.notify import Notifier
 from bot.services.registry import Services
 
 log = logging.getLogger("peerboard")
+
+# What a call to Discord can raise besides an HTTP error (as bot/ui/errors.NETWORK_ERRORS;
+# the jobs don't import the UI): a dropped connection, a timeout, a socket error.
+NETWORK_ERRORS: Final = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 # How long close() lets background work (a delivery round, a digest check) finish.
 SHUTDOWN_GRACE = 5.0
@@ -127,15 +133,29 @@ class BackgroundJobs:
                 if self.metrics is not None:
                     self.metrics.sweep_seconds.observe(time.perf_counter() - started)
 
-    def kick(self) -> None:
-        """Deliver what an interaction just enqueued, without waiting for the next sweep."""
-        self._spawn(self._deliver())
+    def kick(self) -> asyncio.Task[None]:
+        """Deliver what an interaction just enqueued, without waiting for the next sweep.
+        The round runs in the background; the task is returned for who wants to await it."""
+        return self._spawn(self._deliver())
 
     async def _deliver(self) -> None:
+        """What the sweep leaves pending is the sweep's again: a busy board or a dropped
+        connection is a line in the log, not an error nobody awaits."""
         async with self._delivering:
-            await deliver_pending(
-                self.services, self.notifier, dm_budget=self.options.dm_budget, shards=self.shards
-            )
+            try:
+                await deliver_pending(
+                    self.services,
+                    self.notifier,
+                    dm_budget=self.options.dm_budget,
+                    shards=self.shards,
+                )
+            except Busy:
+                log.warning("delivery round: the board is busy; the sweep will deliver")
+            except NETWORK_ERRORS as err:
+                log.warning(
+                    "delivery round: lost the connection (%s); the sweep will deliver",
+                    type(err).__name__,
+                )
 
     # -- weekly digest --------------------------------------------------------------------
 
@@ -192,7 +212,8 @@ class BackgroundJobs:
         finally:
             await self._digests_quietly()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task

@@ -9,6 +9,7 @@ whose signature discord.py fixes (a DynamicItem's) narrow with `client_of`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 import discord
@@ -22,8 +23,9 @@ from bot.ui.requests import TaskRequest
 
 
 class Deliveries(Protocol):
-    def kick(self) -> None:
-        """Deliver what an interaction just enqueued, without waiting for the next sweep."""
+    def kick(self) -> Awaitable[None]:
+        """Deliver what an interaction just enqueued, without waiting for the next sweep
+        (in the background; awaiting what it returns waits for that round)."""
 
 
 class Controller(Protocol):

@@ -237,7 +237,7 @@ async def _send(
         return await where.send(
             content, embed=task_embed(card), view=card_view(card), allowed_mentions=pings
         )
-    except discord.HTTPException:
+    except (discord.HTTPException, *TRANSIENT):  # a dropped connection refuses it too
         log.warning("could not post in channel %s", where.id, exc_info=True)
         return None
 
@@ -345,7 +345,7 @@ async def post_card(
             name=messages.thread_name(task), auto_archive_duration=10080
         )
         thread_id = thread.id
-    except discord.HTTPException:
+    except (discord.HTTPException, *TRANSIENT):  # the card is posted: record it anyway
         log.warning("could not open a thread for #%s", task.number, exc_info=True)
     await client.services.tasks.set_card(
         task.guild_id, task.number, tasks.id, message.id, thread_id

@@ -21,7 +21,7 @@ from aiohttp import WSMsgType, web
 
 from bot.logs import RedactingFilter, secrets_of
 from bot.settings import load_settings
-from tests.cli.test_run_smoke import (
+from tests.support.fake_discord import (
     APP_ID,
     BOT_USER,
     TIMEOUT,

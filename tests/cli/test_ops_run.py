@@ -17,14 +17,10 @@ from bot.app import point_discord_at
 from bot.bootstrap import build
 from bot.settings import load_settings
 from tests.cli.test_run_smoke import (
-    TIMEOUT,
-    TOKEN,
-    FakeDiscord,
     discord_urls_restored,  # noqa: F401 — a fixture
     fake_discord,  # noqa: F401 — a fixture
-    start_peerboard_run,
-    step,
 )
+from tests.support.fake_discord import TIMEOUT, TOKEN, FakeDiscord, start_peerboard_run, step
 
 
 def test_no_port_no_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

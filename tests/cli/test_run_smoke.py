@@ -9,14 +9,12 @@ IDENTIFY, READY). Everything is awaited through events, under one hard timeout.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,119 +22,20 @@ import discord
 import discord.gateway
 import discord.http
 import pytest
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from discord.ext import commands
 
 from bot.app import point_discord_at
 from bot.bootstrap import build_bot, build_services
 from bot.settings import load_settings
-
-APP_ID = 1234567890123456789
-TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GhJkLm.a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8s9T0"
-TIMEOUT = 30.0
-BOT_USER = {
-    "id": str(APP_ID),
-    "username": "Peerboard",
-    "discriminator": "0",
-    "global_name": None,
-    "avatar": None,
-    "bot": True,
-    "flags": 0,
-}
-JSON = {"Content-Type": "application/json"}  # exactly: discord.py compares the whole string
-
-
-@dataclass
-class FakeDiscord:
-    """Records what the bot sends; sets an event at each step of a start."""
-
-    port: int = 0
-    requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
-    commands: list[dict[str, Any]] = field(default_factory=list)
-    identify: dict[str, Any] | None = None
-    refuse_token: bool = False
-    close_code: int | None = None
-    logged_in: asyncio.Event = field(default_factory=asyncio.Event)
-    synced: asyncio.Event = field(default_factory=asyncio.Event)
-    identified: asyncio.Event = field(default_factory=asyncio.Event)
-    gateway_closed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/", self.gateway)
-        app.router.add_route("*", "/api/v10/{path:.*}", self.rest)
-        return app
-
-    @staticmethod
-    def reply(body: Any, status: int = 200) -> web.Response:
-        return web.Response(status=status, body=json.dumps(body).encode(), headers=JSON)
-
-    async def rest(self, request: web.Request) -> web.Response:
-        path = "/" + request.match_info["path"]
-        body = await request.json() if request.can_read_body else None
-        self.requests.append((request.method, path, dict(request.headers), body))
-        route = (request.method, path)
-        if route == ("GET", "/users/@me"):
-            if self.refuse_token:
-                return self.reply({"message": "401: Unauthorized", "code": 0}, status=401)
-            self.logged_in.set()
-            return self.reply(BOT_USER)
-        if route == ("GET", "/oauth2/applications/@me"):
-            return self.reply(
-                {
-                    "id": str(APP_ID),
-                    "name": "Peerboard",
-                    "description": "",
-                    "icon": None,
-                    "bot_public": True,
-                    "bot_require_code_grant": False,
-                    "verify_key": "0" * 64,
-                    "owner": {**BOT_USER, "id": "42", "username": "owner", "bot": False},
-                    "team": None,
-                    "flags": 0,
-                }
-            )
-        if route == ("GET", f"/applications/{APP_ID}/commands"):
-            return self.reply(self.commands)
-        if route == ("PUT", f"/applications/{APP_ID}/commands"):
-            self.commands = [
-                {**cmd, "id": str(1000 + i), "application_id": str(APP_ID), "version": "1"}
-                for i, cmd in enumerate(body)
-            ]
-            self.synced.set()
-            return self.reply(self.commands)
-        return self.reply({"message": "404: Not Found", "code": 0}, status=404)
-
-    async def gateway(self, request: web.Request) -> web.WebSocketResponse:
-        self.requests.append(("WS", request.path_qs, dict(request.headers), None))
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
-        while True:
-            message = await ws.receive()
-            if message.type is WSMsgType.CLOSE:
-                self.close_code = int(message.data)
-            if message.type is not WSMsgType.TEXT:
-                break
-            payload = json.loads(message.data)
-            if payload["op"] == 1:  # heartbeat
-                await ws.send_str(json.dumps({"op": 11}))
-            elif payload["op"] == 2:  # identify
-                self.identify = payload["d"]
-                self.identified.set()
-                ready = {
-                    "v": 10,
-                    "user": BOT_USER,
-                    "guilds": [],
-                    "session_id": "smoke-session",
-                    "resume_gateway_url": f"ws://127.0.0.1:{self.port}",
-                    "application": {"id": str(APP_ID), "flags": 0},
-                }
-                if "shard" in self.identify:  # as Discord does: READY names the shard
-                    ready["shard"] = self.identify["shard"]
-                await ws.send_str(json.dumps({"op": 0, "s": 1, "t": "READY", "d": ready}))
-        self.gateway_closed.set()
-        return ws
+from tests.support.fake_discord import (
+    APP_ID,
+    TIMEOUT,
+    TOKEN,
+    FakeDiscord,
+    start_peerboard_run,
+    step,
+)
 
 
 @pytest.fixture
@@ -162,16 +61,6 @@ def discord_urls_restored(monkeypatch: pytest.MonkeyPatch) -> None:
         "DEFAULT_GATEWAY",
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
     )
-
-
-async def step(event: asyncio.Event, running: asyncio.Task[None]) -> None:
-    """Wait for the stub to see the next step, or fail at once if the bot stopped instead."""
-    waiter = asyncio.ensure_future(event.wait())
-    done, _ = await asyncio.wait({waiter, running}, return_when=asyncio.FIRST_COMPLETED)
-    if waiter not in done:
-        waiter.cancel()
-        running.result()  # raises what stopped the bot
-        raise AssertionError("the bot stopped before the next step")
 
 
 @pytest.mark.usefixtures("discord_urls_restored")
@@ -398,26 +287,6 @@ async def test_peerboard_run_as_a_process(fake_discord: FakeDiscord, tmp_path: P
     assert fake_discord.identify is not None and fake_discord.identify["token"] == TOKEN
     await asyncio.wait_for(fake_discord.gateway_closed.wait(), timeout=TIMEOUT)
     assert fake_discord.close_code in (1000, 4000)  # it closed the gateway on the way out
-
-
-async def start_peerboard_run(
-    fake: FakeDiscord, cwd: Path, output: Any, **env: str
-) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("peerboard")),
-        "run",
-        cwd=cwd,
-        env={
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(cwd),
-            "PEERBOARD_DISCORD_TOKEN": TOKEN,
-            "PEERBOARD_DISCORD_API_BASE": f"http://127.0.0.1:{fake.port}/api/v10",
-            "PEERBOARD_DISCORD_GATEWAY": f"ws://127.0.0.1:{fake.port}",
-            **env,
-        },
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
 
 
 async def test_peerboard_run_with_a_refused_token(

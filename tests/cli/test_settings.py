@@ -141,3 +141,23 @@ async def test_the_shard_settings_reach_the_bot_and_its_jobs(
     finally:
         await bot.close()
         await runtime.close()
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [(None, 300), ("5", 5), ("3600", 3600)])
+def test_the_delivery_lease_is_a_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, raw: str | None, seconds: int
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if raw is not None:
+        monkeypatch.setenv("PEERBOARD_DELIVERY_LEASE_SECONDS", raw)
+    assert load_settings().delivery_lease_seconds == seconds
+
+
+@pytest.mark.parametrize("raw", ["0", "4", "3601", "five"])
+def test_a_bad_delivery_lease_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, raw: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PEERBOARD_DELIVERY_LEASE_SECONDS", raw)
+    with pytest.raises(SettingsError, match="DELIVERY_LEASE_SECONDS"):
+        load_settings()

@@ -8,6 +8,7 @@ send method (`Messageable.send`, what the bot calls), for the one channel under 
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from bot.app import PeerBot
 from bot.bootstrap import Runtime
 from tests.e2e.conftest import World, said
-from tests.e2e.helpers import claimed
+from tests.e2e.helpers import claimed, status, thread_lines
 from tests.e2e.helpers import create as create_task
 
 HOUR = 3600
@@ -84,3 +85,92 @@ async def test_a_dropped_connection_while_posting_the_card_still_answers_with_th
     assert listed.title == "Fix the footer"
     with pytest.raises(Exception, match="#3"):
         await runtime.services.tasks.show(w.guild.id, 3)
+
+
+async def test_a_dropped_connection_while_opening_the_thread_still_records_the_card(
+    world: World, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card went out, then opening its thread lost the connection: the card is the
+    task's (edited by the next claim), not a stray message nobody updates."""
+    w = world
+    create_thread: Callable[..., Any] = discord.Message.create_thread
+    drops = [1]
+
+    async def dropping(self: discord.Message, *args: Any, **kwargs: Any) -> Any:
+        if drops[0] > 0:
+            drops[0] -= 1
+            raise aiohttp.ServerDisconnectedError()
+        return await create_thread(self, *args, **kwargs)
+
+    monkeypatch.setattr(discord.Message, "create_thread", dropping)
+    r = await w.maint.slash(w.general, "task create", title="Fix the footer")
+    assert drops == [0]  # the drop happened
+    text = said(r)
+    assert "Something went wrong" not in text
+    task = await runtime.services.tasks.show(w.guild.id, 1)
+    card = w.tasks.last_message
+    assert (task.card_channel_id, task.card_message_id) == (w.tasks.id, card.id)
+    assert task.thread_id is None
+    r = await w.alice.slash(w.general, "task claim", task="1")
+    assert "You claimed" in said(r)
+    assert [m.id for m in w.tasks.history()] == [card.id]  # one card, edited in place
+    assert status(w, 1) == "🔵 Claimed"
+
+
+async def test_a_dropped_connection_for_a_thread_line_keeps_it_for_the_sweep(
+    world: World, simcord_bot: PeerBot, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world
+    await create_task(w, "Fix the footer")
+    task = await runtime.services.tasks.show(w.guild.id, 1)
+    assert task.thread_id is not None
+    drop_sends(monkeypatch, Counter({task.thread_id: 1}))
+    r = await w.alice.slash(w.general, "task claim", task="1")
+    assert "You claimed" in said(r)
+    before = thread_lines(w, 1)
+    await w.env.advance_time(120)
+    await simcord_bot.run_sweep()
+    after = thread_lines(w, 1)
+    assert len(after) == len(before) + 1  # the line Discord never took, posted once
+    await w.env.advance_time(HOUR)
+    await simcord_bot.run_sweep()
+    assert thread_lines(w, 1) == after
+
+
+async def test_a_delivery_round_that_finds_the_board_busy_leaves_it_for_the_sweep(
+    world: World,
+    simcord_bot: PeerBot,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """kick() (the round an interaction asks for) meets another writer's lock past the busy
+    timeout: one line in the log, no unhandled error, and the sweep sends it later, once."""
+    w = world
+    await claimed(w, w.bob, "Task 1", points=1)
+    await simcord_bot.create_dm(discord.Object(w.bob.id))
+    dm = w.bob.user.dm_channel
+    drop_sends(monkeypatch, Counter({dm.id: 1}))
+    await w.env.advance_time(36 * HOUR)
+    report = await simcord_bot.run_sweep()
+    assert report.retried == 1  # the claim warning is pending again after its backoff
+    await w.env.advance_time(60)
+
+    path = runtime.engine.url.database
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        caplog.clear()
+        await simcord_bot.deliveries.kick()
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    lines = [r for r in caplog.records if r.name == "peerboard" and "busy" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].exc_info is None, caplog.text
+    assert list(dm.history()) == []
+    await simcord_bot.run_sweep()
+    assert len(list(dm.history())) == 1
+    await w.env.advance_time(HOUR)
+    await simcord_bot.run_sweep()
+    assert len(list(dm.history())) == 1

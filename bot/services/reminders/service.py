@@ -33,6 +33,8 @@ from bot.services.tasks import TaskService
 
 log = logging.getLogger("peerboard.reminders")
 
+# How long a sweep holds a delivery it is sending (PEERBOARD_DELIVERY_LEASE_SECONDS): after
+# a crash between sending and recording, the next sweep sends it again once it runs out.
 LEASE: Final = timedelta(minutes=5)
 MAX_ATTEMPTS: Final = 8
 
@@ -100,10 +102,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 class ReminderService:
-    def __init__(self, db: Database, clock: Clock, tasks: TaskService) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, tasks: TaskService, *, lease: timedelta = LEASE
+    ) -> None:
         self._db = db
         self._clock = clock
         self._tasks = tasks
+        self._lease = lease
 
     # -- phase 1: what is due becomes rows in the log ---------------------------------------
 
@@ -153,7 +158,7 @@ class ReminderService:
                     log.error("giving up on %s for task %s", due.kind.name, due.task_id)
                     await uow.commit()
                 return None
-            if not await uow.deliveries.lease_delivery(due.id, now, now + LEASE):
+            if not await uow.deliveries.lease_delivery(due.id, now, now + self._lease):
                 return None
             paused = None
             if due.to_member:
