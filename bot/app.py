@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from typing import Any
 
 import discord
 import yarl
@@ -45,11 +46,16 @@ class PeerBot(PeerClient):
         freeze_heap: bool = False,
         http: HttpOptions | None = None,
         shards: Shards | None = None,
+        guild_ready_timeout: float | None = None,
     ) -> None:
         # Sharded (ShardedPeerBot): IDENTIFY carries each shard of `shards`; the jobs work
         # only for the guilds of those shards.
-        sharding = {"shard_count": shards.count, "shard_ids": sorted(shards.ids)} if shards else {}
-        super().__init__(services, **sharding)
+        options: dict[str, Any] = (
+            {"shard_count": shards.count, "shard_ids": sorted(shards.ids)} if shards else {}
+        )
+        if guild_ready_timeout is not None:  # discord.py's own default (2 s) otherwise
+            options["guild_ready_timeout"] = guild_ready_timeout
+        super().__init__(services, **options)
         self.served = shards  # (not `shards`: AutoShardedClient has that)
         self.dev_guild_id = dev_guild_id
         self.synced: bool | None = None  # whether the last start pushed commands to Discord

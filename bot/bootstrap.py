@@ -86,9 +86,12 @@ def build_bot(
     freeze_heap: bool = False,
     http: HttpOptions | None = None,
     shards: Shards | None = None,
+    guild_ready_timeout: float | None = None,
 ) -> PeerBot:
     """`shards`: run as an AutoShardedBot for those shards, and work only for their guilds;
-    None: one unsharded process for every guild, as before sharding."""
+    None: one unsharded process for every guild, as before sharding.
+    `guild_ready_timeout`: discord.py's wait after READY for the guilds' GUILD_CREATEs
+    (None: its default, 2 s)."""
     jobs = JobOptions(
         sweep_interval=sweep_interval, dm_per_minute=dm_per_minute, scheduler=scheduler
     )
@@ -100,6 +103,7 @@ def build_bot(
         freeze_heap=freeze_heap,
         http=http,
         shards=shards,
+        guild_ready_timeout=guild_ready_timeout,
     )
 
 

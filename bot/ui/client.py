@@ -51,10 +51,11 @@ class PeerClient(commands.Bot):
     deliveries: Deliveries
     controller: Controller
 
-    def __init__(self, services: Services, **sharding: Any) -> None:
-        """`sharding`: discord.py's shard_count and shard_ids, for an AutoShardedBot."""
+    def __init__(self, services: Services, **options: Any) -> None:
+        """`options`: discord.py's own constructor options (shard_count and shard_ids, for
+        an AutoShardedBot; guild_ready_timeout)."""
         super().__init__(
-            **sharding,
+            **options,
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),  # no privileged intents
             allowed_mentions=discord.AllowedMentions.none(),  # opt in per message

@@ -85,9 +85,8 @@ async def test_login_sync_and_gateway_handshake_against_a_local_stub(
     assert base == f"http://127.0.0.1:{fake_discord.port}/api/v10"
 
     runtime = build_services(settings.database_url_value())
-    bot = build_bot(runtime.services, dev_guild_id=settings.dev_guild_id)
     # READY with no guilds: don't wait discord.py's default 2 s for GUILD_CREATEs that never come.
-    bot._connection.guild_ready_timeout = 0.0
+    bot = build_bot(runtime.services, dev_guild_id=settings.dev_guild_id, guild_ready_timeout=0.0)
     token = settings.token_value()
     assert token == TOKEN
 
@@ -157,10 +156,11 @@ async def test_a_sharded_bot_identifies_as_its_shard(
         f"http://127.0.0.1:{fake_discord.port}/api/v10", f"ws://127.0.0.1:{fake_discord.port}"
     )
     runtime = build_services(sqlite_url)
-    bot = build_bot(runtime.services, scheduler=False, shards=settings.shards())
+    bot = build_bot(  # READY has no guilds: none to wait for
+        runtime.services, scheduler=False, shards=settings.shards(), guild_ready_timeout=0.0
+    )
     assert isinstance(bot, commands.AutoShardedBot)
     assert (bot.shard_count, bot.shard_ids) == (2, [1])
-    bot._connection.guild_ready_timeout = 0.0  # READY has no guilds: none to wait for
 
     async def scenario() -> None:
         running = asyncio.create_task(bot.start(TOKEN))
@@ -188,9 +188,8 @@ async def test_an_unsharded_bot_identifies_without_a_shard(
         f"http://127.0.0.1:{fake_discord.port}/api/v10", f"ws://127.0.0.1:{fake_discord.port}"
     )
     runtime = build_services(sqlite_url)
-    bot = build_bot(runtime.services, scheduler=False)
+    bot = build_bot(runtime.services, scheduler=False, guild_ready_timeout=0.0)
     assert not isinstance(bot, commands.AutoShardedBot)
-    bot._connection.guild_ready_timeout = 0.0
 
     async def scenario() -> None:
         running = asyncio.create_task(bot.start(TOKEN))
