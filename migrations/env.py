@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import bot.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from bot.db.dialect import check_foreign_keys
+from bot.db.dialect import check_foreign_keys, lock_migrations
 from bot.db.engine import create_engine
 from bot.db.types import UTCDateTime
 
@@ -72,6 +72,7 @@ def run_migrations_offline() -> None:
 def _run_sync(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
+        lock_migrations(connection)  # before Alembic reads the revision
         context.run_migrations()
         check_foreign_keys(connection)
 

@@ -334,6 +334,19 @@ def foreign_key_violations(conn: Connection) -> list[str]:
     return [f"{table}.rowid={rowid} -> {parent}" for table, rowid, parent, _fk in rows]
 
 
+# One key for "a migration is running" (any signed 64-bit number: "peerboar" in ASCII).
+MIGRATION_LOCK_KEY: Final = 0x7065_6572_626F_6172
+
+
+def lock_migrations(conn: Connection) -> None:
+    """Let one migration run at a time: processes that start together on a fresh
+    PostgreSQL database (several shards) each migrate first; the others wait here until the
+    first commits, then find the schema at head. The lock ends with the transaction. On
+    SQLite, BEGIN IMMEDIATE already serialises migrations (and one process serves it)."""
+    if conn.dialect.name == POSTGRESQL:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 def check_foreign_keys(conn: Connection) -> None:
     """Raise ForeignKeyViolation (so the migration's transaction rolls back) if any row's
     foreign key points at nothing."""

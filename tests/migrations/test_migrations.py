@@ -135,3 +135,86 @@ def test_credit_once_upgrade_removes_duplicate_credits(db_url: str) -> None:
     assert after == [*paid, (11, "kudos", 0)]  # the second kudos is a kudos of its own
     assert rescored == [(11, 3, 1, 0, 2), (13, 1, 0, 1, 0)]
     assert kept == [(11, 3, 1, 0, 1), (13, 1, 0, 1, 0)]
+
+
+def test_processes_that_start_together_migrate_once(empty_url: str, tmp_path: Path) -> None:
+    """Several processes started at once on a fresh database (a sharded deploy whose
+    `peerboard run`s each migrate first): one does the work, the others wait for it and
+    find it done."""
+    import os
+    import subprocess
+    import sys
+
+    peerboard = Path(sys.executable).with_name("peerboard")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "PEERBOARD_DATABASE_URL": empty_url,
+        "PEERBOARD_LOG_LEVEL": "WARNING",
+    }
+    runs = [
+        subprocess.Popen(
+            [str(peerboard), "migrate"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
+    assert [code for code, _out, _err in results] == [0, 0, 0], [err for *_, err in results]
+    command.check(alembic_config(empty_url))  # at head, and no drift
+
+
+@pytest.mark.postgres
+async def test_a_migration_waits_for_the_one_already_running(
+    pg_empty_url: str, tmp_path: Path
+) -> None:
+    """While another migration holds the migration lock, `peerboard migrate` waits for it
+    (seen in pg_stat_activity: waiting on an advisory lock), and goes on once it is free."""
+    import asyncio
+    import os
+    import sys
+
+    import asyncpg
+
+    from bot.db.dialect import MIGRATION_LOCK_KEY
+
+    libpq = pg_empty_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    holder = await asyncpg.connect(libpq)
+    watcher = await asyncpg.connect(libpq)  # outside any transaction: fresh statistics
+    try:
+        await holder.execute("BEGIN")
+        await holder.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(tmp_path),
+            "LANG": "C.UTF-8",
+            "PEERBOARD_DATABASE_URL": pg_empty_url,
+            "PEERBOARD_LOG_LEVEL": "WARNING",
+        }
+        run = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("peerboard")),
+            "migrate",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'"
+        for _ in range(600):  # up to a minute for the process to start and reach the lock
+            if await watcher.fetchval(waiting) or run.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert run.returncode is None, "migrated while another migration held the lock"
+        assert await watcher.fetchval(waiting) == 1
+        await holder.execute("COMMIT")  # the other migration is done
+        _out, err = await asyncio.wait_for(run.communicate(), timeout=120)
+        assert run.returncode == 0, err.decode()
+    finally:
+        await holder.close()
+        await watcher.close()
+    await asyncio.to_thread(command.check, alembic_config(pg_empty_url))
