@@ -25,6 +25,7 @@ ROLLBACK round trips). A write inside a read is refused before it reaches the dr
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -38,6 +39,8 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.engine.interfaces import AdaptedConnection, DBAPIConnection, DBAPICursor
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+log = logging.getLogger(__name__)
 
 SQLITE: Final = "sqlite"
 POSTGRESQL: Final = "postgresql"
@@ -343,8 +346,12 @@ def lock_migrations(conn: Connection) -> None:
     PostgreSQL database (several shards) each migrate first; the others wait here until the
     first commits, then find the schema at head. The lock ends with the transaction. On
     SQLite, BEGIN IMMEDIATE already serialises migrations (and one process serves it)."""
-    if conn.dialect.name == POSTGRESQL:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    if conn.dialect.name != POSTGRESQL:
+        return
+    key = {"key": MIGRATION_LOCK_KEY}
+    if not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), key).scalar_one():
+        log.warning("another Peerboard is migrating this database; waiting for it to finish")
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), key)
 
 
 def check_foreign_keys(conn: Connection) -> None:
