@@ -25,13 +25,18 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot.bootstrap import build_services
 from bot.services.clock import ManualClock
 from tests.services.helpers import GUILD, maint, member
-from tests.support.fake_discord import TIMEOUT, FakeDiscord, dm_channel_id, start_peerboard_run
+from tests.support.fake_discord import (
+    TIMEOUT,
+    FakeDiscord,
+    dm_channel_id,
+    serving,
+    start_peerboard_run,
+)
 
 FIRST, SECOND = 2001, 2002  # the members whose claim warnings are due
 FAST = {
@@ -44,16 +49,8 @@ FAST = {
 @pytest.fixture
 async def discord_stand_in() -> AsyncIterator[FakeDiscord]:
     fake = FakeDiscord()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.port = runner.addresses[0][1]
-    try:
-        yield fake
-    finally:
-        fake.released.set()  # a held answer would keep the server's cleanup waiting
-        await runner.cleanup()
+    async with serving(fake) as served:
+        yield served
 
 
 async def seed(url: str) -> None:

@@ -27,6 +27,7 @@ from tests.support.fake_discord import (
     TIMEOUT,
     TOKEN,
     FakeDiscord,
+    serving,
     start_peerboard_run,
     step,
 )
@@ -126,15 +127,8 @@ class InteractingDiscord(FakeDiscord):
 @pytest.fixture
 async def interacting_discord() -> object:
     fake = InteractingDiscord()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.port = runner.addresses[0][1]
-    try:
-        yield fake
-    finally:
-        await runner.cleanup()
+    async with serving(fake) as served:
+        yield served
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -22,7 +22,6 @@ import discord
 import discord.gateway
 import discord.http
 import pytest
-from aiohttp import web
 from discord.ext import commands
 
 from bot.app import point_discord_at
@@ -33,6 +32,7 @@ from tests.support.fake_discord import (
     TIMEOUT,
     TOKEN,
     FakeDiscord,
+    serving,
     start_peerboard_run,
     step,
 )
@@ -41,15 +41,8 @@ from tests.support.fake_discord import (
 @pytest.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
     fake = FakeDiscord()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.port = runner.addresses[0][1]
-    try:
-        yield fake
-    finally:
-        await runner.cleanup()
+    async with serving(fake) as served:
+        yield served
 
 
 @pytest.fixture

@@ -14,9 +14,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from aiohttp import WSMsgType, web
 
@@ -235,3 +237,21 @@ async def start_peerboard_run(
         stdout=output,
         stderr=subprocess.STDOUT,
     )
+
+
+Fake = TypeVar("Fake", bound=FakeDiscord)
+
+
+@asynccontextmanager
+async def serving(fake: Fake) -> AsyncIterator[Fake]:
+    """The stand-in listening on a free loopback port (`fake.port`) until the block ends."""
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.port = runner.addresses[0][1]
+    try:
+        yield fake
+    finally:
+        fake.released.set()  # a held answer would keep the server's cleanup waiting
+        await runner.cleanup()
