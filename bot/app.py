@@ -148,8 +148,10 @@ class PeerBot(PeerClient):
         return None
 
     async def _refresh_metrics(self) -> None:
-        self.metrics.set_deliveries(await self.services.health.delivery_counts())
-        self.metrics.card_edits_pending.set(await self.services.cards.pending())
+        # Of this process's guilds only: each process of a sharded bot has its own /metrics.
+        health, cards = self.services.health, self.services.cards
+        self.metrics.set_deliveries(await health.delivery_counts(self.served))
+        self.metrics.card_edits_pending.set(await cards.pending(self.served))
 
     async def close(self) -> None:
         self._closing = True

@@ -196,7 +196,8 @@ class CardService:
         async with self._db.read() as uow:
             return await uow.cards.cards_stuck(guild_id, STUCK_AFTER)
 
-    async def pending(self) -> int:
-        """Every card owed an update (the operator's gauge)."""
+    async def pending(self, shards: Shards | None = None) -> int:
+        """Every card owed an update in the guilds of `shards` (None: every guild): the
+        operator's gauge, of this process's own guilds."""
         async with self._db.read() as uow:
-            return await uow.cards.cards_pending()
+            return await uow.cards.cards_pending(shards)

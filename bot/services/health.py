@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from bot.db.uow import Database
+from bot.domain.shards import Shards
 from bot.services.reminders.kinds import KINDS
 
 # A delivery's status in the table, as an operator reads it: `failed` is a delivery
@@ -29,11 +30,12 @@ class HealthService:
         """Raises when the database does not answer."""
         await self._db.ping()
 
-    async def delivery_counts(self) -> dict[tuple[str, str], int]:
-        """(kind, state) → how many deliveries; every known kind has pending, sent, dead."""
+    async def delivery_counts(self, shards: Shards | None = None) -> dict[tuple[str, str], int]:
+        """(kind, state) → how many deliveries in the guilds of `shards` (None: every
+        guild); every known kind has pending, sent, dead."""
         counts = {(kind, state): 0 for kind in KINDS for state in ALWAYS}
         async with self._db.read() as uow:
-            rows = await uow.deliveries.counts()
+            rows = await uow.deliveries.counts(shards)
         for kind, status, n in rows:
             key = (kind, STATES.get(status, status))
             counts[key] = counts.get(key, 0) + n

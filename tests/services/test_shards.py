@@ -174,3 +174,26 @@ async def test_every_shard_of_the_count_is_every_guild(
     sent = Sent()
     await sweep(first, sent, bot_id=BOT, dm_budget=100, shards=Shards.only(2, 0, 1))
     assert sent.guilds() == {SHARD_0, SHARD_1}
+
+
+async def test_the_operators_counts_are_of_the_processs_own_guilds(
+    processes: tuple[Services, Services], clock: ManualClock
+) -> None:
+    """/metrics of each process counts its own guilds' deliveries and cards, not all."""
+    first, second = processes
+    await claimed_in_each_guild(first)
+    for guild in (SHARD_0, SHARD_1):
+        await first.tasks.create(maint(guild=guild), "Has a card")
+        await first.tasks.set_card(guild, 2, 500, 501, None)
+    await first.tasks.claim(member(ALICE, guild=SHARD_1), 2)  # its card is owed an edit
+    clock.advance(hours=36)  # a claim warning due in each guild
+    await sweep(first, Sent(), bot_id=BOT, dm_budget=100, shards=ZERO)
+    warning = (Reminder.CLAIM_WARNING.value, "sent")
+    assert (await first.health.delivery_counts(ZERO))[warning] == 1
+    assert (await first.health.delivery_counts(ONE))[warning] == 0
+    assert (await first.health.delivery_counts())[warning] == 1  # unsharded: every guild
+    await sweep(second, Sent(), bot_id=BOT, dm_budget=100, shards=ONE)
+    assert (await second.health.delivery_counts(ONE))[warning] == 2  # #1 and #2 there
+    assert (await second.health.delivery_counts())[warning] == 3
+    assert (await first.cards.pending(ZERO), await first.cards.pending(ONE)) == (0, 1)
+    assert await first.cards.pending() == 1

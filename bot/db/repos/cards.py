@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from bot.db.models import GuildSettings, Task, ThreadLine
 from bot.db.queries import sweep
+from bot.db.queries.common import owned_by
 from bot.db.repos.base import Repo, rowcount
 from bot.domain.shards import Shards
 
@@ -137,11 +138,11 @@ class CardRepo(Repo):
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def cards_pending(self) -> int:
+    async def cards_pending(self, shards: Shards | None = None) -> int:
         stmt = (
             sa.select(sa.func.count())
             .select_from(Task)
-            .where(col(Task.card_dirty_since).is_not(None))
+            .where(col(Task.card_dirty_since).is_not(None), owned_by(col(Task.guild_id), shards))
         )
         return int((await self.session.execute(stmt)).scalar_one())
 

@@ -13,6 +13,7 @@ from sqlmodel import col
 from bot.db import dialect
 from bot.db.models import Delivery
 from bot.db.queries import sweep
+from bot.db.queries.common import owned_by
 from bot.db.repos.base import Repo, rowcount
 from bot.domain.shards import Shards
 
@@ -156,10 +157,15 @@ class DeliveryRepo(Repo):
         )
         await self.session.execute(stmt)
 
-    async def counts(self) -> list[tuple[str, str, int]]:
-        """How many deliveries there are of each kind in each status (the operator's view)."""
+    async def counts(self, shards: Shards | None = None) -> list[tuple[str, str, int]]:
+        """How many deliveries of the guilds of `shards` (None: every guild) there are of
+        each kind in each status (the operator's view)."""
         kind, status = col(Delivery.kind), col(Delivery.status)
-        stmt = sa.select(kind, status, sa.func.count()).group_by(kind, status)
+        stmt = (
+            sa.select(kind, status, sa.func.count())
+            .where(owned_by(col(Delivery.guild_id), shards))
+            .group_by(kind, status)
+        )
         return [(k, s, int(n)) for k, s, n in (await self.session.execute(stmt)).all()]
 
 
