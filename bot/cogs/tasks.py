@@ -369,5 +369,9 @@ async def _create(
         )
         sent = await interaction.original_response()
         await services.tasks.set_card(
-            result.task.guild_id, result.task.number, sent.channel.id, sent.id
+            result.task.guild_id,
+            result.task.number,
+            sent.channel.id,
+            sent.id,
+            shows=result.task.version,
         )

@@ -86,7 +86,7 @@ class DiscordCards:
             allowed_mentions=discord.AllowedMentions.none(),
         )
         await self.client.services.tasks.set_card(
-            task.guild_id, task.number, where.id, message.id, None
+            task.guild_id, task.number, where.id, message.id, None, shows=task.version
         )
         log.info("posted the card of #%s again (message %s)", task.number, message.id)
         return CardOutcome.SHOWN

@@ -348,6 +348,6 @@ async def post_card(
     except (discord.HTTPException, *TRANSIENT):  # the card is posted: record it anyway
         log.warning("could not open a thread for #%s", task.number, exc_info=True)
     await client.services.tasks.set_card(
-        task.guild_id, task.number, tasks.id, message.id, thread_id
+        task.guild_id, task.number, tasks.id, message.id, thread_id, shows=task.version
     )
     return message

@@ -49,6 +49,25 @@ async def test_a_change_marks_the_card_and_only_the_newest_state_clears_it(
     assert await cards.due() == []
 
 
+async def test_a_change_while_the_card_was_being_posted_marks_it_at_once(
+    tasks: TaskService, database: Database, clock: ManualClock
+) -> None:
+    """A claim a moment after /task create, before its card was recorded: the claim found
+    no card to mark, and the card went out showing the task as created. Recording it
+    (`shows`: the version it was drawn from) marks it, due for the sweep's repair now."""
+    cards = CardService(database, clock, tasks)
+    created = (await tasks.create(maint(), "Translate the FAQ")).task
+    unchanged = (await tasks.create(maint(), "Posted as it stands")).task
+    claimed = (await tasks.claim(member(ALICE), 1)).task  # while the card is on its way
+    assert await cards.pending() == 0  # no card yet: nothing marked
+    await tasks.set_card(GUILD, 1, 500, 501, None, shows=created.version)
+    await tasks.set_card(GUILD, 2, 500, 502, None, shows=unchanged.version)  # shows the truth
+    [due] = await cards.due()  # at once, no grace: nobody else will edit it
+    assert (due.number, due.claimant_ids) == (1, (ALICE,))
+    await cards.shown(claimed)
+    assert await cards.pending() == 0
+
+
 async def test_a_refused_card_is_retried_after_a_growing_backoff_and_counted(
     tasks: TaskService, database: Database, clock: ManualClock
 ) -> None:

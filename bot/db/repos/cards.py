@@ -44,6 +44,20 @@ class CardRepo(Repo):
         )
         await self.session.execute(stmt)
 
+    async def mark_if_changed(
+        self, guild_id: int, number: int, shown: int, mark: dict[str, object]
+    ) -> None:
+        """Mark the task's card if the task changed since the version `shown` (and is not
+        marked already)."""
+        stmt = (
+            sa.update(Task)
+            .where(col(Task.guild_id) == guild_id, col(Task.number) == number)
+            .where(col(Task.version) != shown, col(Task.card_dirty_since).is_(None))
+            .values(**mark)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
+
     async def owe_line(self, line: ThreadLine) -> None:
         self.session.add(line)
         await self.session.flush()

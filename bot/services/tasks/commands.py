@@ -8,10 +8,11 @@ from a fresh read, so the loser sees the winner's state (and usually a clear ref
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from bot.db.models import ClaimRow, Task
 from bot.db.queries.common import tags_to_column
+from bot.db.repos.cards import card_mark
 from bot.db.uow import Database, UnitOfWork
 from bot.domain import lifecycle as lc
 from bot.domain import rules as r
@@ -410,11 +411,19 @@ class TaskService(TaskQueries):
         channel_id: int,
         message_id: int,
         thread_id: int | None = None,
+        *,
+        shows: int | None = None,
     ) -> None:
-        """Remember where the card lives, so every change can edit it in place."""
+        """Remember where the card lives, so every change can edit it in place. `shows`:
+        the task's version the card was drawn from. A change made while it was being
+        posted (a claim a moment after the create) found no card to mark; the card then
+        shows an older state, so it is marked here, for the sweep's repair at once."""
         async with self._db.unit() as uow:
             if not await uow.tasks.set_card(guild_id, number, channel_id, message_id, thread_id):
                 raise no_such_task(number)
+            if shows is not None:
+                mark = card_mark(self._clock.now(), timedelta(0))
+                await uow.cards.mark_if_changed(guild_id, number, shows, mark)
             await uow.commit()
 
     @staticmethod
