@@ -105,6 +105,12 @@ class Budgets:
             return
         self._known[(method.upper(), int(found.group(1)))] = budget
 
+    def scarce(self, method: str, channel_id: int) -> bool:
+        """One request or none left before the reset: discord.py holds the request that
+        takes the last one until the bucket resets, so it is the pacer's worker's to send."""
+        budget = self._known.get((method, channel_id))
+        return budget is not None and budget.remaining <= 1 and budget.reset_at > self.now()
+
     def wait_for(self, method: str, channel_id: int) -> float:
         """Seconds until the channel's bucket has room (0: send now)."""
         budget = self._known.get((method, channel_id))
@@ -200,7 +206,7 @@ class CardPacer:
         return lock
 
     def _waiting(self, channel_id: int) -> bool:
-        return self.budgets.wait_for("PATCH", channel_id) > 0
+        return self.budgets.scarce("PATCH", channel_id)
 
     def _enqueue(self, channel_id: int, key: CardKey, *, force: bool = False) -> None:
         queue = self._queues.setdefault(channel_id, {})
