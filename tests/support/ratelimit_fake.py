@@ -101,6 +101,8 @@ class RateLimitedDiscord(FakeDiscord):
     buckets: dict[str, Bucket] = field(default_factory=dict)
     limited: Counter[str] = field(default_factory=Counter)  # 429s per bucket
     interactions: dict[int, Answered] = field(default_factory=dict)
+    # Per message, every state it showed: (when, its embeds as JSON).
+    history: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
     guild_ready: asyncio.Event = field(default_factory=asyncio.Event)
     answered: asyncio.Event = field(default_factory=asyncio.Event)  # set at every answer
@@ -492,12 +494,14 @@ class RateLimitedDiscord(FakeDiscord):
             }
         )
 
-    @staticmethod
-    def _apply(message: dict[str, Any], body: dict[str, Any]) -> None:
+    def _apply(self, message: dict[str, Any], body: dict[str, Any]) -> None:
         for key in ("content", "embeds", "components"):
             if key in body and body[key] is not None:
                 message[key] = body[key]
         message["edited_timestamp"] = STAMP
+        self.history.setdefault(int(message["id"]), []).append(
+            (self.clock(), json.dumps(message["embeds"], ensure_ascii=False))
+        )
 
     # -- what the tests read ----------------------------------------------------------------
 
