@@ -15,6 +15,7 @@ import pytest
 from bot.app import INVITE_PERMISSIONS, PeerBot, point_discord_at
 from bot.bootstrap import Runtime, build_bot, build_services
 from bot.ui.ids import ButtonId, CardAction
+from bot.ui.publish import refresh_card
 from tests.cli.test_run_smoke import discord_urls_restored  # noqa: F401 — a fixture
 from tests.services.helpers import maint
 from tests.support.fake_discord import TIMEOUT, TOKEN, serving, step
@@ -100,3 +101,30 @@ async def test_a_burst_stays_within_the_limits_and_every_answer_within_the_deadl
     limit, per = CHANNEL_LIMIT
     windows = math.ceil(len(edits) / limit)
     assert edits[-1].at - edits[0].at >= (windows - 1) * per * 0.99
+
+
+@pytest.mark.usefixtures("discord_urls_restored")
+async def test_a_card_changed_while_its_channel_waits_is_edited_once_with_its_newest_state(
+    board: tuple[RateLimitedDiscord, Runtime, PeerBot],
+) -> None:
+    fake, runtime, bot = board
+    services, boss = runtime.services, maint(guild=fake.guild_id)
+    cards = {n: int(m["id"]) for n, m in enumerate(fake.messages.values(), start=1)}
+    limit, _per = CHANNEL_LIMIT
+    # Cards 1..limit take the channel's budget (the last of them from the worker) ...
+    for n in range(1, limit + 1):
+        changed = await services.tasks.edit(boss, n, title=f"Task {n}, renamed")
+        await refresh_card(bot, changed.task)
+    assert bot.pacer.queued() >= 1  # the budget is spent: the next edits wait
+    # ... so card 6, changed five times meanwhile, waits: then it is edited once, as it is.
+    for k in range(1, 6):
+        changed = await services.tasks.edit(boss, 6, title=f"Version {k}")
+        await refresh_card(bot, changed.task)
+    await asyncio.wait_for(bot.pacer.idle(), TIMEOUT)
+    edits = [c for c in fake.calls if c.method == "PATCH" and c.path.endswith(f"/{cards[6]}")]
+    assert len(edits) == 1
+    assert "Version 5" in fake.shows(cards[6])
+    assert dict(fake.limited) == {}
+    assert await services.cards.pending() == 0
+    for n in range(1, limit + 1):
+        assert f"Task {n}, renamed" in fake.shows(cards[n])

@@ -65,6 +65,26 @@ def floor(needed: list[float]) -> float:
     return done
 
 
+def online_floor(slash: dict[int, float], press: dict[int, float]) -> tuple[float, int]:
+    """The best a bot can do that does not know which presses will come: every /task
+    claim's edit queued at its moment and sent as soon as the channel's windows allow, in
+    order, except one whose card's press came before its turn (the press's own
+    UPDATE_MESSAGE shows it). (When the last edit is done, the edits sent.)"""
+    limit, per = CHANNEL_LIMIT
+    opened, used, done, sent = -1.0, 0, 0.0, 0
+    for n in sorted(slash, key=slash.__getitem__):
+        t = max(slash[n], done)
+        if opened >= 0 and t < opened + per and used >= limit:
+            t = opened + per
+        if slash[n] < press[n] <= t:
+            continue  # shown by the press before this edit's turn
+        if opened < 0 or t >= opened + per:
+            opened, used = t, 0
+        used += 1
+        done, sent = t, sent + 1
+    return done, sent
+
+
 async def one_run(url: str, members: int, spread: float, seed: int, naive: bool) -> dict[str, Any]:
     fake = RateLimitedDiscord(bot_permissions=INVITE_PERMISSIONS.value)
     runtime = build_services(url)
@@ -174,8 +194,13 @@ async def one_run(url: str, members: int, spread: float, seed: int, naive: bool)
     needed = [moments[("slash", n)] for n in cards if moments[("slash", n)] > moments[("press", n)]]
     calls = fake.calls[before:]
     edits = [c for c in calls if c.method == "PATCH" and c.bucket.startswith("PATCH messages")]
+    online, online_edits = online_floor(
+        {n: moments[("slash", n)] for n in cards}, {n: moments[("press", n)] for n in cards}
+    )
     return {
         "variant": "naive" if naive else "peerboard",
+        "online_floor": max(online, max(moments.values())),
+        "online_edits": online_edits,
         "answer": {k: percentiles(v) for k, v in answers.items()}
         | {"all": percentiles(answers["press"] + answers["slash"])},
         "late": fake.late(),
@@ -218,12 +243,16 @@ def section(result: dict[str, Any]) -> list[str]:
         "from an interaction's delivery to the member's answer; from the first delivery "
         "until every card shows both claimants. The floor is the per-channel budget for "
         "the edits no interaction can carry (a `/task claim` after the press on the same "
-        "card), sent in Discord's fixed windows from their moments. *Naive*: the same "
+        "card), sent in Discord's fixed windows from their moments, as if the bot knew "
+        "which presses were still to come; the *online* floor is the best a bot can do "
+        "that does not: every `/task claim`'s edit sent in its turn at the channel's "
+        "budget, except where the press came first (`online_floor`). *Naive*: the same "
         "bot, every change editing its card at once in its handler (before the pacer).\n"
     )
     out.append(
         "| bot | answer p50 | answer p99 | press p99 | /task claim p99 | late | "
-        "cards true after | floor | over floor | channel edits (needed) | REST calls | 429s |"
+        "cards true after | floor (online) | over online floor | channel edits "
+        "(needed; online) | REST calls | 429s |"
     )
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["runs"]:
@@ -231,16 +260,21 @@ def section(result: dict[str, Any]) -> list[str]:
         out.append(
             f"| {r['variant']} | {a['all']['p50'] * 1000:.0f} ms | {a['all']['p99'] * 1000:.0f} ms "
             f"| {a['press']['p99'] * 1000:.0f} ms | {a['slash']['p99'] * 1000:.0f} ms "
-            f"| {r['late']} | {_converged(r)} | {r['floor']:.1f} s "
-            f"| {_over(r)} | {r['channel_edits']} "
-            f"({r['needed_edits']}) | {r['rest_calls']} | {sum(r['limited'].values())} |"
+            f"| {r['late']} | {_converged(r)} | {r['floor']:.1f} s ({r['online_floor']:.1f} s) "
+            f"| {_over(r)} | {r['channel_edits']} ({r['needed_edits']}; {r['online_edits']}) "
+            f"| {r['rest_calls']} | {sum(r['limited'].values())} |"
         )
     out.append("")
     peer = result["runs"][0]
     checks = [
         ("every member answered within 1 s (p99)", peer["answer"]["all"]["p99"] <= 1.0),
         (
-            "every card correct within 2 s of the per-channel floor",
+            "every card correct within 2 s of the per-channel floor (online)",
+            not peer["stale_cards"] and peer["converged"] - peer["online_floor"] <= 2.0,
+        ),
+        (
+            "… and of the offline floor (the needed edits only, as if every press were "
+            "known in advance)",
             not peer["stale_cards"] and peer["converged"] - peer["floor"] <= 2.0,
         ),
         ("0 repeated 429s", not peer["repeated_429"]),
@@ -260,7 +294,7 @@ def _converged(r: dict[str, Any]) -> str:
 
 
 def _over(r: dict[str, Any]) -> str:
-    return "–" if r["stale_cards"] else f"{r['converged'] - r['floor']:+.1f} s"
+    return "–" if r["stale_cards"] else f"{r['converged'] - r['online_floor']:+.1f} s"
 
 
 def write_section(path: Any, lines: list[str]) -> None:
