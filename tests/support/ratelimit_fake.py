@@ -31,13 +31,13 @@ from typing import Any, Final
 from aiohttp import WSMsgType, web
 
 from tests.support.fake_discord import APP_ID, BOT_USER, JSON, FakeDiscord, member
+from tests.support.guild_payload import STAMP, guild_create
 
 DEADLINE: Final = 3.0  # an interaction must be acknowledged within 3 s
 CHANNEL_LIMIT: Final = (5, 5.0)  # messages posted (or edited) per channel: 5 per 5 s
 GLOBAL_LIMIT: Final = (50, 1.0)  # requests per second, interaction endpoints excepted
 OTHER_LIMIT: Final = (50, 1.0)  # any other route, per major parameter
 WEBHOOK_LIMIT: Final = (5, 2.0)  # an interaction's follow-ups, per token
-STAMP: Final = "2026-01-01T00:00:00+00:00"
 MEMBER_PERMISSIONS: Final = (1 << 10) | (1 << 11) | (1 << 31)  # view, send, use commands
 
 _ids = itertools.count(1600000000000000001)
@@ -135,9 +135,7 @@ class RateLimitedDiscord(FakeDiscord):
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
+            **{key: [] for key in ("mentions", "mention_roles", "attachments")},
             "embeds": [],
             "components": [],
             "pinned": False,
@@ -182,65 +180,13 @@ class RateLimitedDiscord(FakeDiscord):
         return None
 
     def _guild(self) -> dict[str, Any]:
-        bot_role = self.guild_id + 1
-        return {
-            "id": str(self.guild_id),
-            "name": "Commons",
-            "icon": None,
-            "owner_id": "42",
-            "afk_timeout": 300,
-            "verification_level": 0,
-            "default_message_notifications": 0,
-            "explicit_content_filter": 0,
-            "mfa_level": 0,
-            "nsfw_level": 0,
-            "premium_tier": 0,
-            "system_channel_flags": 0,
-            "preferred_locale": "en-US",
-            "features": [],
-            "emojis": [],
-            "stickers": [],
-            "roles": [
-                self._role(self.guild_id, "@everyone", MEMBER_PERMISSIONS, 0),
-                self._role(bot_role, "Peerboard", self.bot_permissions, 1, managed=True),
-            ],
-            "channels": [self._channel(self.tasks_channel_id)],
-            "threads": [self._channel(t) for t in self.threads],
-            "members": [
-                {
-                    "user": BOT_USER,
-                    "roles": [str(bot_role)],
-                    "joined_at": STAMP,
-                    "deaf": False,
-                    "mute": False,
-                    "flags": 0,
-                }
-            ],
-            "member_count": 1000,
-            "large": False,
-            "unavailable": False,
-            "joined_at": STAMP,
-            "voice_states": [],
-            "presences": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
-        }
-
-    @staticmethod
-    def _role(role_id: int, name: str, perms: int, position: int, **more: Any) -> dict[str, Any]:
-        return {
-            "id": str(role_id),
-            "name": name,
-            "permissions": str(perms),
-            "position": position,
-            "color": 0,
-            "hoist": False,
-            "managed": False,
-            "mentionable": False,  # field conditions: roles are not mentionable
-            "flags": 0,
-            **more,
-        }
+        return guild_create(
+            self.guild_id,
+            [self._channel(self.tasks_channel_id)],
+            [self._channel(t) for t in self.threads],
+            bot_permissions=self.bot_permissions,
+            member_permissions=MEMBER_PERMISSIONS,
+        )
 
     # -- interactions over the gateway ----------------------------------------------------
 
