@@ -32,6 +32,7 @@ from bot.ui.client import PeerClient
 from bot.ui.components import TaskButton, on_form
 from bot.ui.digest import DiscordDigestPublisher
 from bot.ui.notifier import DiscordNotifier
+from bot.ui.pacer import Budgets, CardPacer
 
 log = logging.getLogger("peerboard")
 
@@ -55,7 +56,9 @@ class PeerBot(PeerClient):
         )
         if guild_ready_timeout is not None:  # discord.py's own default (2 s) otherwise
             options["guild_ready_timeout"] = guild_ready_timeout
-        super().__init__(services, **options)
+        budgets = Budgets()  # Discord's rate-limit headers, read through http_trace
+        super().__init__(services, http_trace=budgets.trace_config(), **options)
+        self.pacer: CardPacer = CardPacer(self, services, budgets)
         self.served = shards  # (not `shards`: AutoShardedClient has that)
         self.dev_guild_id = dev_guild_id
         self.synced: bool | None = None  # whether the last start pushed commands to Discord
@@ -156,6 +159,7 @@ class PeerBot(PeerClient):
     async def close(self) -> None:
         self._closing = True
         try:
+            await self.pacer.close()  # queued cards drained; what is left stays marked
             await self.jobs.close()
             await super().close()
         finally:

@@ -17,6 +17,7 @@ from typing import Final, Protocol
 
 from bot.db.models import ThreadLine
 from bot.db.uow import Database
+from bot.domain.errors import DomainError
 from bot.domain.shards import Shards
 from bot.services.clock import Clock
 from bot.services.config import GuildConfig
@@ -116,6 +117,18 @@ class CardService:
             await uow.cards.card_failed(row.id, attempts, now + card_backoff(attempts))
             await uow.commit()
         return attempts
+
+    async def owed(self, guild_id: int, number: int) -> TaskView | None:
+        """The task as it stands, if its card is still owed an update (marked); None when
+        the card already shows it (or the task is gone)."""
+        async with self._db.read() as uow:
+            row = await uow.tasks.task_by_number(guild_id, number)
+            if row is None or row.card_dirty_since is None:
+                return None
+        try:
+            return await self._tasks.show(guild_id, number)
+        except DomainError:
+            return None  # deleted since
 
     # -- thread lines -------------------------------------------------------------------
 

@@ -58,9 +58,10 @@ class DiscordCards:
         if not isinstance(where, CardChannel):
             return CardOutcome.BLOCKED
         try:
-            await where.get_partial_message(task.card_message_id).edit(
-                embed=task_embed(task), view=card_view(task)
-            )
+            async with self.client.pacer.turn(task):  # paced with the channel's other cards
+                await where.get_partial_message(task.card_message_id).edit(
+                    embed=task_embed(task), view=card_view(task)
+                )
         except discord.NotFound as err:
             if err.code == UNKNOWN_CHANNEL:
                 return await self._repost_elsewhere(task, config)

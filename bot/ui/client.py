@@ -10,6 +10,7 @@ whose signature discord.py fixes (a DynamicItem's) narrow with `client_of`.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 import discord
@@ -17,6 +18,7 @@ from discord.ext import commands
 
 from bot.ops.metrics import Metrics
 from bot.services.registry import Services
+from bot.services.views import TaskView
 from bot.ui.errors import PeerTree
 from bot.ui.ids import ButtonId
 from bot.ui.requests import TaskRequest
@@ -26,6 +28,20 @@ class Deliveries(Protocol):
     def kick(self) -> Awaitable[None]:
         """Deliver what an interaction just enqueued, without waiting for the next sweep
         (in the background; awaiting what it returns waits for that round)."""
+
+
+class Pacer(Protocol):
+    """Card edits paced per channel (`pacer.CardPacer`, built by the bot)."""
+
+    async def update(self, task: TaskView) -> bool:
+        """Show `task` on its card now if its channel is idle (whether Discord took it);
+        else queue it (False: the pacer shows it later and clears its mark)."""
+
+    def shown_by_interaction(self, task: TaskView) -> None:
+        """A click's own response showed `task` on its card."""
+
+    def turn(self, task: TaskView) -> AbstractAsyncContextManager[None]:
+        """The card's channel's turn, for an edit made by the caller (card repair)."""
 
 
 class Controller(Protocol):
@@ -50,6 +66,7 @@ class PeerClient(commands.Bot):
     services: Services
     deliveries: Deliveries
     controller: Controller
+    pacer: Pacer  # every card edit not made through an interaction (bot/ui/pacer.py)
 
     def __init__(self, services: Services, **options: Any) -> None:
         """`options`: discord.py's own constructor options (shard_count and shard_ids, for

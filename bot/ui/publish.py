@@ -68,6 +68,7 @@ async def publish(
                 )
             edited_source = True
             await interaction.followup.send(text, ephemeral=True)
+            client.pacer.shown_by_interaction(task)
         else:
             await tell(interaction, text)
     except discord.HTTPException:
@@ -202,23 +203,16 @@ async def channel(client: discord.Client, channel_id: int) -> Channel | None:
 
 
 async def refresh_card(client: discord.Client, task: TaskView, *, clear: bool = True) -> bool:
-    """Edit the task's card in place, wherever it was posted; whether Discord took it.
-    Taken, the task's card mark is cleared (`clear`); refused, the sweep repairs the card."""
-    if not (task.card_channel_id and task.card_message_id):
+    """Show the task on its card, wherever it was posted, through the card pacer
+    (bot/ui/pacer.py): at once when its channel is idle, else queued behind the channel's
+    other cards. Whether it is shown now; taken, the card's mark is cleared (`clear`).
+    Queued, the pacer clears it when sent; refused, the sweep repairs the card."""
+    if not (task.card_channel_id and task.card_message_id) or not isinstance(client, PeerClient):
         return False
-    where = await channel(client, task.card_channel_id)
-    if not isinstance(where, CardChannel):
-        return False
-    try:
-        await where.get_partial_message(task.card_message_id).edit(
-            embed=task_embed(task), view=card_view(task)
-        )
-    except (discord.HTTPException, *TRANSIENT):
-        log.warning("could not edit the card of #%s", task.number, exc_info=True)
-        return False
-    if clear and isinstance(client, PeerClient):
+    shown = await client.pacer.update(task)
+    if shown and clear:
         await client.services.cards.shown(task)
-    return True
+    return shown
 
 
 async def _send(

@@ -9,7 +9,8 @@ pass/fail timings.
     --runs N        repeated runs per figure; the report gives their median (default 3)
     --rounds N      member visits per interaction run (8 interactions each)
     --no-postgres   SQLite only
-    --only PHASES   comma-separated: interactions,sweep,digest
+    --only PHASES   comma-separated: interactions,sweep,digest,burst (burst writes only its
+                    own section of the report; alone, it leaves the others as they are)
     --out PATH      where to write the report (default docs/performance.md)
     --json PATH     also write the raw results
     --render PATH   only write the report again, from raw results saved with --json
@@ -39,7 +40,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--no-postgres", action="store_true")
-    p.add_argument("--only", default="interactions,sweep,digest")
+    p.add_argument("--only", default="interactions,sweep,digest,burst")
     p.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     p.add_argument("--json", default=None)
     p.add_argument("--render", default=None)
@@ -135,7 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         saved = json.loads(Path(args.render).read_text())
         info = saved.pop("machine")
+        saved_burst = saved.pop("burst", None)
         write_report(Path(args.out), info, saved)
+        if saved_burst is not None:
+            from tests.perf.burst import section, write_section
+
+            write_section(Path(args.out), section(saved_burst))
         say(f"wrote {args.out} from {args.render}")
         line = final_line(saved)
         if line:
@@ -164,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     dbs = Databases(with_postgres=not args.no_postgres)
     info["postgres"] = dbs.pg_version or (f"skipped: {dbs.pg_problem}" if dbs.pg_problem else "")
     results: dict[str, Any] = {"interactions": [], "sweep": [], "digest": []}
+    burst: dict[str, Any] | None = None
     try:
         if "interactions" in phases:
             for backend in dbs.backends:
@@ -222,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                     dbs.drop(url)
                 results["digest"].append(result)
                 say(f"  {summary_digest(result)}")
+        if "burst" in phases:
+            burst = run_burst(dbs, quick)
     finally:
         dbs.close()
     info["load_end"] = machine_info()["load_start"]
@@ -230,13 +239,42 @@ def main(argv: list[str] | None = None) -> int:
     info["runs"] = runs
     info["rounds"] = rounds
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, **results}, indent=1, default=str))
-    write_report(Path(args.out), info, results)
+        saved = {"machine": info, **results, **({"burst": burst} if burst else {})}
+        Path(args.json).write_text(json.dumps(saved, indent=1, default=str))
+    if phases - {"burst"}:
+        write_report(Path(args.out), info, results)
+    if burst is not None:
+        from tests.perf.burst import section, write_section
+
+        write_section(Path(args.out), section(burst))
     say(f"wrote {args.out} in {info['wall_seconds']:.0f} s")
     line = final_line(results)
     if line:
         say(line)
     return 0
+
+
+def run_burst(dbs: Databases, quick: bool) -> dict[str, Any]:
+    """Peerboard and the naive bot, each on a fresh SQLite database (tests/perf/burst.py)."""
+    members, spread = (20, 2.0) if quick else (100, 10.0)
+    urls = [dbs.create("sqlite"), dbs.create("sqlite")]
+    say(f"- burst, {members} presses + {members} /task claim within {spread:g} s …")
+    job = {"kind": "burst", "urls": urls, "members": members, "spread": spread, "seed": 7}
+    try:
+        result = run_worker(job, timeout=1800)
+    finally:
+        for url in urls:
+            dbs.drop(url)
+    if "failed" in result:
+        say(f"  FAILED {result['failed']}")
+    else:
+        for r in result["runs"]:
+            say(
+                f"  {r['variant']}: answer p99 {r['answer']['all']['p99'] * 1000:.0f} ms, "
+                f"cards true after {r['converged']:.1f} s (floor {r['floor']:.1f} s), "
+                f"{r['channel_edits']} channel edits, {sum(r['limited'].values())} 429s"
+            )
+    return result
 
 
 def summary_interactions(r: dict[str, Any]) -> str:

@@ -36,6 +36,10 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
         from tests.perf.digest import measure_digest
 
         return await measure_digest(job["url"], job["board"], job["runs"])
+    if kind == "burst":
+        from tests.perf.burst import measure_burst
+
+        return await measure_burst(job["urls"], job["members"], job["spread"], job["seed"])
     raise SystemExit(f"unknown job {kind!r}")
 
 
