@@ -80,6 +80,9 @@ def sweep_queries(
                 "ix_tasks_nudge",
                 "ix_tasks_status_age",
                 "ix_deliveries_retry",
+                # (and thread_lines: only lines still owed, deleted once posted: a small
+                # table, read by whichever plan PostgreSQL prefers for it)
+                "ix_tasks_card_repair",
             ),
         ),
         "claims_to_warn": (

@@ -358,6 +358,9 @@ def claimant_notices_query(
 
 # The has-work check's name for the delivery phase (a registry read has its own name).
 DELIVERIES: Final = "deliveries"
+# Its names for the card repair's reads: cards owed an update, thread lines owed a post.
+CARDS: Final = "cards"
+LINES: Final = "lines"
 
 Reads = tuple[tuple[str, Read], ...]
 
@@ -397,6 +400,10 @@ def _sweep_work_template(reads: Reads, shards: Shards | None) -> sa.CompoundSele
         }
         probes.append((name, read.probe(now, bounds, shards)))
     probes.append((DELIVERIES, _pending_probe(now, shards)))
+    # The card repair's reads too: without them, an idle sweep ran two more units of work
+    # (each a round trip to the database and back) to find no card and no line owed.
+    probes.append((CARDS, cards_to_repair_query(now, 1, shards)))
+    probes.append((LINES, thread_lines_due_query(now, 1, shards)))
     return sa.union_all(
         *(
             sa.select(sa.literal_column(f"'{name}'").label("work")).select_from(
@@ -411,7 +418,7 @@ def sweep_has_work_query(
     reads: Reads, now: datetime, shards: Shards | None = None
 ) -> Bound[sa.CompoundSelect[str]]:
     """One statement answering "what would a sweep find?": a row naming each of `reads`
-    (and DELIVERIES) that finds something, in the guilds of `shards` (None: every
+    (and DELIVERIES, CARDS, LINES) that finds something, in the guilds of `shards` (None: every
     guild); and its values."""
     values: dict[str, object] = {"now": now}
     for name, read in reads:
