@@ -21,8 +21,9 @@ from bot.services.cards import CardOutcome, Line
 from bot.services.clock import ManualClock
 from bot.services.config import GuildConfig
 from bot.services.notify import Notice
+from bot.services.reminders import EnqueueReport
 from bot.services.views import TaskView
-from tests.services.helpers import maint
+from tests.services.helpers import maint, member
 
 BOT = 999
 GUILD = 1001  # shard 0 of 2
@@ -137,3 +138,38 @@ async def test_a_thread_line_owed_is_found_and_posted(runtime: Runtime, clock: M
     assert discord.lines == ["Alice claimed this task."]
     assert await one_sweep(runtime, discord) == 1
     assert not await runtime.services.reminders.has_work(MINE)
+
+
+class Statements:
+    def __init__(self, runtime: Runtime) -> None:
+        self.count = 0
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", self._sent)
+
+    def _sent(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:5].upper() != "BEGIN":
+            self.count += 1
+
+
+async def test_proposals_inside_their_windows_cost_the_same_in_one_guild_or_many(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """Proposals wait up to their guild's window (72 hours by default) for lazy consensus:
+    the sweep looks at them every minute, with one read of their guilds' windows however
+    many guilds they are in; none opens early, every one opens once its window is over."""
+    guilds = [GUILD + (k << 23) for k in range(6)]  # all on shard 0 of 2
+    assert all(MINE.owns(g) for g in guilds)
+    for guild in guilds[:1]:
+        await runtime.services.tasks.propose(member(31, guild=guild), "Translate the FAQ")
+    clock.advance(hours=2)  # over an hour old: read by the sweep, inside the window
+    statements = Statements(runtime)
+    assert await runtime.services.reminders.enqueue_due(BOT, MINE) == EnqueueReport()
+    one_guild = statements.count
+    for guild in guilds[1:]:
+        await runtime.services.tasks.propose(member(31, guild=guild), "Translate the FAQ")
+    clock.advance(hours=2)
+    statements.count = 0
+    assert await runtime.services.reminders.enqueue_due(BOT, MINE) == EnqueueReport()
+    assert statements.count == one_guild
+    clock.advance(hours=72)
+    report = await runtime.services.reminders.enqueue_due(BOT, MINE)
+    assert report.proposals == len(guilds)
