@@ -154,8 +154,8 @@ async def test_proposals_inside_their_windows_cost_the_same_in_one_guild_or_many
     runtime: Runtime, clock: ManualClock
 ) -> None:
     """Proposals wait up to their guild's window (72 hours by default) for lazy consensus:
-    the sweep looks at them every minute, with one read of their guilds' windows however
-    many guilds they are in; none opens early, every one opens once its window is over."""
+    the sweep finds no work in them until one's time has come, however many guilds they
+    are in; none opens early, every one opens once its window is over."""
     guilds = [GUILD + (k << 23) for k in range(6)]  # all on shard 0 of 2
     assert all(MINE.owns(g) for g in guilds)
     for guild in guilds[:1]:
@@ -170,6 +170,23 @@ async def test_proposals_inside_their_windows_cost_the_same_in_one_guild_or_many
     statements.count = 0
     assert await runtime.services.reminders.enqueue_due(BOT, MINE) == EnqueueReport()
     assert statements.count == one_guild
+    # Waiting inside their windows, they are no work for the sweep at all (ix_tasks_opens).
+    assert not await runtime.services.reminders.has_work(MINE)
     clock.advance(hours=72)
     report = await runtime.services.reminders.enqueue_due(BOT, MINE)
     assert report.proposals == len(guilds)
+
+
+async def test_a_shorter_window_opens_the_waiting_proposals_sooner(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.services.tasks.propose(member(31, guild=GUILD), "Translate the FAQ")
+    clock.advance(hours=2)
+    assert not await runtime.services.reminders.has_work(MINE)  # 70 hours to go
+    await runtime.services.config.update(maint(guild=GUILD), proposal_window_hours=3)
+    assert not await runtime.services.reminders.has_work(MINE)
+    clock.advance(hours=1)  # three hours after it was proposed
+    assert "proposals" in (await runtime.services.reminders.has_work(MINE)).found
+    assert (await runtime.services.reminders.enqueue_due(BOT, MINE)).proposals == 1
+    view = await runtime.services.tasks.show(GUILD, 1)
+    assert view.status.value == "open"

@@ -160,23 +160,25 @@ def thread_lines_due_query(
     )
 
 
-def stale_proposals_query(
-    older_than: When, limit: int, shards: Shards | None = None
-) -> sa.Select[Task]:
-    """Proposals old enough for lazy consensus. An objected one waits for a maintainer:
-    left in, the oldest of them would fill every batch and no other proposal would open."""
+def stale_proposals_query(now: When, limit: int, shards: Shards | None = None) -> sa.Select[Task]:
+    """Proposals whose lazy-consensus time has come (ix_tasks_opens): those still inside
+    their window are not read at all, however many guilds have some waiting. An objected
+    one waits for a maintainer: left in, the oldest of them would fill every batch and no
+    other proposal would open."""
     objected = sa.select(col(ProposalVote.id)).where(
         col(ProposalVote.task_id) == col(Task.id), col(ProposalVote.kind) == "object"
     )
     return (
         sa.select(Task)
         .where(
-            col(Task.status) == "proposed",
-            col(Task.status_changed_at) <= older_than,
+            # 'proposed' written into the SQL, not bound: a plan made for any parameters
+            # (PostgreSQL's generic plan) can then read the partial index ix_tasks_opens.
+            col(Task.status) == sa.literal_column("'proposed'"),
+            col(Task.opens_at) <= now,
             owned_by(col(Task.guild_id), shards),
             ~sa.exists(objected),
         )
-        .order_by(col(Task.status_changed_at))
+        .order_by(col(Task.opens_at))
         .limit(limit)
     )
 
@@ -289,15 +291,10 @@ class ReviewWaiting(Read):
 
 @dataclass(frozen=True, slots=True)
 class StaleProposals(Read):
-    """Proposals unchanged for at least `min_age`."""
-
-    min_age: timedelta
-
-    def bounds(self, now: datetime) -> dict[str, datetime]:
-        return {"older_than": now - self.min_age}
+    """Proposals past their lazy-consensus time (`tasks.opens_at`)."""
 
     def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
-        return stale_proposals_query(bounds["older_than"], 1, shards)
+        return stale_proposals_query(now, 1, shards)
 
 
 # The times a ClaimantNotices read may key on (each with an index to read it by).

@@ -121,9 +121,7 @@ async def proposals(p: Pass, read: sweep.Read) -> int:
     assert isinstance(read, sweep.StaleProposals)
     now = p.now
     async with p.db.unit() as uow:
-        candidates = await uow.tasks.stale_proposals(
-            read.bounds(now)["older_than"], BATCH, p.shards
-        )
+        candidates = await uow.tasks.stale_proposals(now, BATCH, p.shards)
         # One read for all their guilds: a read per guild cost up to BATCH statements a
         # sweep, every sweep, while proposals wait inside their windows (many guilds).
         hours = await uow.guilds.proposal_windows({t.guild_id for t in candidates})
