@@ -9,7 +9,8 @@ pass/fail timings.
     --runs N        repeated runs per figure; the report gives their median (default 3)
     --rounds N      member visits per interaction run (8 interactions each)
     --no-postgres   SQLite only
-    --only PHASES   comma-separated: interactions,sweep,digest
+    --only PHASES   comma-separated: interactions,sweep,digest,guilds
+    --guilds N      guilds for the many-guilds benchmark (default 10,000; --quick: 200)
     --out PATH      where to write the report (default docs/performance.md)
     --json PATH     also write the raw results
     --render PATH   only write the report again, from raw results saved with --json
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.perf.guilds_report import render, section, splice
 from tests.perf.report import final_line, machine_info, write_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +41,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--no-postgres", action="store_true")
-    p.add_argument("--only", default="interactions,sweep,digest")
+    p.add_argument("--only", default="interactions,sweep,digest,guilds")
+    p.add_argument("--guilds", type=int, default=None, help="guilds of the many-guilds run")
     p.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     p.add_argument("--json", default=None)
     p.add_argument("--render", default=None)
@@ -164,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     dbs = Databases(with_postgres=not args.no_postgres)
     info["postgres"] = dbs.pg_version or (f"skipped: {dbs.pg_problem}" if dbs.pg_problem else "")
     results: dict[str, Any] = {"interactions": [], "sweep": [], "digest": []}
+    out = Path(args.out)
+    kept = section(out.read_text()) if out.exists() else None  # the Many guilds section
     try:
         if "interactions" in phases:
             for backend in dbs.backends:
@@ -222,6 +227,18 @@ def main(argv: list[str] | None = None) -> int:
                     dbs.drop(url)
                 results["digest"].append(result)
                 say(f"  {summary_digest(result)}")
+        if "guilds" in phases and dbs.cluster is not None:
+            guilds = args.guilds or (200 if quick else 10_000)
+            url = dbs.create("postgresql")
+            say(f"- many guilds, {guilds:,} guilds × 100 tasks, 2 processes of 2 shards …")
+            try:
+                result = run_worker(
+                    {"kind": "guilds", "url": url, "guilds": guilds, "tasks": 100}, 7200
+                )
+            finally:
+                dbs.drop(url)
+            results["guilds"] = result
+            say(f"  {summary_guilds(result)}")
     finally:
         dbs.close()
     info["load_end"] = machine_info()["load_start"]
@@ -231,7 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     info["rounds"] = rounds
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, **results}, indent=1, default=str))
-    write_report(Path(args.out), info, results)
+    if phases - {"guilds"}:
+        write_report(out, info, results)
+    guilds_text = render(results["guilds"], info) if "guilds" in results else kept
+    if guilds_text is not None:
+        splice(out, guilds_text)  # alone, the many-guilds run rewrites only its section
     say(f"wrote {args.out} in {info['wall_seconds']:.0f} s")
     line = final_line(results)
     if line:
@@ -263,6 +284,17 @@ def summary_sweep(r: dict[str, Any]) -> str:
         f"1% due ({r['due']:,}): {due.get('seconds', 0):.2f} s / {due.get('queries', 0)} queries; "
         f"{r['process_seconds']:.0f} s"
     )
+
+
+def summary_guilds(r: dict[str, Any]) -> str:
+    if "failed" in r:
+        return f"FAILED {r['failed']}"
+    procs = "; ".join(
+        f"shards {p['shards']}: ready {p['ready_seconds']:.1f} s, RSS {p['rss_mb']:.0f} MB, "
+        f"idle sweep {i['median'] * 1000:.1f} ms"
+        for p, i in zip(r["processes"], r["idle"], strict=True)
+    )
+    return f"{procs}; {r['twice']} twice, {r['lost']} lost; {r['process_seconds']:.0f} s"
 
 
 def summary_digest(r: dict[str, Any]) -> str:

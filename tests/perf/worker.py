@@ -36,6 +36,10 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
         from tests.perf.digest import measure_digest
 
         return await measure_digest(job["url"], job["board"], job["runs"])
+    if kind == "guilds":
+        from tests.perf.many_guilds import measure_many_guilds
+
+        return await measure_many_guilds(job["url"], job["guilds"], job["tasks"])
     raise SystemExit(f"unknown job {kind!r}")
 
 
