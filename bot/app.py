@@ -110,6 +110,7 @@ class PeerBot(PeerClient):
         self.metrics.gateway("ready")
         if self._freeze_heap and not self._heap_frozen:
             self.freeze_startup_heap()
+        log.info("%s", ready_line(len(self.guilds), self.served))
 
     def freeze_startup_heap(self) -> None:
         """Keep full garbage collections short. What the client cached at login (guilds,
@@ -188,6 +189,16 @@ class ShardedPeerBot(PeerBot, commands.AutoShardedBot):  # type: ignore[misc]
     PEERBOARD_SHARD_COUNT (docs/scaling.md). commands.Bot adds nothing of its own to
     BotBase and Client, so AutoShardedClient's connection, shards and latency are what
     this class runs."""
+
+
+def ready_line(guilds: int, shards: Shards | None) -> str:
+    """What `peerboard run` logs once the gateway has sent every guild: the operator's (and
+    the benchmark's) sign that the process serves its guilds."""
+    served = f"{guilds:,} guild{'' if guilds == 1 else 's'}"
+    if shards is None:
+        return f"ready: serving {served}"
+    ids = ", ".join(map(str, sorted(shards.ids)))
+    return f"ready: serving {served} on shard{'' if len(shards.ids) == 1 else 's'} {ids} of {shards.count}"
 
 
 # -- where Discord is ------------------------------------------------------------------------

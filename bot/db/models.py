@@ -16,6 +16,7 @@ PENDING_WARNING = sa.text("warn_at IS NOT NULL AND ended_at IS NULL")
 HAS_DUE = sa.text("due_at IS NOT NULL")
 HAS_NUDGE = sa.text("next_nudge_at IS NOT NULL")
 CARD_DIRTY = sa.text("card_dirty_since IS NOT NULL")
+PROPOSED = sa.text("status = 'proposed'")
 # Spelled as each dialect renders `ranking_visible == sa.false()`, so the planners match it.
 HIDDEN_SQLITE = sa.text("ranking_visible = 0")
 HIDDEN_PG = sa.text("ranking_visible = false")
@@ -112,6 +113,8 @@ class Task(SQLModel, table=True):
             "ix_tasks_nudge", "next_nudge_at", sqlite_where=HAS_NUDGE, postgresql_where=HAS_NUDGE
         ),
         sa.Index("ix_tasks_status_age", "status", "status_changed_at"),
+        # Lazy consensus: only proposals are in it, by the time each opens.
+        sa.Index("ix_tasks_opens", "opens_at", sqlite_where=PROPOSED, postgresql_where=PROPOSED),
         # The digest: the oldest claimable tasks (blocker in the index: counted without
         # reading rows), and the review queue and unclaimed tasks by time in status.
         sa.Index("ix_tasks_created", "guild_id", "status", "created_at", "number", "blocked_by_id"),
@@ -153,6 +156,9 @@ class Task(SQLModel, table=True):
     card_message_id: int | None = _id(default=None, nullable=True)
     thread_id: int | None = _id(default=None, nullable=True)
     next_nudge_at: datetime | None = _when(default=None, nullable=True)  # next review reminder
+    # A proposal's lazy consensus: when it opens if nobody objected (its guild's window
+    # after it was proposed; moved when the window changes). None for other tasks.
+    opens_at: datetime | None = _when(default=None, nullable=True)
     # The card shows an older state than the row since then (set with every change that
     # alters the card, cleared once Discord took the edit); the sweep repairs it.
     card_dirty_since: datetime | None = _when(default=None, nullable=True)

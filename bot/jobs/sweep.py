@@ -151,8 +151,11 @@ async def sweep(
     report = SweepReport()
     if work.to_enqueue:  # only the phases with something to read
         await services.reminders.enqueue_due(bot_id, shards, work)
-    if work:  # something due or waiting to be sent
+    if work.to_deliver:  # something due or waiting to be sent
         report = await deliver_pending(services, notifier, dm_budget=dm_budget, shards=shards)
-    if cards is not None:  # after the deliveries, which bring some cards up to date
+    # After the deliveries, which bring some cards up to date; not when nothing at all was
+    # found (the has-work check looks for owed cards and lines too): an idle sweep is one
+    # unit of work, whatever the number of guilds.
+    if cards is not None and work:
         report.cards = await repair_cards(services, cards, shards=shards)
     return report

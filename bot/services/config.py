@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -126,6 +127,9 @@ class ConfigService:
         _validate(changes)
         async with self._db.unit() as uow:
             row = await uow.guilds.update_settings(actor.guild_id, changes, self._clock.now())
+            if "proposal_window_hours" in changes:  # its waiting proposals open on the new one
+                window = timedelta(hours=row.proposal_window_hours)
+                await uow.tasks.move_proposal_windows(actor.guild_id, window)
             milestones = list(await uow.ledger.milestones(actor.guild_id))
             view = _view(row, milestones)
             self._written(actor.guild_id, None)  # from here, no read may cache the old settings

@@ -9,8 +9,10 @@ pass/fail timings.
     --runs N        repeated runs per figure; the report gives their median (default 3)
     --rounds N      member visits per interaction run (8 interactions each)
     --no-postgres   SQLite only
-    --only PHASES   comma-separated: interactions,sweep,digest,burst (burst writes only its
-                    own section of the report; alone, it leaves the others as they are)
+    --only PHASES   comma-separated: interactions,sweep,digest,burst,guilds (burst and
+                    guilds write only their own sections of the report; alone, they leave
+                    the others as they are)
+    --guilds N      guilds for the many-guilds benchmark (default 10,000; --quick: 200)
     --out PATH      where to write the report (default docs/performance.md)
     --json PATH     also write the raw results
     --render PATH   only write the report again, from raw results saved with --json
@@ -29,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.perf.guilds_report import render, section, splice
 from tests.perf.report import final_line, machine_info, write_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +43,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--no-postgres", action="store_true")
-    p.add_argument("--only", default="interactions,sweep,digest,burst")
+    p.add_argument("--only", default="interactions,sweep,digest,burst,guilds")
+    p.add_argument("--guilds", type=int, default=None, help="guilds of the many-guilds run")
     p.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     p.add_argument("--json", default=None)
     p.add_argument("--render", default=None)
@@ -139,9 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         saved_burst = saved.pop("burst", None)
         write_report(Path(args.out), info, saved)
         if saved_burst is not None:
-            from tests.perf.burst import section, write_section
+            from tests.perf.burst import section as burst_section
+            from tests.perf.burst import write_section
 
-            write_section(Path(args.out), section(saved_burst))
+            write_section(Path(args.out), burst_section(saved_burst))
         say(f"wrote {args.out} from {args.render}")
         line = final_line(saved)
         if line:
@@ -171,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     info["postgres"] = dbs.pg_version or (f"skipped: {dbs.pg_problem}" if dbs.pg_problem else "")
     results: dict[str, Any] = {"interactions": [], "sweep": [], "digest": []}
     burst: dict[str, Any] | None = None
+    out = Path(args.out)
+    kept = section(out.read_text()) if out.exists() else None  # the Many guilds section
     try:
         if "interactions" in phases:
             for backend in dbs.backends:
@@ -231,6 +238,18 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"  {summary_digest(result)}")
         if "burst" in phases:
             burst = run_burst(dbs, quick)
+        if "guilds" in phases and dbs.cluster is not None:
+            guilds = args.guilds or (200 if quick else 10_000)
+            url = dbs.create("postgresql")
+            say(f"- many guilds, {guilds:,} guilds × 100 tasks, 2 processes of 2 shards …")
+            try:
+                result = run_worker(
+                    {"kind": "guilds", "url": url, "guilds": guilds, "tasks": 100}, 7200
+                )
+            finally:
+                dbs.drop(url)
+            results["guilds"] = result
+            say(f"  {summary_guilds(result)}")
     finally:
         dbs.close()
     info["load_end"] = machine_info()["load_start"]
@@ -241,12 +260,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         saved = {"machine": info, **results, **({"burst": burst} if burst else {})}
         Path(args.json).write_text(json.dumps(saved, indent=1, default=str))
-    if phases - {"burst"}:
-        write_report(Path(args.out), info, results)
+    if phases - {"burst", "guilds"}:
+        write_report(out, info, results)
+    guilds_text = render(results["guilds"], info) if "guilds" in results else kept
+    if guilds_text is not None:
+        splice(out, guilds_text)  # alone, the many-guilds run rewrites only its section
     if burst is not None:
-        from tests.perf.burst import section, write_section
+        from tests.perf.burst import section as burst_section
+        from tests.perf.burst import write_section
 
-        write_section(Path(args.out), section(burst))
+        write_section(out, burst_section(burst))
     say(f"wrote {args.out} in {info['wall_seconds']:.0f} s")
     line = final_line(results)
     if line:
@@ -301,6 +324,17 @@ def summary_sweep(r: dict[str, Any]) -> str:
         f"1% due ({r['due']:,}): {due.get('seconds', 0):.2f} s / {due.get('queries', 0)} queries; "
         f"{r['process_seconds']:.0f} s"
     )
+
+
+def summary_guilds(r: dict[str, Any]) -> str:
+    if "failed" in r:
+        return f"FAILED {r['failed']}"
+    procs = "; ".join(
+        f"shards {p['shards']}: ready {p['ready_seconds']:.1f} s, RSS {p['rss_mb']:.0f} MB, "
+        f"idle sweep {i['median'] * 1000:.1f} ms"
+        for p, i in zip(r["processes"], r["idle"], strict=True)
+    )
+    return f"{procs}; {r['twice']} twice, {r['lost']} lost; {r['process_seconds']:.0f} s"
 
 
 def summary_digest(r: dict[str, Any]) -> str:

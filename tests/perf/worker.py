@@ -40,6 +40,10 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
         from tests.perf.burst import measure_burst
 
         return await measure_burst(job["urls"], job["members"], job["spread"], job["seed"])
+    if kind == "guilds":
+        from tests.perf.many_guilds import measure_many_guilds
+
+        return await measure_many_guilds(job["url"], job["guilds"], job["tasks"])
     raise SystemExit(f"unknown job {kind!r}")
 
 

@@ -78,8 +78,11 @@ def sweep_queries(
                 "ix_claims_active_expiry",
                 "ix_tasks_due",
                 "ix_tasks_nudge",
-                "ix_tasks_status_age",
+                "ix_tasks_opens",
                 "ix_deliveries_retry",
+                # (and thread_lines: only lines still owed, deleted once posted: a small
+                # table, read by whichever plan PostgreSQL prefers for it)
+                "ix_tasks_card_repair",
             ),
         ),
         "claims_to_warn": (
@@ -110,8 +113,8 @@ def sweep_queries(
         ),
         "tasks_to_nudge": (sweep.tasks_to_nudge_query(now, BATCH, shards), ("ix_tasks_nudge",)),
         "stale_proposals": (
-            sweep.stale_proposals_query(now - timedelta(hours=1), BATCH, shards),
-            ("ix_tasks_status_age",),
+            sweep.stale_proposals_query(now, BATCH, shards),
+            ("ix_tasks_opens",),
         ),
         # The generic read a new kind may declare (kinds.py), keyed on a task's due time.
         "claimant_notices": (
@@ -187,6 +190,7 @@ def task_row(number: int, status: str, now: datetime, **extra: Any) -> dict[str,
         "rework_rounds": 0,
         "review_round": 0,
         "next_nudge_at": None,
+        "opens_at": None,
         "status_changed_at": now,
         "created_at": now,
         "updated_at": now,
@@ -242,9 +246,10 @@ async def seed(database: Database, now: datetime) -> dict[str, int]:
             rows.append(
                 task_row(number, "in_review", since, next_nudge_at=since + timedelta(hours=48))
             )
-        for i in range(PROPOSALS):  # proposed in the last half hour
+        for i in range(PROPOSALS):  # proposed in the last two days: inside their window
             number += 1
-            rows.append(task_row(number, "proposed", now - timedelta(seconds=30 * i)))
+            since = now - timedelta(minutes=(i * 13) % (48 * 60))
+            rows.append(task_row(number, "proposed", since, opens_at=since + timedelta(hours=72)))
         await insert(conn, Task, rows)
         await conn.execute(
             sa.update(GuildSettings.__table__)

@@ -182,13 +182,15 @@ async def _seed(conn: AsyncConnection, dialect: str, spec: BoardSpec) -> None:
     await run(
         prefix + "INSERT INTO tasks (guild_id, number, title, description, points, tags, due_at, "
         "capacity, status, creator_id, blocked_by_id, claim_days, rework_rounds, review_round, "
-        "card_channel_id, card_message_id, thread_id, next_nudge_at, status_changed_at, "
-        "created_at, updated_at, version) "
+        "card_channel_id, card_message_id, thread_id, next_nudge_at, opens_at, "
+        "status_changed_at, created_at, updated_at, version) "
         f"SELECT {g}, i, 'Task ' || i || ': ' || {title_case}, 'Seeded for benchmarks.', "
         "CASE i % 5 WHEN 0 THEN 5 WHEN 1 THEN 1 WHEN 2 THEN 2 WHEN 3 THEN 3 ELSE 8 END, "
         f"{tags_case}, NULL, 1, s, {MAINTAINER}, NULL, NULL, 0, "
         "CASE WHEN s IN ('done', 'in_review') THEN 1 ELSE 0 END, NULL, NULL, NULL, "
         f"CASE WHEN s = 'in_review' THEN {ts(dialect, e, f'(i % {DAY}) + {DAY}')} ELSE NULL END, "
+        # A proposal opens by lazy consensus 72 hours (the default window) after it was made.
+        f"CASE WHEN s = 'proposed' THEN {ts(dialect, e, f'-({age}) + 72 * 3600')} ELSE NULL END, "
         f"{changed}, {ts(dialect, e, f'-({age}) - {DAY}')}, {changed}, 1 "
         f"FROM (SELECT i, {status} AS s FROM {src}) AS b"
     )

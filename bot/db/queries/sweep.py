@@ -160,23 +160,25 @@ def thread_lines_due_query(
     )
 
 
-def stale_proposals_query(
-    older_than: When, limit: int, shards: Shards | None = None
-) -> sa.Select[Task]:
-    """Proposals old enough for lazy consensus. An objected one waits for a maintainer:
-    left in, the oldest of them would fill every batch and no other proposal would open."""
+def stale_proposals_query(now: When, limit: int, shards: Shards | None = None) -> sa.Select[Task]:
+    """Proposals whose lazy-consensus time has come (ix_tasks_opens): those still inside
+    their window are not read at all, however many guilds have some waiting. An objected
+    one waits for a maintainer: left in, the oldest of them would fill every batch and no
+    other proposal would open."""
     objected = sa.select(col(ProposalVote.id)).where(
         col(ProposalVote.task_id) == col(Task.id), col(ProposalVote.kind) == "object"
     )
     return (
         sa.select(Task)
         .where(
-            col(Task.status) == "proposed",
-            col(Task.status_changed_at) <= older_than,
+            # 'proposed' written into the SQL, not bound: a plan made for any parameters
+            # (PostgreSQL's generic plan) can then read the partial index ix_tasks_opens.
+            col(Task.status) == sa.literal_column("'proposed'"),
+            col(Task.opens_at) <= now,
             owned_by(col(Task.guild_id), shards),
             ~sa.exists(objected),
         )
-        .order_by(col(Task.status_changed_at))
+        .order_by(col(Task.opens_at))
         .limit(limit)
     )
 
@@ -289,15 +291,10 @@ class ReviewWaiting(Read):
 
 @dataclass(frozen=True, slots=True)
 class StaleProposals(Read):
-    """Proposals unchanged for at least `min_age`."""
-
-    min_age: timedelta
-
-    def bounds(self, now: datetime) -> dict[str, datetime]:
-        return {"older_than": now - self.min_age}
+    """Proposals past their lazy-consensus time (`tasks.opens_at`)."""
 
     def probe(self, now: When, bounds: Mapping[str, When], shards: Shards | None = None) -> Probe:
-        return stale_proposals_query(bounds["older_than"], 1, shards)
+        return stale_proposals_query(now, 1, shards)
 
 
 # The times a ClaimantNotices read may key on (each with an index to read it by).
@@ -358,6 +355,9 @@ def claimant_notices_query(
 
 # The has-work check's name for the delivery phase (a registry read has its own name).
 DELIVERIES: Final = "deliveries"
+# Its names for the card repair's reads: cards owed an update, thread lines owed a post.
+CARDS: Final = "cards"
+LINES: Final = "lines"
 
 Reads = tuple[tuple[str, Read], ...]
 
@@ -397,6 +397,10 @@ def _sweep_work_template(reads: Reads, shards: Shards | None) -> sa.CompoundSele
         }
         probes.append((name, read.probe(now, bounds, shards)))
     probes.append((DELIVERIES, _pending_probe(now, shards)))
+    # The card repair's reads too: without them, an idle sweep ran two more units of work
+    # (each a round trip to the database and back) to find no card and no line owed.
+    probes.append((CARDS, cards_to_repair_query(now, 1, shards)))
+    probes.append((LINES, thread_lines_due_query(now, 1, shards)))
     return sa.union_all(
         *(
             sa.select(sa.literal_column(f"'{name}'").label("work")).select_from(
@@ -411,7 +415,7 @@ def sweep_has_work_query(
     reads: Reads, now: datetime, shards: Shards | None = None
 ) -> Bound[sa.CompoundSelect[str]]:
     """One statement answering "what would a sweep find?": a row naming each of `reads`
-    (and DELIVERIES) that finds something, in the guilds of `shards` (None: every
+    (and DELIVERIES, CARDS, LINES) that finds something, in the guilds of `shards` (None: every
     guild); and its values."""
     values: dict[str, object] = {"now": now}
     for name, read in reads:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Final
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from bot.db import dialect
 from bot.db.models import GuildMember, GuildSettings
@@ -54,6 +55,16 @@ class GuildRepo(Repo):
 
     async def get_guild(self, guild_id: int) -> GuildSettings | None:
         return await self.session.get(GuildSettings, guild_id)
+
+    async def proposal_windows(self, guild_ids: Collection[int]) -> dict[int, int]:
+        """Each guild's lazy-consensus window in hours, in one statement (a guild without
+        a settings row is left out)."""
+        if not guild_ids:
+            return {}
+        stmt = sa.select(
+            col(GuildSettings.guild_id), col(GuildSettings.proposal_window_hours)
+        ).where(col(GuildSettings.guild_id).in_(sorted(guild_ids)))
+        return {int(g): int(h) for g, h in (await self.session.execute(stmt)).all()}
 
     async def touch_member(self, guild_id: int, member_id: int, now: datetime) -> None:
         """Upsert and write the member's row: on PostgreSQL the row lock serialises one

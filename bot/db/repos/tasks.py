@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
@@ -33,6 +33,7 @@ class NewTask:
     due_at: datetime | None = None
     blocked_by_id: int | None = None
     claim_days: int | None = None
+    opens_at: datetime | None = None  # a proposal's lazy consensus
 
 
 class TaskRepo(Repo):
@@ -156,10 +157,26 @@ class TaskRepo(Repo):
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def stale_proposals(
-        self, older_than: datetime, limit: int, shards: Shards | None = None
+        self, now: datetime, limit: int, shards: Shards | None = None
     ) -> Sequence[Task]:
-        stmt = sweep.stale_proposals_query(older_than, limit, shards)
+        stmt = sweep.stale_proposals_query(now, limit, shards)
         return (await self.session.scalars(stmt)).all()
+
+    async def move_proposal_windows(self, guild_id: int, window: timedelta) -> None:
+        """The guild's window changed: each of its proposals opens `window` after it was
+        proposed."""
+        found = await self.session.execute(
+            sa.select(col(Task.id), col(Task.status_changed_at)).where(
+                col(Task.guild_id) == guild_id, col(Task.status) == "proposed"
+            )
+        )
+        for task_id, proposed_at in found.all():
+            await self.session.execute(
+                sa.update(Task)
+                .where(col(Task.id) == task_id)
+                .values(opens_at=proposed_at + window)
+                .execution_options(synchronize_session=False)
+            )
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -188,6 +205,7 @@ class TaskRepo(Repo):
             due_at=new.due_at,
             blocked_by_id=new.blocked_by_id,
             claim_days=new.claim_days,
+            opens_at=new.opens_at,
             status_changed_at=new.created_at,
             created_at=new.created_at,
             updated_at=new.created_at,

@@ -146,7 +146,7 @@ _KINDS: Final = (
         "proposal_opened",
         not_cancelled,
         # Opening a proposal writes this notice, by endorsement or (here) lazy consensus.
-        Schedule("proposals", sweep.StaleProposals(min_age=timedelta(hours=1)), proposals),
+        Schedule("proposals", sweep.StaleProposals(), proposals),
         refresh_card=True,
     ),
     # Written by a proposal's first objection: it waits for a maintainer's decision.

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from bot.db.models import GuildMember
-from bot.db.queries.sweep import DELIVERIES
+from bot.db.queries.sweep import CARDS, DELIVERIES, LINES
 from bot.db.uow import Database
 from bot.domain.model import CHANNEL, Actor
 from bot.domain.shards import Shards
@@ -72,14 +72,24 @@ class EnqueueReport:
 @dataclass(frozen=True, slots=True)
 class Work:
     """What a sweep would find: the names of the phases (kinds.SCHEDULES) whose read finds
-    something, and "deliveries" when a delivery is pending. EVERYTHING: enqueue_due,
-    asked without it, looks at everything."""
+    something, "deliveries" when a delivery is pending, "cards" and "lines" when a card
+    or a thread line is owed. EVERYTHING: enqueue_due, asked without it, looks at
+    everything."""
 
     found: frozenset[str]
 
     @property
     def to_enqueue(self) -> bool:
         return any(name in self.found for name in _PHASES)
+
+    @property
+    def to_deliver(self) -> bool:
+        """Something pending, or to enqueue (which makes deliveries)."""
+        return DELIVERIES in self.found or self.to_enqueue
+
+    @property
+    def cards_owed(self) -> bool:
+        return CARDS in self.found or LINES in self.found
 
     def __bool__(self) -> bool:
         return bool(self.found)

@@ -121,7 +121,9 @@ class TaskService(TaskQueries):
             outcome = lc.create(actor, r.trust_level(done, rules), rules)
             tasks: list[Task] = []
             for fields, due in cleaned:
-                tasks.append(await new_task(uow, actor, outcome, fields, now, due_at=due))
+                tasks.append(
+                    await new_task(uow, actor, outcome, fields, now, rules=rules, due_at=due)
+                )
             views = await task_views(uow, tasks, rules)
             await uow.commit()
         return tuple(views)

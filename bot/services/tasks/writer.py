@@ -358,6 +358,7 @@ class Writer:
                 outcome,
                 fields,
                 now,
+                rules=rules,
                 due_at=due_at,
                 blocker_id=blocker_id,
                 claim_days=claim_days,
@@ -374,11 +375,13 @@ async def new_task(
     fields: TaskFields,
     now: datetime,
     *,
+    rules: Rules,
     due_at: datetime | None = None,
     blocker_id: int | None = None,
     claim_days: int | None = None,
 ) -> Task:
     number = await uow.tasks.next_task_number(actor.guild_id)
+    proposal = outcome.after is Status.PROPOSED
     task = await uow.tasks.insert_task(
         NewTask(
             guild_id=actor.guild_id,
@@ -394,6 +397,7 @@ async def new_task(
             blocked_by_id=blocker_id,
             claim_days=claim_days,
             created_at=now,
+            opens_at=now + timedelta(hours=rules.proposal_window_hours) if proposal else None,
         )
     )
     assert task.id is not None
