@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from bot.domain.errors import InvalidInput
@@ -144,3 +144,45 @@ def parse_login(raw: str | None) -> str:
             f"{OWNER_MAX} letters, digits and hyphens, and don't start or end with a hyphen."
         )
     return login
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubLink:
+    """An issue or a pull request of a repository, from its address."""
+
+    repo: RepoName
+    kind: Literal["issue", "pull"]
+    number: int
+
+    @property
+    def html_url(self) -> str:
+        """The address GitHub gives it (`html_url` in its API and webhooks)."""
+        return f"{self.repo.html_url}/{'issues' if self.kind == 'issue' else 'pull'}/{self.number}"
+
+
+_LINK_PATH: Final = re.compile(r"([^/]+)/([^/]+)/(issues|pull)/([0-9]{1,10})(?:/[a-z]+)?/?")
+
+
+def parse_link(raw: str | None) -> GitHubLink:
+    """`https://github.com/owner/name/issues/12` or `…/pull/12` (a tab of it, like
+    `/files`, a `#comment` or a query allowed) as what it points to."""
+    text = clean_line(raw)
+    example = "like https://github.com/octocat/hello-world/issues/12 or …/pull/12"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or (parts.hostname or "").lower() not in GITHUB_HOSTS
+        or port is not None
+        or parts.username
+    ):
+        raise InvalidInput(f"Give the address of a GitHub issue or pull request, {example}.")
+    match = _LINK_PATH.fullmatch(parts.path.lstrip("/"))
+    if match is None or not (is_owner(match[1]) and is_name(match[2])) or int(match[4]) < 1:
+        raise InvalidInput(f"That is not an issue or a pull request on GitHub — use one {example}.")
+    kind: Literal["issue", "pull"] = "issue" if match[3] == "issues" else "pull"
+    return GitHubLink(RepoName(match[1], match[2]), kind, int(match[4]))

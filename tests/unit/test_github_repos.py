@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.domain.errors import InvalidInput
 from bot.github.errors import InvalidLabel, InvalidRepo
-from bot.github.repos import RepoName, parse_label, parse_login, parse_repo
+from bot.github.repos import RepoName, parse_label, parse_link, parse_login, parse_repo
 
 OWNERS = st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?", fullmatch=True)
 NAMES = st.from_regex(r"[A-Za-z0-9._-]{1,100}", fullmatch=True).filter(
@@ -98,3 +98,56 @@ def test_logins() -> None:
     for bad in ["", "@", "octo cat", "-octocat", "octocat/x", "a" * 40]:
         with pytest.raises(InvalidInput):
             parse_login(bad)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "number"),
+    [
+        ("https://github.com/octocat/Hello-World/issues/12", "issue", 12),
+        ("https://github.com/octocat/Hello-World/pull/3", "pull", 3),
+        ("https://github.com/octocat/Hello-World/pull/3/files", "pull", 3),
+        ("https://github.com/octocat/Hello-World/issues/12#issuecomment-1", "issue", 12),
+        ("  http://www.github.com/octocat/Hello-World/pull/3/ ", "pull", 3),
+    ],
+)
+def test_links_to_issues_and_pull_requests(typed: str, kind: str, number: int) -> None:
+    link = parse_link(typed)
+    assert (link.repo, link.kind, link.number) == (RepoName("octocat", "hello-world"), kind, number)
+    assert (
+        link.html_url
+        == f"https://github.com/octocat/Hello-World/{'issues' if kind == 'issue' else 'pull'}/{number}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("", "Give the address"),
+        ("octocat/Hello-World#12", "Give the address"),
+        ("https://gitlab.com/octocat/Hello-World/issues/12", "Give the address"),
+        ("https://github.com:444/octocat/Hello-World/issues/12", "Give the address"),
+        ("https://github.com/octocat/Hello-World", "not an issue or a pull request"),
+        ("https://github.com/octocat/Hello-World/issues/0", "not an issue or a pull request"),
+        ("https://github.com/octocat/Hello-World/issues/12a", "not an issue or a pull request"),
+        ("https://github.com/-bad/Hello-World/pull/1", "not an issue or a pull request"),
+        ("https://github.com/octocat/Hello-World/discussions/1", "not an issue or a pull request"),
+    ],
+)
+def test_other_addresses_are_not_links(typed: str, says: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_link(typed)
+    assert says in err.value.message
+
+
+@given(st.text(max_size=200))
+def test_any_text_is_a_repository_or_a_clear_refusal(text: str) -> None:
+    try:
+        repo = parse_repo(text)
+    except InvalidRepo as err:
+        assert err.message and len(err.message) < 300
+    else:
+        assert parse_repo(repo.full) == repo
+    try:
+        parse_link(text)
+    except InvalidInput as err:
+        assert err.message
