@@ -74,7 +74,7 @@ class RateLimited(GitHubError):
 class GitHubUnavailable(GitHubError):
     """5xx, a connection that failed or timed out, or an answer that makes no sense."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str = "") -> None:
         super().__init__(
             "GitHub could not be reached just now; nothing was changed. "
             "Try again in a few minutes.",
