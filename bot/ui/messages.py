@@ -13,6 +13,7 @@ from typing import Final
 from bot.domain.model import Action, Status
 from bot.services.notify import Notice
 from bot.services.views import ActionResult, TaskView
+from bot.ui import github
 from bot.ui.text import MESSAGE_MAX, clip, plain_name, plural, safe, stamp, user, when
 
 
@@ -190,6 +191,8 @@ def activity(result: ActionResult) -> str | None:
         head = f"{told} — " if told else ""
         what = "this proposal" if result.before is Status.PROPOSED else "this task"
         return f"{head}{who} cancelled {what}:\n> {_quote(result.note)}"
+    if a is Action.EDIT and result.note:  # a note about GitHub links (bot/ui/github.py)
+        return github.activity(result)
     if a is Action.EDIT:
         return f"{who} {edit_summary(result)}."
     return lines.get(a)
