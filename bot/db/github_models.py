@@ -33,13 +33,13 @@ class GitHubRepo(SQLModel, table=True):
 
     __tablename__ = "github_repos"
     __table_args__ = (
-        sa.UniqueConstraint("repo", name="uq_github_repos_repo"),
+        sa.UniqueConstraint("full_name", name="uq_github_repos_full_name"),
         sa.Index("ix_github_repos_guild", "guild_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _id(foreign_key="guild_settings.guild_id", ondelete="CASCADE")
-    repo: str = Field(max_length=140)  # owner/name, lower case
+    full_name: str = Field(max_length=140)  # owner/name, lower case
     webhook_secret: str = Field(max_length=128, repr=False)
     label: str = Field(default="", max_length=50)  # "" : no automatic tasks
     connected_by: int = _id()
@@ -92,7 +92,7 @@ class TaskLink(SQLModel, table=True):
     task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
     url: str = Field(max_length=300)
     kind: str = Field(max_length=8)  # issue | pull
-    repo: str = Field(max_length=140)
+    full_name: str = Field(max_length=140)  # owner/name, lower case
     number: int
     origin: str = Field(max_length=16)  # source | manual | submitted | mention
     state: str = Field(default="open", max_length=8)  # open | closed | merged
@@ -121,7 +121,7 @@ class GitHubDelivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = _id(foreign_key="guild_settings.guild_id", ondelete="CASCADE")
     delivery: str = Field(max_length=64)
-    repo: str = Field(max_length=140)
+    full_name: str = Field(max_length=140)  # owner/name, lower case
     event: str = Field(max_length=32)
     action: str = Field(default="", max_length=32)
     status: str = Field(default="pending", max_length=16)  # pending | done | ignored | failed

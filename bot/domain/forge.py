@@ -52,14 +52,22 @@ class Target:
     """An issue or pull request: its repository (lower case, as GitHub matches it), kind
     and number, and its URL in one spelling."""
 
-    repo: str
+    full_name: str
     kind: LinkKind
     number: int
+
+    @classmethod
+    def from_url(cls, url: str) -> Target:
+        """The target of an address as GitHub spells it (`html_url`, or what
+        bot/github/repos.parse_link read): `https://github.com/owner/name/issues/12`."""
+        owner, name, path, number = url.removeprefix(GITHUB + "/").split("/")[:4]
+        kind = LinkKind.ISSUE if path == "issues" else LinkKind.PULL
+        return cls(f"{owner}/{name}".lower(), kind, int(number))
 
     @property
     def url(self) -> str:
         path = "issues" if self.kind is LinkKind.ISSUE else "pull"
-        return f"{GITHUB}/{self.repo}/{path}/{self.number}"
+        return f"{GITHUB}/{self.full_name}/{path}/{self.number}"
 
 
 # -- what an event does to a task ---------------------------------------------------------

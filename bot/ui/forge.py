@@ -37,7 +37,12 @@ class ForgeWorker:
 
     async def resume(self) -> None:
         """Deliveries recorded but never handled (the process stopped in between)."""
-        for delivery in await self._client.services.webhooks.pending():
+        try:
+            pending = await self._client.services.webhooks.pending()
+        except Exception:  # the bot serves members all the same; the rows stay pending
+            log.exception("could not read the GitHub deliveries left pending")
+            return
+        for delivery in pending:
             self.accept(delivery)
 
     async def _run(self, delivery: str) -> None:

@@ -16,7 +16,7 @@ STATE_WORD = {"open": "open", "closed": "closed on GitHub", "merged": "merged"}
 
 def repo_setup(setup: RepoSetup, public_url_set: bool) -> str:
     """/config github's answer. The secret is shown here once and never again."""
-    repo = safe(setup.repo, 140, markdown=False)
+    repo = safe(setup.full_name, 140, markdown=False)
     if setup.removed:
         return (
             f"Disconnected **{repo}**: its deliveries are refused from now on. "

@@ -32,7 +32,7 @@ def upgrade() -> None:
         'github_repos',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('guild_id', sa.BigInteger(), nullable=False),
-        sa.Column('repo', sa.String(length=140), nullable=False),
+        sa.Column('full_name', sa.String(length=140), nullable=False),
         sa.Column('webhook_secret', sa.String(length=128), nullable=False),
         sa.Column('label', sa.String(length=50), nullable=False),
         sa.Column('connected_by', sa.BigInteger(), nullable=False),
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['guild_id'], ['guild_settings.guild_id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('repo', name='uq_github_repos_repo'),
+        sa.UniqueConstraint('full_name', name='uq_github_repos_full_name'),
     )
     op.create_index('ix_github_repos_guild', 'github_repos', ['guild_id'], unique=False)
     op.create_table(
@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column('task_id', sa.Integer(), nullable=False),
         sa.Column('url', sa.String(length=300), nullable=False),
         sa.Column('kind', sa.String(length=8), nullable=False),
-        sa.Column('repo', sa.String(length=140), nullable=False),
+        sa.Column('full_name', sa.String(length=140), nullable=False),
         sa.Column('number', sa.Integer(), nullable=False),
         sa.Column('origin', sa.String(length=16), nullable=False),
         sa.Column('state', sa.String(length=8), nullable=False),
@@ -86,7 +86,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('guild_id', sa.BigInteger(), nullable=False),
         sa.Column('delivery', sa.String(length=64), nullable=False),
-        sa.Column('repo', sa.String(length=140), nullable=False),
+        sa.Column('full_name', sa.String(length=140), nullable=False),
         sa.Column('event', sa.String(length=32), nullable=False),
         sa.Column('action', sa.String(length=32), nullable=False),
         sa.Column('status', sa.String(length=16), nullable=False),

@@ -98,8 +98,8 @@ BOARD: Mapping[str, list[dict[str, Any]]] = {
     "milestone_grants": [{"id": 1, "member_id": ALICE, "points": 10, "status": "granted"}],
     "digest_posts": [{"id": 1, "status": "posted", "channel_id": 4_000_000_000_000_001}],
     "github_repos": [
-        {"id": 1, "repo": "commons/handbook", "label": "peerboard", "connected_by": ALICE},
-        {"id": 2, "repo": "commons/site", "label": "", "connected_by": BOB},
+        {"id": 1, "full_name": "commons/handbook", "label": "peerboard", "connected_by": ALICE},
+        {"id": 2, "full_name": "commons/site", "label": "", "connected_by": BOB},
     ],
     "github_logins": [
         {"member_id": ALICE, "login": "alice-gh", "set_by": ALICE},
@@ -111,7 +111,7 @@ BOARD: Mapping[str, list[dict[str, Any]]] = {
             "task_id": 2,
             "url": "https://github.com/commons/handbook/issues/7",
             "kind": "issue",
-            "repo": "commons/handbook",
+            "full_name": "commons/handbook",
             "number": 7,
             "origin": "source",
         },
@@ -120,7 +120,7 @@ BOARD: Mapping[str, list[dict[str, Any]]] = {
             "task_id": 3,
             "url": "https://github.com/commons/handbook/pull/9",
             "kind": "pull",
-            "repo": "commons/handbook",
+            "full_name": "commons/handbook",
             "number": 9,
             "origin": "submitted",
         },

@@ -32,13 +32,13 @@ class GitHubRepoRepo(Repo):
 
     # -- repositories --------------------------------------------------------------------
 
-    async def repo(self, repo: str) -> GitHubRepo | None:
+    async def repository(self, full_name: str) -> GitHubRepo | None:
         return (
-            await self.session.scalars(sa.select(GitHubRepo).where(REPOS.c.repo == repo))
+            await self.session.scalars(sa.select(GitHubRepo).where(REPOS.c.full_name == full_name))
         ).first()
 
     async def repos(self, guild_id: int) -> Sequence[GitHubRepo]:
-        stmt = sa.select(GitHubRepo).where(REPOS.c.guild_id == guild_id).order_by(REPOS.c.repo)
+        stmt = sa.select(GitHubRepo).where(REPOS.c.guild_id == guild_id).order_by(REPOS.c.full_name)
         return (await self.session.scalars(stmt)).all()
 
     def add_repo(self, row: GitHubRepo) -> None:
@@ -46,7 +46,7 @@ class GitHubRepoRepo(Repo):
 
     async def remove_repo(self, guild_id: int, repo: str) -> bool:
         result = await self.session.execute(
-            sa.delete(GitHubRepo).where(REPOS.c.guild_id == guild_id, REPOS.c.repo == repo)
+            sa.delete(GitHubRepo).where(REPOS.c.guild_id == guild_id, REPOS.c.full_name == repo)
         )
         return rowcount(result) > 0
 

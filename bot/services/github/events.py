@@ -79,7 +79,7 @@ class Events:
         done = _Done()
         action = str(payload.get("action") or "")
         if row.event == "ping":
-            done.effects.append(Effect(row.guild_id, ping=row.repo))
+            done.effects.append(Effect(row.guild_id, ping=row.full_name))
             done.said.append("the hook works")
         elif row.event == "issues":
             await self._issue(row, action, payload, bot_id, done)
@@ -95,9 +95,9 @@ class Events:
         self, row: GitHubDelivery, action: str, payload: Mapping[str, Any], bot_id: int, done: _Done
     ) -> None:
         issue = GitHubIssue.from_api(_dict(payload.get("issue")))
-        target = Target(row.repo, LinkKind.ISSUE, issue.number)
+        target = Target(row.full_name, LinkKind.ISSUE, issue.number)
         async with self._db.read() as uow:
-            repo = await uow.github.repo(row.repo)
+            repo = await uow.github.repository(row.full_name)
             linked = await uow.github.links_to(row.guild_id, [target.url])
         if repo is None:
             done.said.append("the repository was disconnected")
@@ -155,9 +155,9 @@ class Events:
         self, row: GitHubDelivery, action: str, payload: Mapping[str, Any], bot_id: int, done: _Done
     ) -> None:
         pr = GitHubPull.from_api(_dict(payload.get("pull_request")))
-        target = Target(row.repo, LinkKind.PULL, pr.number)
+        target = Target(row.full_name, LinkKind.PULL, pr.number)
         author = pr.author.lower()
-        tasks = await self._referred(row.guild_id, target, pr.closes(row.repo), pr.tasks())
+        tasks = await self._referred(row.guild_id, target, pr.closes(row.full_name), pr.tasks())
         if not tasks:
             done.said.append("the pull request refers to no task")
             return
@@ -180,7 +180,7 @@ class Events:
     ) -> dict[int, set[str]]:
         """The tasks (by number) a pull request refers to — linked to it, linked to an
         issue it closes, or named "Peerboard #12" — each with how (a link's origin)."""
-        urls = [Target(target.repo, LinkKind.ISSUE, n).url for n in sorted(closes)]
+        urls = [Target(target.full_name, LinkKind.ISSUE, n).url for n in sorted(closes)]
         found: dict[int, set[str]] = {}
         async with self._db.read() as uow:
             for link, task in await uow.github.links_to(guild_id, [target.url, *urls]):

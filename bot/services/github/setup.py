@@ -44,7 +44,7 @@ class IssueSource(Protocol):
 class RepoSetup:
     """What /config github tells the maintainer. `secret` only when one was made now."""
 
-    repo: str
+    full_name: str
     webhook_url: str
     label: str
     secret: str | None = None
@@ -106,7 +106,7 @@ class GitHubService:
         async with self._db.unit() as uow:
             now = self._clock.now()
             await uow.guilds.ensure_guild(actor.guild_id, now)
-            row = await uow.github.repo(repo)
+            row = await uow.github.repository(repo)
             if row is not None and row.guild_id != actor.guild_id:
                 raise PermissionDenied(
                     f"{repo} is connected to another server. A repository can drive one "
@@ -124,7 +124,7 @@ class GitHubService:
                 secret = new_secret()
                 row = GitHubRepo(
                     guild_id=actor.guild_id,
-                    repo=repo,
+                    full_name=repo,
                     webhook_secret=secret,
                     label=chosen_label or "",
                     connected_by=actor.member_id,
@@ -149,7 +149,7 @@ class GitHubService:
     async def repos(self, guild_id: int) -> list[tuple[str, str]]:
         """The guild's connected repositories, with their labels."""
         async with self._db.read() as uow:
-            return [(r.repo, r.label) for r in await uow.github.repos(guild_id)]
+            return [(r.full_name, r.label) for r in await uow.github.repos(guild_id)]
 
     async def failed_deliveries(self, guild_id: int) -> list[tuple[str, str, str]]:
         """/config show: the latest deliveries that failed (id, event, what went wrong)."""
@@ -284,8 +284,7 @@ class GitHubService:
 
 
 def _target(url: str) -> Target:
-    link = parse_link(url)
-    return Target(link.repo.key, LinkKind(link.kind), link.number)
+    return Target.from_url(parse_link(url).html_url)
 
 
 def _may_link(c: Ctx, actor: Actor) -> None:
@@ -311,7 +310,7 @@ def link_row(
         task_id=task.id,
         url=target.url,
         kind=target.kind.value,
-        repo=target.repo,
+        full_name=target.full_name,
         number=target.number,
         origin=origin.value,
         state=state,

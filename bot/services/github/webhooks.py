@@ -82,14 +82,14 @@ class WebhookService:
         matched = [r for r in repos if verify_signature(r.webhook_secret.encode(), body, signature)]
         if not matched:
             named = _repo_of(_json(body))
-            if named is not None and named not in {r.repo for r in repos}:
+            if named is not None and named not in {r.full_name for r in repos}:
                 return Receipt(404, "this repository is not connected to this guild")
             return Receipt(403, "the signature does not match")
         payload = _json(body)
         if not isinstance(payload, dict):
             return Receipt(400, "the body is not a JSON object")
         named = _repo_of(payload)
-        repo = next((r for r in matched if r.repo == named), None)
+        repo = next((r for r in matched if r.full_name == named), None)
         if repo is None:
             return Receipt(404, "this repository is not connected to this guild")
         if not event or not delivery or len(delivery) > DELIVERY_MAX or len(event) > 32:
@@ -98,7 +98,7 @@ class WebhookService:
         row = GitHubDelivery(
             guild_id=guild_id,
             delivery=delivery,
-            repo=repo.repo,
+            full_name=repo.full_name,
             event=event,
             action=action[:32] if isinstance(action, str) else "",
             payload=body.decode("utf-8"),
