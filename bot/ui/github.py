@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot.services.github import RepoSetup
 from bot.services.views import ActionResult, LinkView, TaskView
-from bot.ui.text import plural, safe
+from bot.ui.text import plural, safe, user
 
 EVENTS = ("Issues", "Pull requests", "Ping")
 STATE_WORD = {"open": "open", "closed": "closed on GitHub", "merged": "merged"}
@@ -128,6 +128,24 @@ def imported(numbers: Sequence[int], skipped: int, posted: int, channel_id: int 
         else ""
     )
     return f"Imported {plural(len(numbers), 'task')} ({listed}) from GitHub.{already}{cards}"
+
+
+CLOSED_UNMERGED = "pull request closed on GitHub without a merge"  # domain/forge.py's note
+
+
+def closed_unmerged(result: ActionResult) -> bool:
+    return result.note.startswith(CLOSED_UNMERGED)
+
+
+def back_to_claimants(result: ActionResult) -> str:
+    """The thread's line when the submitted pull request was closed without a merge:
+    the claimants are pinged (publish.py pings them for this action)."""
+    claimants = " ".join(user(m) for m in result.task.claimant_ids)
+    url = safe(result.note.split(": ", 1)[-1], 300, markdown=False)
+    return (
+        f"{claimants} — the pull request {url} was closed on GitHub without a merge, so "
+        "this task is back with you. Submit again when it's ready."
+    )
 
 
 def activity(result: ActionResult) -> str:

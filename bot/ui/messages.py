@@ -182,6 +182,8 @@ def activity(result: ActionResult) -> str | None:
             return f"{head}{who} approved this — it's done! 🎉 Thank you for the work."
         t = result.task
         return f"{head}{who} approved this ({t.approvals} of {t.required_approvals} approvals)."
+    if a is Action.REQUEST_CHANGES and github.closed_unmerged(result):
+        return github.back_to_claimants(result)
     if a is Action.REQUEST_CHANGES:
         claimants = " ".join(user(m) for m in result.task.claimant_ids)
         # The card goes back to "claimed" and no longer shows the review: say why here.

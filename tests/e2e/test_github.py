@@ -19,7 +19,7 @@ from bot.github.rest import GitHubClient
 from bot.ops.server import HttpOptions
 from tests.e2e import field as field_conditions
 from tests.e2e.conftest import World, card_of, field, said, virtual_clock
-from tests.e2e.helpers import refused
+from tests.e2e.helpers import refused, thread_lines
 from tests.e2e.test_digest import DUE_IN, HOUR, embeds_of, set_up_digest, text_of
 from tests.support import github_hooks as gh
 from tests.support.fake_github import FakeGitHub, serving
@@ -257,3 +257,28 @@ async def test_import_github_says_what_github_answered_and_imports_nothing(
     )
     r = await w.maint.slash(w.general, "task list")
     assert "#1" not in said(r)
+
+
+async def test_a_pull_request_closed_without_merge_tells_the_claimant_in_the_thread(
+    world: World, simcord_bot: PeerBot, http: aiohttp.ClientSession
+) -> None:
+    w, bot = world, simcord_bot
+    secret = await connect(w, label="peerboard")
+    await deliver(bot, http, w, "issues", gh.issue("opened", 1, labels=("peerboard",)), secret)
+    await w.alice.slash(w.general, "task claim", task="1")
+    await w.alice.slash(w.general, "me github", login="alice-gh")
+    opened = gh.pull("opened", 2, author="alice-gh", body="Closes #1")
+    await deliver(bot, http, w, "pull_request", opened, secret)
+    assert field(card_of(w.tasks, 1), "Status") == "🟡 In review"
+
+    await deliver(bot, http, w, "pull_request", gh.pull("closed", 2, author="alice-gh"), secret)
+
+    assert field(card_of(w.tasks, 1), "Status") == "🔵 Claimed"
+    line = thread_lines(w, 1)[-1]
+    assert line.startswith(f"<@{w.alice.id}> — the pull request {PR_URL} was closed")
+    sent = [
+        e.json
+        for e in w.env.http_requests
+        if e.method == "POST" and e.json and "closed on GitHub" in str(e.json.get("content"))
+    ]
+    assert [int(u) for u in sent[-1]["allowed_mentions"]["users"]] == [w.alice.id]
