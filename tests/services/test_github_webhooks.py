@@ -53,7 +53,7 @@ class Hook:
     async def deliver(self, event: str, data: dict[str, Any], **kw: Any) -> list[Any]:
         """Post, expect it accepted, and handle it as the bot does after answering."""
         answer = await self.send(event, data, **kw)
-        assert answer.status == 202, answer
+        assert answer.status == (200 if event == "ping" else 202), answer
         return await self.webhooks.handle(self.accepted[-1], BOT)
 
 

@@ -112,6 +112,8 @@ class WebhookService:
                 await uow.commit()
         except Duplicate:  # the same delivery, twice at once: one of them records it
             return Receipt(200, "already handled")
+        if event == "ping":  # GitHub's check that the hook works: 200, as it expects
+            return Receipt(200, "pong", delivery)
         return Receipt(202, "accepted", delivery)
 
     async def handle(self, delivery: str, bot_id: int) -> list[Effect]:
