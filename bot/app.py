@@ -24,6 +24,7 @@ from bot.jobs.background import BackgroundJobs, JobOptions
 from bot.jobs.digest import DigestReport
 from bot.jobs.sweep import SweepReport
 from bot.ops.server import HttpOptions, OpsServer, Probes
+from bot.ops.webhooks import PATH, GitHubHook
 from bot.services.registry import Services
 from bot.sync import sync_if_changed
 from bot.ui.actions import TaskActions
@@ -31,6 +32,7 @@ from bot.ui.cardsync import DiscordCards
 from bot.ui.client import PeerClient
 from bot.ui.components import TaskButton, on_form
 from bot.ui.digest import DiscordDigestPublisher
+from bot.ui.forge import ForgeWorker
 from bot.ui.notifier import DiscordNotifier
 from bot.ui.pacer import Budgets, CardPacer
 
@@ -76,7 +78,12 @@ class PeerBot(PeerClient):
         # The operator's view (PEERBOARD_HTTP_PORT): started at login, stopped at close.
         self.metrics.watch_latency(lambda: self.latency)
         probes = Probes(self.not_ready, services.health.ping, self._refresh_metrics)
-        self.ops: OpsServer | None = OpsServer(http, self.metrics, probes) if http else None
+        # GitHub's deliveries: answered by the server, handled after, in the background.
+        self.forge = ForgeWorker(self)
+        hook = GitHubHook(services.webhooks, self.forge.accept)
+        routes = [("POST", PATH, hook.post)]
+        self.ops: OpsServer | None = OpsServer(http, self.metrics, probes, routes) if http else None
+        self._resumed = False
         self._gateway_up = False  # READY or RESUMED seen, and no disconnect since
         self._closing = False
         self.deliveries = self.jobs
@@ -107,6 +114,9 @@ class PeerBot(PeerClient):
 
     async def on_ready(self) -> None:
         self._gateway_up = True
+        if not self._resumed:  # deliveries a stopped process recorded and never handled
+            self._resumed = True
+            await self.forge.resume()
         self.metrics.gateway("ready")
         if self._freeze_heap and not self._heap_frozen:
             self.freeze_startup_heap()
@@ -160,6 +170,9 @@ class PeerBot(PeerClient):
     async def close(self) -> None:
         self._closing = True
         try:
+            if self.ops is not None:
+                await self.ops.stop()  # no more deliveries; those accepted are finished
+            await self.forge.drain()
             await self.pacer.close()  # queued cards drained; what is left stays marked
             await self.jobs.close()
             await super().close()

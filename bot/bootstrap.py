@@ -16,6 +16,7 @@ from bot.db.dialect import DEFAULT_SYNCHRONOUS
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.uow import Database
 from bot.domain.shards import Shards
+from bot.github.rest import GitHubClient
 from bot.jobs.background import JobOptions
 from bot.ops.metrics import Metrics
 from bot.ops.server import HttpOptions
@@ -24,6 +25,7 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
 from bot.services.export import ExportService
+from bot.services.github import GitHubService, IssueSource, WebhookService
 from bot.services.health import HealthService
 from bot.services.recognition import RecognitionService
 from bot.services.registry import Services
@@ -37,8 +39,11 @@ from bot.settings import Settings
 class Runtime:
     engine: AsyncEngine
     services: Services
+    github: GitHubClient | None = None  # closed with the runtime
 
     async def close(self) -> None:
+        if self.github is not None:
+            await self.github.close()
         await self.engine.dispose()
 
     def count_errors(self, metrics: Metrics) -> None:
@@ -56,7 +61,11 @@ def build_services(
     *,
     synchronous: str = DEFAULT_SYNCHRONOUS,
     delivery_lease: timedelta = LEASE,
+    public_url: str | None = None,
+    github: IssueSource | None = None,
 ) -> Runtime:
+    """`github`: GitHub's REST API for /task import-github (a `GitHubClient`, which the
+    runtime closes); `public_url`: the base of the webhook URLs shown."""
     engine = create_engine(database_url, synchronous=synchronous)
     db = Database(create_session_factory(engine))
     clock = clock or SystemClock()
@@ -72,8 +81,10 @@ def build_services(
         health=HealthService(db),
         export=ExportService(db, clock),
         cards=CardService(db, clock, tasks),
+        github=GitHubService(db, clock, tasks, public_url=public_url, source=github),
+        webhooks=WebhookService(db, clock, tasks),
     )
-    return Runtime(engine, services)
+    return Runtime(engine, services, github if isinstance(github, GitHubClient) else None)
 
 
 def build_bot(
@@ -113,6 +124,8 @@ def build(settings: Settings) -> tuple[Runtime, PeerBot]:
         settings.database_url_value(),
         synchronous=settings.sqlite_synchronous,
         delivery_lease=timedelta(seconds=settings.delivery_lease_seconds),
+        public_url=settings.public_url,
+        github=GitHubClient(settings.github_api_base, settings.github_token),
     )
     bot = build_bot(
         runtime.services,

@@ -7,9 +7,9 @@ carries its token), aiosqlite each call with its SQL parameters (what members ty
 SQLAlchemy — when its logger is on — the parameters and rows of statements. A filter on
 Peerboard's handler rewrites each record before it is written: the bot token and the
 database password by value, interaction tokens, `user:password@` in URLs, Discord bot
-tokens by their shape, and SQL parameters, wherever they appear (message, arguments,
-traceback). Records are rewritten in place, so any handler that formats them after this
-one sees the redacted text too.
+tokens and GitHub tokens by their shape, and SQL parameters, wherever they appear
+(message, arguments, traceback). Records are rewritten in place, so any handler that
+formats them after this one sees the redacted text too.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s'\"]*:)[^@\s/'\"]+@"), rf"\1{REDACTED}@"),
     # A Discord bot token by its shape: three base64url parts.
     (re.compile(r"[A-Za-z0-9_\-]{23,}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,}"), REDACTED),
+    # A GitHub token by its shape: a classic or OAuth token (ghp_, gho_, ghu_, ghs_, ghr_)
+    # or a fine-grained one (github_pat_).
+    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"), REDACTED),
     # SQLAlchemy's statement errors: "[parameters: (…)]".
     (re.compile(r"\[parameters: [^\n]*\]"), f"[parameters: {HIDDEN_PARAMETERS}]"),
 )

@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, Secret, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    Secret,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -22,6 +30,7 @@ from bot.domain.shards import Shards
 DEFAULT_DB = "sqlite+aiosqlite:///./data/peerboard.db"
 DISCORD_API = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg"
+GITHUB_API = "https://api.github.com"
 
 
 class DatabaseUrl(Secret[str]):
@@ -66,6 +75,11 @@ class Settings(BaseSettings):
     # NoDecode: read by _shard_list, so "0,1" works as well as the JSON "[0,1]".
     shard_ids: Annotated[list[Annotated[int, Field(ge=0)]] | None, NoDecode] = None
     shard_count: int | None = Field(default=None, ge=1)
+    # GitHub (README: Connect GitHub): the base webhook URLs are shown with (the address
+    # GitHub reaches this bot's HTTP server at), the REST API, and an optional token.
+    public_url: str | None = None
+    github_api_base: str = GITHUB_API
+    github_token: SecretStr | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -126,6 +140,15 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("public_url", "github_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or (not value.strip() and info.field_name == "public_url"):
+            return None
+        if not value.startswith(("http://", "https://")) or "@" in value:
+            raise ValueError("must be an http(s):// URL, like https://peerboard.example.org")
+        return value.rstrip("/")
+
     @field_validator("discord_api_base", "discord_gateway")
     @classmethod
     def _url(cls, value: str) -> str:
@@ -152,6 +175,9 @@ class Settings(BaseSettings):
 
     def token_value(self) -> str | None:
         return self.discord_token.get_secret_value() if self.discord_token else None
+
+    def github_token_value(self) -> str | None:
+        return self.github_token.get_secret_value() if self.github_token else None
 
     def database_url_value(self) -> str:
         return self.database_url.get_secret_value()

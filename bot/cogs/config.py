@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs import github as handlers
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.model import (
     CLAIM_DAYS,
@@ -28,6 +29,7 @@ from bot.domain.model import (
 )
 from bot.jobs.background import BackgroundJobs
 from bot.services.config import WEEKDAY_NAMES, GuildConfig, timezone_suggestions
+from bot.ui import github as github_text
 from bot.ui import upkeep
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
@@ -148,10 +150,14 @@ class ConfigCog(
                 raise DomainError("Only maintainers can see the settings.")
             dead = await self.services.reminders.dead_letters(actor.guild_id)
             stuck = await self.services.cards.stuck(actor.guild_id)
+            repos = await self.services.github.repos(actor.guild_id)
+            failed = await self.services.github.failed_deliveries(actor.guild_id)
             notes = [
                 ping_warning(interaction.guild, config),
                 upkeep.undelivered(dead) if dead else None,
                 upkeep.cards_stuck(stuck) if stuck else None,
+                github_text.repos_line(repos),
+                github_text.failed_deliveries(failed),
             ]
             await interaction.response.send_message(
                 "\n".join(n for n in notes if n) or None,
@@ -380,3 +386,27 @@ class ConfigCog(
             await interaction.response.send_message(
                 done, embed=config_embed(config), ephemeral=True
             )
+
+    @app_commands.command(
+        name="github", description="Connect a GitHub repository: its issues and PRs drive the board"
+    )
+    @app_commands.describe(
+        repo="owner/name",
+        remove="Disconnect the repository",
+        label="Issues given this label on GitHub become tasks",
+        rotate="Make a new webhook secret",
+    )
+    async def github(
+        self,
+        interaction: PeerInteraction,
+        repo: app_commands.Range[str, 1, 140],
+        remove: bool = False,
+        label: app_commands.Range[str, 1, 50] | None = None,
+        rotate: bool = False,
+    ) -> None:
+        await handlers.connect_repo(interaction, repo, remove, label, rotate)
+
+    @app_commands.command(name="github-login", description="Clear a member's GitHub account")
+    @app_commands.describe(member="Whose GitHub account to clear")
+    async def github_login(self, interaction: PeerInteraction, member: discord.Member) -> None:
+        await handlers.clear_member_login(interaction, member)

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs import github as handlers
 from bot.domain.dates import parse_due
 from bot.ui import messages
 from bot.ui.client import PeerClient, PeerInteraction
@@ -85,3 +86,15 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
                 else "You're hidden from leaderboards and top lists. Your credit on tasks stays, and so do your points."
             )
             await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="github", description="Say which GitHub account is yours")
+    @app_commands.describe(
+        login="Your GitHub username", remove="Remove the GitHub account you gave"
+    )
+    async def github(
+        self,
+        interaction: PeerInteraction,
+        login: app_commands.Range[str, 1, 40] | None = None,
+        remove: bool = False,
+    ) -> None:
+        await handlers.my_login(interaction, login, remove)

@@ -76,9 +76,9 @@ class RecognitionCog(commands.Cog):
             data = await self.services.recognition.profile(
                 actor.guild_id, target.id, is_maintainer=is_maint, has_reviewer_role=reviewer
             )
-            await interaction.response.send_message(
-                embed=profile_embed(data, safe(target.display_name, 80)), ephemeral=True
-            )
+            login = await self.services.github.login_of(actor.guild_id, target.id)
+            embed = profile_embed(data, safe(target.display_name, 80), github=login)
+            await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.guild_only()
     @app_commands.command(name="leaderboard", description="Who moved things forward")

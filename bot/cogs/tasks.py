@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs import github as handlers
 from bot.cogs.common import (
     POINT_CHOICES,
     any_task_autocomplete,
@@ -141,6 +142,35 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
                     posted += 1
             numbers = [v.number for v in views]
             await tell(interaction, messages.imported(numbers, posted, config.tasks_channel_id))
+
+    @app_commands.command(
+        name="import-github",
+        description="Create tasks from a GitHub repository's open issues with a label (maintainers)",
+    )
+    @app_commands.describe(repo="owner/name", label="Issues with this label become tasks")
+    async def import_github(
+        self, interaction: PeerInteraction, repo: str, label: app_commands.Range[str, 1, 50]
+    ) -> None:
+        await handlers.import_issues(interaction, repo, label)
+
+    @app_commands.command(name="link", description="Link a task to a GitHub issue or pull request")
+    @app_commands.autocomplete(task=any_task_autocomplete)
+    @app_commands.describe(url="The issue's or pull request's address on github.com")
+    async def link(
+        self, interaction: PeerInteraction, task: str, url: app_commands.Range[str, 1, 300]
+    ) -> None:
+        await handlers.link(interaction, task, url, add=True)
+
+    @app_commands.command(name="unlink", description="Remove a task's GitHub link")
+    @app_commands.autocomplete(task=any_task_autocomplete)
+    @app_commands.describe(url="The link to remove (leave empty to remove every one)")
+    async def unlink(
+        self,
+        interaction: PeerInteraction,
+        task: str,
+        url: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        await handlers.link(interaction, task, url, add=False)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -8,6 +8,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from bot.db.github_models import GitHubDelivery as GitHubDelivery
+from bot.db.github_models import GitHubLogin as GitHubLogin
+from bot.db.github_models import GitHubRepo as GitHubRepo
+from bot.db.github_models import TaskLink as TaskLink
 from bot.db.types import UTCDateTime
 from bot.domain.model import Rules
 

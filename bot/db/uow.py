@@ -3,8 +3,8 @@
 Its repositories, one per aggregate, read and write within it: `uow.tasks`,
 `uow.claims`, `uow.reviews` (reviews, submissions, votes), `uow.history`,
 `uow.deliveries` (the outbox and the sweep's due work), `uow.ledger` (credits, scores,
-kudos, milestones), `uow.guilds` (settings, members), `uow.digest` and `uow.export` (a guild's rows, page
-by page).
+kudos, milestones), `uow.guilds` (settings, members), `uow.digest`, `uow.export` (a guild's rows, page
+by page) and `uow.github` (repositories, logins, task links, webhook deliveries).
 
 A read (`Database.read`) is a unit that writes nothing, and opens no transaction: each
 statement reads the latest committed state on its own (bot.db.dialect). On SQLite a read
@@ -31,6 +31,7 @@ from bot.db.repos.claims import ClaimRepo
 from bot.db.repos.deliveries import DeliveryRepo
 from bot.db.repos.digest import DigestRepo
 from bot.db.repos.export import ExportRepo
+from bot.db.repos.github import GitHubRepoRepo
 from bot.db.repos.guilds import GuildRepo
 from bot.db.repos.history import HistoryRepo
 from bot.db.repos.ledger import LedgerRepo
@@ -50,6 +51,7 @@ class UnitOfWork:
     digest: DigestRepo
     export: ExportRepo
     cards: CardRepo
+    github: GitHubRepoRepo
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class UnitOfWork:
         self.digest = DigestRepo(session, name)
         self.export = ExportRepo(session, name)
         self.cards = CardRepo(session, name)
+        self.github = GitHubRepoRepo(session, name)
         return self
 
     async def flush(self) -> None:

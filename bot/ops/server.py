@@ -7,13 +7,15 @@
 - `GET /metrics`: Prometheus' text format (bot/ops/metrics.py), the delivery counts read
   from the database at each scrape.
 
+- `POST /webhooks/github/<guild id>`: GitHub's deliveries (bot/ops/webhooks.py).
+
 Started by `PeerBot` when PEERBOARD_HTTP_PORT is set (port 0: any free port, see `port`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -48,9 +50,21 @@ class Probes:
     refresh: Callable[[], Awaitable[None]]
 
 
+# A route more (GitHub's webhook, bot/ops/webhooks.py): method, path, handler.
+Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
+MAX_BODY: Final = 1024 * 1024  # no request body is larger (aiohttp answers 413)
+
+
 class OpsServer:
-    def __init__(self, options: HttpOptions, metrics: Metrics, probes: Probes) -> None:
+    def __init__(
+        self,
+        options: HttpOptions,
+        metrics: Metrics,
+        probes: Probes,
+        routes: Sequence[Route] = (),
+    ) -> None:
         self.options = options
+        self.routes = tuple(routes)
         self.metrics = metrics
         self.probes = probes
         self._runner: web.AppRunner | None = None
@@ -73,7 +87,9 @@ class OpsServer:
     async def start(self) -> None:
         if self._runner is not None:
             return
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_BODY)
+        for method, path, handler in self.routes:
+            app.router.add_route(method, path, handler)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics)

@@ -1,8 +1,9 @@
 """/export and `peerboard export`: everything of one guild, as JSON or as CSV.
 
 JSON holds all of it — settings, tasks with their claims, submissions, reviews,
-endorsements, objections and history, the ledger, kudos, milestones (and the roles
-granted), members' preferences, scores and digest posts — under a format name and
+endorsements, objections, history and GitHub links, the ledger, kudos, milestones (and the roles
+granted), members' preferences, scores, digest posts, connected GitHub repositories
+(never their webhook secrets), logins and webhook deliveries — under a format name and
 version. CSV holds the tasks in the columns `/task import` reads plus their status and
 number, so one server's board can be imported into another.
 
@@ -192,6 +193,7 @@ class ExportService:
                         "endorsements": _votes(votes, "endorse"),
                         "objections": _votes(votes, "object"),
                         "history": parts["history"].get(tid, []),
+                        "github_links": parts["github_links"].get(tid, []),
                     }
                     text.write(",\n" if count else "\n")
                     put(task)

@@ -9,6 +9,7 @@ from bot.services.clock import Clock
 from bot.services.config import ConfigService
 from bot.services.digest import DigestService
 from bot.services.export import ExportService
+from bot.services.github import GitHubService, WebhookService
 from bot.services.health import HealthService
 from bot.services.recognition import RecognitionService
 from bot.services.reminders import ReminderService
@@ -27,3 +28,5 @@ class Services:
 
     export: ExportService
     cards: CardService
+    github: GitHubService
+    webhooks: WebhookService

@@ -26,6 +26,17 @@ class SubmissionView:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkView:
+    """An issue or pull request linked to a task (bot/domain/forge.py's names)."""
+
+    url: str
+    kind: str  # issue | pull
+    origin: str  # source | manual | submitted | mention
+    state: str  # open | closed | merged
+    author: str = ""  # a pull request's author's GitHub login
+
+
+@dataclass(frozen=True, slots=True)
 class TaskView:
     guild_id: int
     number: int
@@ -55,6 +66,7 @@ class TaskView:
     created_at: datetime
     updated_at: datetime
     version: int = 0  # the row's, so a card shown can be matched to the state it shows
+    links: tuple[LinkView, ...] = ()  # GitHub issues and pull requests
 
     @property
     def claimant_ids(self) -> tuple[int, ...]:

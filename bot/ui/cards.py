@@ -7,6 +7,7 @@ import discord
 from bot.domain.model import Status
 from bot.services.views import TaskView
 from bot.ui.components import TaskButton
+from bot.ui.github import links_field
 from bot.ui.ids import ButtonId, CardAction
 from bot.ui.text import (
     EMBED_DESCRIPTION_MAX,
@@ -104,6 +105,9 @@ def _fields(embed: discord.Embed, task: TaskView, label: str) -> None:
             embed.add_field(
                 name="Submission", value=clip("\n".join(parts), EMBED_FIELD_MAX), inline=False
             )
+    github = links_field(task, EMBED_FIELD_MAX)
+    if github is not None:
+        embed.add_field(name="GitHub", value=github, inline=False)
     if task.status is Status.OPEN and task.handoff_note:
         embed.add_field(
             name="Note from the last holder", value=safe(task.handoff_note, 500), inline=False

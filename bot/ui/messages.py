@@ -13,6 +13,7 @@ from typing import Final
 from bot.domain.model import Action, Status
 from bot.services.notify import Notice
 from bot.services.views import ActionResult, TaskView
+from bot.ui import github
 from bot.ui.text import MESSAGE_MAX, clip, plain_name, plural, safe, stamp, user, when
 
 
@@ -181,6 +182,8 @@ def activity(result: ActionResult) -> str | None:
             return f"{head}{who} approved this — it's done! 🎉 Thank you for the work."
         t = result.task
         return f"{head}{who} approved this ({t.approvals} of {t.required_approvals} approvals)."
+    if a is Action.REQUEST_CHANGES and github.closed_unmerged(result):
+        return github.back_to_claimants(result)
     if a is Action.REQUEST_CHANGES:
         claimants = " ".join(user(m) for m in result.task.claimant_ids)
         # The card goes back to "claimed" and no longer shows the review: say why here.
@@ -190,6 +193,8 @@ def activity(result: ActionResult) -> str | None:
         head = f"{told} — " if told else ""
         what = "this proposal" if result.before is Status.PROPOSED else "this task"
         return f"{head}{who} cancelled {what}:\n> {_quote(result.note)}"
+    if a is Action.EDIT and result.note:  # a note about GitHub links (bot/ui/github.py)
+        return github.activity(result)
     if a is Action.EDIT:
         return f"{who} {edit_summary(result)}."
     return lines.get(a)

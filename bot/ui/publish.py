@@ -73,8 +73,29 @@ async def publish(
             await tell(interaction, text)
     except discord.HTTPException:
         log.warning("could not answer interaction for #%s", task.number, exc_info=True)
+    untold = await spread(
+        client,
+        result,
+        config,
+        source_id=source.id if source is not None else None,
+        edited_source=edited_source,
+    )
+    if untold:
+        await tell(interaction, "\n".join(untold))
 
-    source_id = source.id if source is not None else None
+
+async def spread(
+    client: PeerClient,
+    result: ActionResult,
+    config: GuildConfig,
+    *,
+    source_id: int | None = None,
+    edited_source: bool = False,
+) -> list[str]:
+    """Everything after the actor's reply: the card, the cards it unblocks, the thread,
+    the channels, the review posts, milestones. Also what a GitHub event changed, which
+    has no interaction (bot/ui/forge.py). What could not be told, for the actor."""
+    task = result.task
     # The card's mark (set with the change) is cleared once the card and the task's posts
     # in #review show it; what Discord refused, the sweep repairs (bot/ui/cardsync.py).
     shown = edited_source and source_id == task.card_message_id  # the click edited the card
@@ -106,10 +127,9 @@ async def publish(
         shown = shown and synced
     if shown:
         await client.services.cards.shown(task)
-    if untold:
-        await tell(interaction, "\n".join(untold))
     if result.credited:
         await grant_milestones(client, client.services, config, result.credited)
+    return untold
 
 
 def _is_card_of(message: discord.Message, task: TaskView) -> bool:

@@ -10,7 +10,7 @@ from bot.services.config import GuildConfig
 from bot.services.recognition import Profile
 from bot.services.registry import Services
 from bot.ui.messages import milestone_refused
-from bot.ui.text import plural, user
+from bot.ui.text import plural, safe, user
 
 log = logging.getLogger("peerboard.recognition")
 
@@ -27,7 +27,8 @@ PERIOD_LABEL = {"week": "the last 7 days", "month": "the last 30 days", "all": "
 MEDALS = ("🥇", "🥈", "🥉")
 
 
-def profile_embed(p: Profile, name: str) -> discord.Embed:
+def profile_embed(p: Profile, name: str, *, github: str | None = None) -> discord.Embed:
+    """`github`: the GitHub login the member gave (/me github)."""
     embed = discord.Embed(title=f"{name}'s profile", colour=0x2ECC71)
     embed.add_field(name="Level", value=LEVEL_LABEL[p.level.value])
     embed.add_field(name="Points", value=str(p.points))
@@ -39,6 +40,8 @@ def profile_embed(p: Profile, name: str) -> discord.Embed:
         "no limit (maintainer)" if p.claim_limit is None else f"{p.held_claims} of {p.claim_limit}"
     )
     embed.add_field(name="Tasks held", value=limit)
+    if github:
+        embed.add_field(name="GitHub", value=f"@{safe(github, 39)}")
     if p.next_level:
         embed.add_field(name="Next level", value=p.next_level, inline=False)
     if not p.ranking_visible:

@@ -264,6 +264,14 @@ SPEC_COMMANDS: dict[str, str] = {
     "digest preview": "",
     "digest post": "",
     "export": "format:string=json|csv",
+    # Issue 16 (GitHub), whose Interface is a contract like SPEC §5; a maintainer clears
+    # another member's login with /config github-login.
+    "config github": "repo:string![1,140] remove:boolean label:string[1,50] rotate:boolean",
+    "config github-login": "member:user!",
+    "me github": "login:string[1,40] remove:boolean",
+    "task import-github": "repo:string! label:string![1,50]",
+    "task link": "task:string!~ url:string![1,300]",
+    "task unlink": "task:string!~ url:string[1,300]",
 }
 
 # In SPEC §5 but not built yet. When one lands, this test fails until it moves into the table.

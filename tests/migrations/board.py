@@ -97,6 +97,51 @@ BOARD: Mapping[str, list[dict[str, Any]]] = {
     "thread_lines": [{"id": 1, "task_id": 2, "thread_id": 5_000_000_000_000_002}],
     "milestone_grants": [{"id": 1, "member_id": ALICE, "points": 10, "status": "granted"}],
     "digest_posts": [{"id": 1, "status": "posted", "channel_id": 4_000_000_000_000_001}],
+    "github_repos": [
+        {"id": 1, "full_name": "commons/handbook", "label": "peerboard", "connected_by": ALICE},
+        {"id": 2, "full_name": "commons/site", "label": "", "connected_by": BOB},
+    ],
+    "github_logins": [
+        {"member_id": ALICE, "login": "alice-gh", "set_by": ALICE},
+        {"member_id": BOB, "login": "bobcodes", "set_by": ALICE},
+    ],
+    "task_links": [
+        {
+            "id": 1,
+            "task_id": 2,
+            "url": "https://github.com/commons/handbook/issues/7",
+            "kind": "issue",
+            "full_name": "commons/handbook",
+            "number": 7,
+            "origin": "source",
+        },
+        {
+            "id": 2,
+            "task_id": 3,
+            "url": "https://github.com/commons/handbook/pull/9",
+            "kind": "pull",
+            "full_name": "commons/handbook",
+            "number": 9,
+            "origin": "submitted",
+        },
+    ],
+    "github_deliveries": [
+        {
+            "id": 1,
+            "delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+            "event": "ping",
+            "status": "done",
+            "payload": None,
+        },
+        {
+            "id": 2,
+            "delivery": "8a9b1c2d-cc78-11e3-81ab-4c9367dc0958",
+            "event": "issues",
+            "status": "failed",
+            "outcome": "could not create the task",
+            "payload": "{}",
+        },
+    ],
     "member_scores": [
         {"member_id": ALICE, "points": 6, "tasks": 1, "reviews": 0, "kudos": 1},
         {"member_id": BOB, "points": 1, "tasks": 0, "reviews": 1, "kudos": 1},

@@ -17,6 +17,9 @@ import sqlalchemy as sa
 from bot.db.models import (
     ClaimRow,
     DigestPost,
+    GitHubDelivery,
+    GitHubLogin,
+    GitHubRepo,
     GuildMember,
     GuildSettings,
     LedgerEntry,
@@ -28,6 +31,7 @@ from bot.db.models import (
     Submission,
     Task,
     TaskHistory,
+    TaskLink,
 )
 from bot.db.repos.base import Repo
 
@@ -49,6 +53,7 @@ TASK_PARTS: Final = {
     "reviews": _table(Review),
     "votes": _table(ProposalVote),
     "history": _table(TaskHistory),
+    "github_links": _table(TaskLink),
 }
 # What belongs to the guild as a whole.
 GUILD_PARTS: Final = {
@@ -58,7 +63,13 @@ GUILD_PARTS: Final = {
     "members": _table(GuildMember),
     "scores": _table(MemberScore),
     "digest_posts": _table(DigestPost),
+    "github_repos": _table(GitHubRepo),
+    "github_logins": _table(GitHubLogin),
+    "github_deliveries": _table(GitHubDelivery),
 }
+# Never exported: a repository's webhook secret (whoever holds it can forge GitHub's
+# deliveries), and a delivery's payload waiting to be handled (GitHub's, not the board's).
+HIDDEN: Final = frozenset({"webhook_secret", "payload"})
 _LEDGER: Final = _table(LedgerEntry)
 # The guild's sections of an export: name → (table, which of its rows); the ledger's
 # kudos apart from its points.
@@ -74,6 +85,8 @@ SETTINGS: Final = _table(GuildSettings)
 def plain(table: sa.Table, row: sa.RowMapping) -> Row:
     out: Row = {}
     for column in table.columns:
+        if column.key in HIDDEN:
+            continue
         value = row[column.key]
         if value is not None and isinstance(column.type, sa.BigInteger):
             value = str(value)

@@ -64,9 +64,12 @@ class ReviewRepo(Repo):
         verdict: str,
         comment: str,
         created_at: datetime,
+        credited: bool = False,
     ) -> None:
+        """`credited`: a review that earns nothing (GitHub's merge, by nobody linked)."""
         self.session.add(
             Review(
+                credited=credited,
                 task_id=task_id,
                 guild_id=guild_id,
                 reviewer_id=reviewer_id,

@@ -7,7 +7,7 @@ from a fresh read, so the loser sees the winner's state (and usually a clear ref
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 
 from bot.db.models import ClaimRow, Task
@@ -31,15 +31,27 @@ from bot.services.tasks.common import (
     no_such_task,
     task_or_404,
 )
-from bot.services.tasks.importing import clean_rows, parse_csv
+from bot.services.tasks.importing import NOTE, clean_rows, parse_csv
 from bot.services.tasks.queries import TaskQueries, rules_of
 from bot.services.tasks.views import task_views
-from bot.services.tasks.writer import After, Ctx, Writer, load_state, new_task, persist_expiries
+from bot.services.tasks.writer import (
+    After,
+    Ctx,
+    Decide,
+    Writer,
+    load_state,
+    new_task,
+    persist_expiries,
+)
 from bot.services.views import ActionResult, TaskView
 
 # An expiry's change does not depend on the guild's rules (it adds, renews, pays and
 # nudges nothing), so the sweep's batch reads no settings for it.
 _EXPIRY_RULES = Rules()
+
+# What an import records beside its tasks (the issues they came from), in its transaction.
+Linked = Callable[[UnitOfWork, Sequence[Task], datetime], Awaitable[None]]
+Columns = Mapping[str, object]  # a task's own columns, by name (`object` is a method below)
 
 
 class TaskService(TaskQueries):
@@ -109,10 +121,11 @@ class TaskService(TaskQueries):
         return await self.import_tasks(actor, parse_csv(data, self._clock.now(), tz))
 
     async def import_tasks(
-        self, actor: Actor, rows: Sequence[Mapping[str, object]]
+        self, actor: Actor, rows: Sequence[Mapping[str, object]], *, linked: Linked | None = None
     ) -> tuple[TaskView, ...]:
         """All rows or none (`importing.clean_rows`): checked first, then inserted in one
-        transaction."""
+        transaction. A row's `importing.NOTE` is its history note (the issue it came
+        from); `linked` writes what else the import records, in the same transaction."""
         now = self._clock.now()
         cleaned = clean_rows(rows, now)
         async with self._db.unit() as uow:
@@ -120,10 +133,16 @@ class TaskService(TaskQueries):
             done = await uow.ledger.done_task_count(actor.guild_id, actor.member_id)
             outcome = lc.create(actor, r.trust_level(done, rules), rules)
             tasks: list[Task] = []
-            for fields, due in cleaned:
+            for row, (fields, due) in zip(rows, cleaned, strict=True):
+                note = str(row.get(NOTE) or "") or None
                 tasks.append(
-                    await new_task(uow, actor, outcome, fields, now, rules=rules, due_at=due)
+                    await new_task(
+                        uow, actor, outcome, fields, now, rules=rules, due_at=due, note=note
+                    )
                 )
+            if linked is not None:
+                await linked(uow, tasks, now)
+                await uow.flush()
             views = await task_views(uow, tasks, rules)
             await uow.commit()
         return tuple(views)
@@ -290,8 +309,16 @@ class TaskService(TaskQueries):
     # -- review ----------------------------------------------------------------------------
 
     async def submit(
-        self, actor: Actor, number: int, link: str | None = None, notes: str | None = None
+        self,
+        actor: Actor,
+        number: int,
+        link: str | None = None,
+        notes: str | None = None,
+        *,
+        note: str | None = None,
     ) -> ActionResult:
+        """`note`: the history's note (a pull request on GitHub that submitted it)."""
+
         async def decide(c: Ctx) -> Outcome:
             return lc.submit(c.state, actor, link, notes)
 
@@ -307,7 +334,7 @@ class TaskService(TaskQueries):
                 created_at=c.now,
             )
 
-        return await self._act(actor, number, decide, after)
+        return await self._act(actor, number, decide, after, note=note)
 
     async def approve(self, actor: Actor, number: int, comment: str | None = None) -> ActionResult:
         async def decide(c: Ctx) -> Outcome:
@@ -393,6 +420,20 @@ class TaskService(TaskQueries):
             )
         )
         return await self._act(actor, number, decide, fields=values, note=f"changed {changed}")
+
+    async def outside(
+        self,
+        actor: Actor,
+        number: int,
+        decide: Decide,
+        after: After | None = None,
+        *,
+        fields: Columns | None = None,
+        note: str | None = None,
+    ) -> ActionResult:
+        """An action decided outside the members' own (a GitHub event, bot/services/
+        github): the same write path, history row, card mark and notices."""
+        return await self._act(actor, number, decide, after, fields=fields, note=note)
 
     async def cancel(self, actor: Actor, number: int, reason: str) -> ActionResult:
         async def decide(c: Ctx) -> Outcome:

@@ -28,6 +28,7 @@ MAX_ROWS = 200
 MAX_BYTES = 256 * 1024
 ROW = "_row"  # the row's number in the file (1 is the header), blank rows counted
 PROBLEM = "_problem"  # what is wrong with the row, reported with all the others
+NOTE = "_note"  # the new task's history note, if not its title (the issue it came from)
 
 
 def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]:

@@ -11,7 +11,7 @@ from bot.db.uow import UnitOfWork
 from bot.domain.lifecycle import Claim
 from bot.domain.model import Rules, Status
 from bot.services.tasks.common import FINISHED
-from bot.services.views import ClaimView, HistoryView, SubmissionView, TaskView
+from bot.services.views import ClaimView, HistoryView, LinkView, SubmissionView, TaskView
 
 
 def claim_views(rows: Iterable[ClaimRow | Claim]) -> list[ClaimView]:
@@ -57,6 +57,11 @@ async def task_views(
     voted = await uow.reviews.vote_counts(
         [t.id for t in tasks if t.id is not None and t.status == Status.PROPOSED]
     )
+    links: dict[int, list[LinkView]] = {}
+    for link in await uow.github.links(ids):
+        links.setdefault(link.task_id, []).append(
+            LinkView(link.url, link.kind, link.origin, link.state, link.author)
+        )
     views: list[TaskView] = []
     for t in tasks:
         assert t.id is not None
@@ -107,6 +112,7 @@ async def task_views(
                 created_at=t.created_at,
                 updated_at=t.updated_at,
                 version=t.version,
+                links=tuple(links.get(t.id, ())),
             )
         )
     return views

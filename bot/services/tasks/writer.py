@@ -379,7 +379,9 @@ async def new_task(
     due_at: datetime | None = None,
     blocker_id: int | None = None,
     claim_days: int | None = None,
+    note: str | None = None,
 ) -> Task:
+    """`note`: the history's note, if not the title (an issue's URL)."""
     number = await uow.tasks.next_task_number(actor.guild_id)
     proposal = outcome.after is Status.PROPOSED
     task = await uow.tasks.insert_task(
@@ -401,6 +403,8 @@ async def new_task(
         )
     )
     assert task.id is not None
-    entry = HistoryEntry(actor.member_id, outcome.action, None, outcome.after, task.title, now)
+    entry = HistoryEntry(
+        actor.member_id, outcome.action, None, outcome.after, note or task.title, now
+    )
     await uow.history.add(actor.guild_id, task.id, entry)
     return task
