@@ -19,8 +19,8 @@ from typing import Final
 
 from bot.domain import rules as r
 from bot.domain.errors import AlreadyDone, InvalidState, PermissionDenied
-from bot.domain.lifecycle import Outcome, TaskState, held_status
-from bot.domain.model import NOTE_MAX, Action, ClaimEnd, Rules, Status, Verdict
+from bot.domain.lifecycle import Outcome, TaskState, approval, held_status
+from bot.domain.model import NOTE_MAX, Action, Rules, Status
 
 GITHUB: Final = "https://github.com"
 
@@ -86,23 +86,7 @@ def merged(
         raise PermissionDenied(f"The merger worked on #{task.number}: it needs another review.")
     if approver in task.reviewers:
         raise AlreadyDone(f"The merger already reviewed this submission of #{task.number}.")
-    note = f"merged on GitHub: {url}"
-    if len(task.approvals) + 1 < rules.required_approvals:
-        return Outcome(
-            Action.APPROVE, task.status, Status.IN_REVIEW, review=Verdict.APPROVE, note=note
-        )
-    claimants = tuple(c.member_id for c in task.claims)
-    return Outcome(
-        Action.APPROVE,
-        task.status,
-        Status.DONE,
-        review=Verdict.APPROVE,
-        end_claims=claimants,
-        end_reason=ClaimEnd.DONE,
-        done=True,
-        credit_claimants=claimants,
-        note=note,
-    )
+    return approval(task, rules, f"merged on GitHub: {url}")
 
 
 def closed_unmerged(task: TaskState, rules: Rules, now: datetime, url: str) -> Outcome:

@@ -403,9 +403,13 @@ def approve(
     task: TaskState, actor: Actor, level: TrustLevel, rules: Rules, comment: str | None
 ) -> Outcome:
     _check_reviewer(task, actor, level, A.APPROVE)
-    note = r.check_text(comment, NOTE_MAX, "comment")
-    approvals = len(task.approvals) + 1
-    if approvals < rules.required_approvals:
+    return approval(task, rules, r.check_text(comment, NOTE_MAX, "comment"))
+
+
+def approval(task: TaskState, rules: Rules, note: str) -> Outcome:
+    """One more approval of the task in review (by a member, or by a merge on GitHub):
+    done with the rules' last required one, the claimants credited."""
+    if len(task.approvals) + 1 < rules.required_approvals:
         return Outcome(A.APPROVE, task.status, S.IN_REVIEW, review=Verdict.APPROVE, note=note)
     claimants = tuple(c.member_id for c in task.claims)
     return Outcome(

@@ -39,6 +39,7 @@ from bot.domain.errors import DomainError
 from bot.services.registry import Services
 from bot.services.views import TaskView
 from bot.ui.cards import card_view, task_embed
+from bot.ui.publish import CardChannel
 
 log = logging.getLogger("peerboard.pacer")
 
@@ -50,13 +51,6 @@ _MESSAGES: Final = re.compile(r"/channels/(\d+)/messages(?:/\d+)?$")
 DRAIN_ON_CLOSE: Final = 10.0
 
 CardKey = tuple[int, int]  # (guild id, task number)
-CardChannel = (
-    discord.TextChannel
-    | discord.VoiceChannel
-    | discord.StageChannel
-    | discord.Thread
-    | discord.DMChannel
-)
 
 
 @dataclass(slots=True)
