@@ -114,13 +114,15 @@ class PeerBot(PeerClient):
 
     async def on_ready(self) -> None:
         self._gateway_up = True
-        if not self._resumed:  # deliveries a stopped process recorded and never handled
-            self._resumed = True
-            await self.forge.resume()
         self.metrics.gateway("ready")
         if self._freeze_heap and not self._heap_frozen:
             self.freeze_startup_heap()
+        # Said before anything this handler awaits: the gateway has sent every guild now,
+        # whatever the resumed deliveries below take.
         log.info("%s", ready_line(len(self.guilds), self.served))
+        if not self._resumed:  # deliveries a stopped process recorded and never handled
+            self._resumed = True
+            await self.forge.resume()
 
     def freeze_startup_heap(self) -> None:
         """Keep full garbage collections short. What the client cached at login (guilds,

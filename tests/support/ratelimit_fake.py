@@ -93,7 +93,7 @@ class Answered:
 class RateLimitedDiscord(FakeDiscord):
     guild_id: int = 800000000000000001
     tasks_channel_id: int = 800000000000000002
-    threads: list[int] = field(default_factory=list)
+    card_threads: list[int] = field(default_factory=list)  # the cards' threads, by id
     bot_permissions: int = 0  # the invite's (bot.app.INVITE_PERMISSIONS), set by the test
     clock: Any = time.monotonic
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -122,7 +122,7 @@ class RateLimitedDiscord(FakeDiscord):
             components=[{"type": 1, "components": [button]}],
         )
         self.messages[int(message["id"])] = message
-        self.threads.append(thread_id)
+        self.card_threads.append(thread_id)
         return message
 
     def _message(self, channel_id: int, **fields: Any) -> dict[str, Any]:
@@ -159,7 +159,7 @@ class RateLimitedDiscord(FakeDiscord):
                 "rate_limit_per_user": 0,
                 "last_message_id": None,
             }
-        if channel_id in self.threads:
+        if channel_id in self.card_threads:
             return {
                 "id": str(channel_id),
                 "type": 11,
@@ -183,7 +183,7 @@ class RateLimitedDiscord(FakeDiscord):
         return guild_create(
             self.guild_id,
             [self._channel(self.tasks_channel_id)],
-            [self._channel(t) for t in self.threads],
+            [self._channel(t) for t in self.card_threads],
             bot_permissions=self.bot_permissions,
             member_permissions=MEMBER_PERMISSIONS,
         )
