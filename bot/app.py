@@ -30,6 +30,7 @@ from bot.sync import sync_if_changed
 from bot.ui.actions import TaskActions
 from bot.ui.cardsync import DiscordCards
 from bot.ui.client import PeerClient
+from bot.ui.commandtext import CommandTranslator
 from bot.ui.components import TaskButton, on_form
 from bot.ui.digest import DiscordDigestPublisher
 from bot.ui.forge import ForgeWorker
@@ -109,6 +110,7 @@ class PeerBot(PeerClient):
             await self.add_cog(cog)
         self.add_dynamic_items(TaskButton)
         self.add_listener(on_form, "on_interaction")  # forms, answered from their custom_id
+        await self.tree.set_translator(CommandTranslator())  # the picker in every language
         self.synced = await sync_if_changed(self.tree, self.dev_guild_id)
         await self.jobs.start()
 

@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.cogs import github as handlers
 from bot.domain.dates import parse_due
+from bot.domain.errors import Phrase
 from bot.ui import messages
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
@@ -55,7 +56,7 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
             actor, config = await actor_of(self.services, interaction)
             now = self.services.clock.now()
             when = (
-                parse_due(until, now, config.timezone, subject="That “away until” date")
+                parse_due(until, now, config.timezone, subject=Phrase("That “away until” date"))
                 if until
                 else None
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Phrase
 from bot.domain.inputs import clean_line
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -21,7 +21,9 @@ def _end_of(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(23, 59), tzinfo=tz)
 
 
-def parse_due(text: str, now: datetime, tz: tzinfo, *, subject: str = "That due date") -> datetime:
+def parse_due(
+    text: str, now: datetime, tz: tzinfo, *, subject: str = Phrase("That due date")
+) -> datetime:
     """`subject` names the date in a refusal ("That due date is in the past")."""
     raw = " ".join(text.strip().lower().split())
     if not raw:
@@ -54,7 +56,7 @@ def parse_due(text: str, now: datetime, tz: tzinfo, *, subject: str = "That due 
         else:
             result = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
     if result <= now:
-        raise InvalidInput(f"{subject} is in the past; pick a later one.")
+        raise InvalidInput("{subject} is in the past; pick a later one.", subject=Phrase(subject))
     if result - now > MAX_AHEAD:
-        raise InvalidInput(f"{subject} is more than five years away.")
+        raise InvalidInput("{subject} is more than five years away.", subject=Phrase(subject))
     return result

@@ -72,7 +72,9 @@ def parse_task_number(raw: str | int) -> int:
         match = _NUMBER.fullmatch(text)
         if match is None:
             shown = text[:40] or "That"
-            raise InvalidInput(f"“{shown}” is not a task number — use one like 12 or #12.")
+            raise InvalidInput(
+                "“{shown}” is not a task number — use one like 12 or #12.", shown=shown
+            )
         digits = match[1].lstrip("0") or "0"
         if len(digits) > len(str(TASK_NUMBER_MAX)):  # int() of 5,000 digits raises
             raise _too_big()
@@ -86,7 +88,8 @@ def parse_task_number(raw: str | int) -> int:
 
 def _too_big() -> InvalidInput:
     return InvalidInput(
-        f"No task has a number that large (they go up to {TASK_NUMBER_MAX:,}). Try /task list."
+        "No task has a number that large (they go up to {most}). Try /task list.",
+        most=f"{TASK_NUMBER_MAX:,}",
     )
 
 

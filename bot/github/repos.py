@@ -140,8 +140,9 @@ def parse_login(raw: str | None) -> str:
         raise InvalidInput("Give your GitHub login, like octocat.")
     if not is_owner(login):
         raise InvalidInput(
-            f"“{login[: OWNER_MAX + 1]}” can't be a GitHub login: logins have up to "
-            f"{OWNER_MAX} letters, digits and hyphens, and don't start or end with a hyphen."
+            "“{login}” can't be a GitHub login: logins have up to {most} letters, digits and hyphens, and don't start or end with a hyphen.",
+            login=login[: OWNER_MAX + 1],
+            most=OWNER_MAX,
         )
     return login
 
@@ -180,9 +181,13 @@ def parse_link(raw: str | None) -> GitHubLink:
         or port is not None
         or parts.username
     ):
-        raise InvalidInput(f"Give the address of a GitHub issue or pull request, {example}.")
+        raise InvalidInput(
+            "Give the address of a GitHub issue or pull request, {example}.", example=example
+        )
     match = _LINK_PATH.fullmatch(parts.path.lstrip("/"))
     if match is None or not (is_owner(match[1]) and is_name(match[2])) or int(match[4]) < 1:
-        raise InvalidInput(f"That is not an issue or a pull request on GitHub — use one {example}.")
+        raise InvalidInput(
+            "That is not an issue or a pull request on GitHub — use one {example}.", example=example
+        )
     kind: Literal["issue", "pull"] = "issue" if match[3] == "issues" else "pull"
     return GitHubLink(RepoName(match[1], match[2]), kind, int(match[4]))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.db.models import GuildSettings, Milestone
 from bot.db.uow import Database
-from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.errors import InvalidInput, NotFound, Plural
 from bot.domain.inputs import clean_line, format_time, parse_time
 from bot.domain.model import Actor, Rules
 from bot.domain.rules import check_maintainer, check_milestone_points, check_rule_values
@@ -123,7 +123,7 @@ class ConfigService:
         check_maintainer(actor, "change the settings")
         unknown = set(changes) - _FIELDS
         if unknown:
-            raise InvalidInput(f"Unknown setting: {', '.join(sorted(unknown))}.")
+            raise InvalidInput("Unknown setting: {names}.", names=", ".join(sorted(unknown)))
         _validate(changes)
         async with self._db.unit() as uow:
             row = await uow.guilds.update_settings(actor.guild_id, changes, self._clock.now())
@@ -148,8 +148,10 @@ class ConfigService:
             )
             if role_id is None:
                 if existing is None:
-                    unit = "point" if points == 1 else "points"
-                    raise NotFound(f"There is no milestone at {points} {unit}.")
+                    raise NotFound(
+                        "There is no milestone at {points}.",
+                        points=Plural("{n} point", "{n} points", points),
+                    )
                 await uow.ledger.remove_milestone(existing)
             elif existing is not None:
                 uow.ledger.set_milestone_role(existing, role_id)
@@ -173,8 +175,8 @@ def _validate(changes: dict[str, Any]) -> None:
             ZoneInfo(str(changes["digest_timezone"]))
         except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: OSError
             raise InvalidInput(
-                f"“{clean_line(str(changes['digest_timezone']))[:60]}” is not a timezone I know; "
-                "pick one like Europe/Berlin or America/New_York."
+                "“{value}” is not a timezone I know; pick one like Europe/Berlin or America/New_York.",
+                value=clean_line(str(changes["digest_timezone"]))[:60],
             ) from None
     if "digest_day" in changes and not 0 <= int(changes["digest_day"]) <= 6:
         raise InvalidInput("The digest day must be a weekday name.")

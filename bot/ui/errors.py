@@ -22,7 +22,8 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from bot.domain.errors import DomainError
+from bot import i18n
+from bot.domain.errors import DomainError, Phrase, Plural
 from bot.ops.metrics import Metrics
 from bot.ui.text import MESSAGE_MAX
 
@@ -44,26 +45,49 @@ REFUSED_ERRORS = (
 )
 
 
-def message_for(error: BaseException) -> str:
+def reader(interaction: discord.Interaction) -> i18n.Texts:
+    """The language of a reply only the caller sees: their Discord locale, then the
+    server's, then English."""
+    guild = interaction.guild_locale
+    return i18n.texts(str(interaction.locale), str(guild) if guild is not None else None)
+
+
+def said(tr: i18n.Texts, value: object) -> object:
+    """A refusal's value in the reader's language: a phrase or a counted noun translated,
+    anything else (a task number, a name someone typed) as it is."""
+    if isinstance(value, Plural):
+        return tr.plural(value.one, value.other, value.n)
+    if isinstance(value, Phrase):
+        return tr(value)
+    return value
+
+
+def message_for(error: BaseException, tr: i18n.Texts | None = None) -> str:
+    tr = tr or i18n.texts()
     original = getattr(error, "original", None) or error
     if isinstance(original, DomainError):
-        return original.message
+        return tr(original.template, **{k: said(tr, v) for k, v in original.values.items()})
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "Peerboard works inside a server, not in direct messages."
+        return tr("Peerboard works inside a server, not in direct messages.")
     if isinstance(
         error,
         app_commands.MissingPermissions | app_commands.MissingRole | app_commands.CheckFailure,
     ):
-        return "You don't have permission to do that here."
+        return tr("You don't have permission to do that here.")
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little — try again in {error.retry_after:.0f} s."
+        return tr(
+            "Slow down a little — try again in {seconds} s.", seconds=f"{error.retry_after:.0f}"
+        )
     ref = secrets.token_hex(3).upper()
     log.error(
         "unexpected error (ref %s)",
         ref,
         exc_info=(type(original), original, original.__traceback__),
     )
-    return f"Something went wrong on our side (ref {ref}). Please try again; if it keeps happening, tell a maintainer."
+    return tr(
+        "Something went wrong on our side (ref {ref}). Please try again; if it keeps happening, tell a maintainer.",
+        ref=ref,
+    )
 
 
 async def tell(interaction: discord.Interaction, text: str, keep: str | None = None) -> None:
@@ -91,7 +115,7 @@ async def report(
     the member typed into a form, given back so that it is not lost."""
     if keep is None and isinstance(error, ComponentError):
         keep = error.keep
-    await tell(interaction, message_for(error), keep)
+    await tell(interaction, message_for(error, reader(interaction)), keep)
 
 
 @contextlib.asynccontextmanager

@@ -37,7 +37,7 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
     import_tasks can report every bad row at once."""
     if len(data) > MAX_BYTES:
         raise InvalidInput(
-            f"The file is larger than {MAX_BYTES // 1024} KB; split it into smaller files."
+            "The file is larger than {kb} KB; split it into smaller files.", kb=MAX_BYTES // 1024
         )
     try:
         text = data.decode("utf-8-sig")
@@ -48,7 +48,7 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as err:
-        raise InvalidInput(f"The file is not valid CSV: {err}.") from None
+        raise InvalidInput("The file is not valid CSV: {err}.", err=err) from None
     numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(cell.strip() for cell in r)]
     if not numbered:
         raise InvalidInput("The file is empty. The first line should be: " + ",".join(COLUMNS))
@@ -63,7 +63,11 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
     if not body:
         raise InvalidInput("The file has a header but no tasks.")
     if len(body) > MAX_ROWS:
-        raise InvalidInput(f"The file has {len(body)} tasks; import at most {MAX_ROWS} at a time.")
+        raise InvalidInput(
+            "The file has {count} tasks; import at most {most} at a time.",
+            count=len(body),
+            most=MAX_ROWS,
+        )
     parsed: list[dict[str, object]] = []
     for number, cells in body:
         if len(cells) > len(header):
