@@ -30,6 +30,7 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
     # (singular, plural), what only maintainers may do, the thing a length rule names.
     "Phrase": None,
     "Plural": (1, 2),
+    "plural": (1, 2),  # tr.plural("{n} point", "{n} points", n)
     "check_maintainer": (2,),
     "check_text": (3,),
     **dict.fromkeys(

@@ -19,7 +19,6 @@ from bot.domain.errors import (
     InvalidState,
     LimitReached,
     PermissionDenied,
-    Phrase,
     Plural,
 )
 from bot.domain.inputs import clean_link
@@ -35,6 +34,7 @@ from bot.domain.model import (
     TrustLevel,
     Verdict,
 )
+from bot.domain.wording import VERB, WHY_NOT
 
 S = Status
 A = Action
@@ -55,32 +55,6 @@ ALLOWED: dict[Action, frozenset[Status]] = {
     A.EDIT: frozenset({S.PROPOSED, S.OPEN, S.CLAIMED, S.IN_REVIEW}),
     A.CANCEL: frozenset({S.PROPOSED, S.OPEN, S.CLAIMED, S.IN_REVIEW}),
     A.REOPEN: frozenset({S.DONE, S.CANCELLED}),
-}
-
-_WHY_NOT: dict[Status, Phrase] = {
-    S.PROPOSED: Phrase("it is still a proposal — it opens once endorsed"),
-    S.OPEN: Phrase("it is open and waiting for someone to claim it"),
-    S.CLAIMED: Phrase("every spot is taken"),
-    S.IN_REVIEW: Phrase("it is in review"),
-    S.DONE: Phrase("it is already done"),
-    S.CANCELLED: Phrase("it was cancelled"),
-}
-
-_VERB: dict[Action, Phrase] = {
-    A.ENDORSE: Phrase("endorse"),
-    A.OBJECT: Phrase("object to"),
-    A.ACCEPT: Phrase("accept"),
-    A.CLAIM: Phrase("claim"),
-    A.RELEASE: Phrase("release"),
-    A.EXTEND: Phrase("extend"),
-    A.EXPIRE: Phrase("expire"),
-    A.SUBMIT: Phrase("submit"),
-    A.APPROVE: Phrase("approve"),
-    A.REQUEST_CHANGES: Phrase("request changes on"),
-    A.ASSIGN: Phrase("assign"),
-    A.EDIT: Phrase("edit"),
-    A.CANCEL: Phrase("cancel"),
-    A.REOPEN: Phrase("reopen"),
 }
 
 
@@ -105,7 +79,7 @@ def require_status(
         raise InvalidState(
             "#{number} is already on the board, so there's nothing to {verb}: only proposals are endorsed or objected to.",
             number=number,
-            verb=_VERB[action],
+            verb=VERB[action],
         )
     if action is A.REOPEN:
         raise InvalidState(
@@ -114,9 +88,9 @@ def require_status(
         )
     raise InvalidState(
         "You can't {verb} #{number}: {why_not}.",
-        verb=_VERB[action],
+        verb=VERB[action],
         number=number,
-        why_not=_WHY_NOT[status],
+        why_not=WHY_NOT[status],
     )
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Iterable
+from datetime import date, datetime, tzinfo
 from pathlib import Path
+from typing import Literal
 
-from babel import Locale
+from babel import Locale, dates, lists, numbers
 from babel.messages import mofile, pofile
 from babel.messages.catalog import Catalog
 from babel.support import NullTranslations, Translations
@@ -44,6 +47,8 @@ _BY_DISCORD = {loc: code for code, locs in DISCORD_LOCALES.items() for loc in lo
 # Where a text is used, as the catalog's message context: a command's description in the
 # picker is a different sentence from a reply, however alike the English.
 COMMAND = "command"
+
+ListStyle = Literal["standard", "or"]
 
 
 def language_of(discord_locale: str | None) -> str | None:
@@ -119,6 +124,35 @@ class Texts:
     def plural(self, one: str, other: str, n: int) -> str:
         """`{n} task` / `{n} tasks` in the form the language's plural rules pick for n."""
         return str(self._catalog.ngettext(one, other, n)).format(n=n)
+
+    @property
+    def locale(self) -> Locale:
+        return locale(self.code)
+
+    # Dates, numbers and lists from CLDR (Babel), never put together by hand.
+    def date(self, value: date | datetime, format: str = "medium") -> str:
+        """`3 Dec 2026`, `3 dic 2026`, `03.12.2026`: a date (a datetime's own date)."""
+        return dates.format_date(value, format, locale=self.locale)
+
+    def when(self, value: datetime, tz: tzinfo | None = None, format: str = "medium") -> str:
+        """A moment in `tz` (else as given): `3 Dec 2026, 17:00:00` (format "short" drops
+        the seconds)."""
+        return dates.format_datetime(value, format, tzinfo=tz, locale=self.locale)
+
+    def time(self, value: datetime, tz: tzinfo | None = None, format: str = "short") -> str:
+        return dates.format_time(value, format, tzinfo=tz, locale=self.locale)
+
+    def weekday(self, index: int, width: str = "wide") -> str:
+        """The weekday's name, Monday = 0 as in `datetime.weekday()`."""
+        return str(self.locale.days["format"][width][index])
+
+    def number(self, value: float) -> str:
+        return numbers.format_decimal(value, locale=self.locale)
+
+    def join(self, items: Iterable[str], style: ListStyle = "standard") -> str:
+        """`a, b and c` / `a, b y c` / `a, b und c`."""
+        values = list(items)
+        return lists.format_list(values, style=style, locale=self.locale) if values else ""
 
     def __repr__(self) -> str:
         return f"Texts({self.code!r})"

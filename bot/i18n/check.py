@@ -44,7 +44,9 @@ def problems(template: Catalog, catalog: Catalog) -> list[str]:
         if not all(s.strip() for s in strings):
             found.append(f"empty: {shown}")
             continue
-        english = sorted(PLACEHOLDER.findall(str(message.id)))
+        # A plural's forms each say the number once: compare with the English plural form.
+        source = message.id[-1] if isinstance(message.id, list | tuple) else message.id
+        english = sorted(PLACEHOLDER.findall(str(source)))
         for text in strings:
             if sorted(PLACEHOLDER.findall(text)) != english:
                 found.append(f"placeholders differ: {shown} -> {text!r}")

@@ -33,6 +33,7 @@ class GuildConfig:
     digest_time: str
     digest_timezone: str
     digest_enabled: bool
+    language: str | None  # a catalog code; None: the guild's preferred locale
     # All of them, those /config does not set (yet) too, so a write can decide from the
     # cached config without reading the settings row again.
     rules: Rules
