@@ -87,7 +87,7 @@ def test_every_text_is_translated_for_every_supported_locale_within_discords_lim
             assert 1 <= len(text) <= 100, text
         assert localised.get("es-ES") == localised.get("es-419")
         assert all(text != english for text in localised.values())
-    assert seen > 150
+    assert seen > 100
 
 
 def test_names_stay_as_the_spec_writes_them(payload: list[dict[str, Any]]) -> None:
