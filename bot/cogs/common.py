@@ -6,10 +6,12 @@ from datetime import datetime
 
 from discord import app_commands
 
+from bot import i18n
 from bot.domain.dates import parse_due
+from bot.domain.model import Status
 from bot.services.config import GuildConfig
 from bot.services.tasks import parse_task_number
-from bot.ui.cards import STYLE
+from bot.ui import language
 from bot.ui.client import PeerInteraction
 from bot.ui.text import clip
 
@@ -50,13 +52,35 @@ async def _suggest(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    found = await interaction.client.services.tasks.suggest(
-        interaction.guild_id, current, which=which
-    )
+    services = interaction.client.services
+    found = await services.tasks.suggest(interaction.guild_id, current, which=which)
+    # Only the member typing sees the choices: in their language.
+    tr = language.caller(interaction, await services.config.get(interaction.guild_id))
     return [
         app_commands.Choice(
-            name=clip(f"#{t.number} · {t.title} ({STYLE[t.status][1].split(' ', 1)[1]})", 100),
+            name=clip(
+                tr(
+                    "#{number} · {title} ({status})",
+                    number=t.number,
+                    title=t.title,
+                    status=status_name(tr, t.status),
+                ),
+                100,
+            ),
             value=str(t.number),
         )
         for t in found
     ]
+
+
+def status_name(tr: i18n.Texts, status: Status) -> str:
+    """A task's status in a word, as a choice names it: "Open", "In review"."""
+    names = {
+        Status.PROPOSED: tr("Proposed"),
+        Status.OPEN: tr("Open"),
+        Status.CLAIMED: tr("Claimed"),
+        Status.IN_REVIEW: tr("In review"),
+        Status.DONE: tr("Done"),
+        Status.CANCELLED: tr("Cancelled"),
+    }
+    return names[status]
