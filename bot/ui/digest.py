@@ -1,5 +1,5 @@
-"""The weekly digest as members see it: embeds within Discord's limits, and the publisher
-that posts them.
+"""The weekly digest as members see it, in the guild's language: embeds within Discord's
+limits, and the publisher that posts them.
 
 People are named as <@id> inside embeds, which never ping; task titles and kudos reasons
 are member text and go through `safe`. A long week is cut with "…and N more" per section,
