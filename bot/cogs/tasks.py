@@ -202,7 +202,11 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         mine: bool = False,
     ) -> None:
         who = interaction.user if mine else member
-        await listing.show_list(self.services, interaction, status=status, tag=tag, member=who)
+        config = (
+            await self.services.config.get(interaction.guild_id) if interaction.guild_id else None
+        )
+        tr = language.caller(interaction, config)
+        await listing.show_list(tr, self.services, interaction, status=status, tag=tag, member=who)
 
     @app_commands.command(name="history", description="Everything that happened to a task")
     @app_commands.autocomplete(task=any_task_autocomplete)

@@ -142,7 +142,9 @@ async def spread(
     if shown:
         await client.services.cards.shown(task)
     if result.credited:
-        await grant_milestones(client, client.services, config, result.credited)
+        await grant_milestones(
+            public_texts(client, config), client, client.services, config, result.credited
+        )
     return untold
 
 
