@@ -121,9 +121,10 @@ class Texts:
         text = str(self._catalog.gettext(message))
         return text.format(**values) if values else text
 
-    def plural(self, one: str, other: str, n: int) -> str:
-        """`{n} task` / `{n} tasks` in the form the language's plural rules pick for n."""
-        return str(self._catalog.ngettext(one, other, n)).format(n=n)
+    def plural(self, one: str, other: str, n: int, /, **values: object) -> str:
+        """`{n} task` / `{n} tasks` in the form the language's plural rules pick for n;
+        other placeholders are filled from `values`."""
+        return str(self._catalog.ngettext(one, other, n)).format(n=n, **values)
 
     @property
     def locale(self) -> Locale:

@@ -14,7 +14,7 @@ from bot.domain import rules as r
 from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied, Plural
 from bot.domain.inputs import clean_line
 from bot.domain.model import Actor, LedgerKind, Rules, TrustLevel
-from bot.domain.scoring import KUDOS_REASON_MAX, next_level, weekly_streak
+from bot.domain.scoring import KUDOS_REASON_MAX, NextLevel, next_level, weekly_streak
 from bot.services.clock import Clock
 from bot.services.config import ConfigService, GuildConfig
 
@@ -32,7 +32,7 @@ class Profile:
     kudos_received: int
     streak_weeks: int
     level: TrustLevel
-    next_level: str | None
+    next_level: NextLevel | None
     held_claims: int
     claim_limit: int | None
     ranking_visible: bool

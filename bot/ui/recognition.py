@@ -8,6 +8,8 @@ import discord
 
 from bot import i18n
 from bot.domain.errors import Phrase
+from bot.domain.model import TrustLevel
+from bot.domain.scoring import NextLevel
 from bot.services.config import GuildConfig
 from bot.services.recognition import Profile
 from bot.services.registry import Services
@@ -72,8 +74,9 @@ def profile_embed(
     if github:
         embed.add_field(name="GitHub", value=f"@{safe(github, 39)}")
     if p.next_level:
-        # The sentence comes made from the domain (bot/domain/scoring.py), in English.
-        embed.add_field(name=tr("Next level"), value=p.next_level, inline=False)
+        embed.add_field(
+            name=tr("Next level"), value=next_level_text(tr, p.next_level), inline=False
+        )
     if not p.ranking_visible:
         embed.set_footer(text=tr("Hidden from public rankings (credit on tasks stays)."))
     return embed
@@ -152,3 +155,30 @@ async def _tell_maintainers(
         )
     except discord.HTTPException:
         log.warning("could not tell maintainers about milestone role %s", role_id, exc_info=True)
+
+
+def next_level_text(tr: i18n.Texts, next: NextLevel) -> str:
+    """What the next trust level takes and unlocks, as one sentence per case."""
+    if next.level is TrustLevel.CONTRIBUTOR:
+        if next.reviews:
+            return tr(
+                "1 accepted task to become a contributor: hold up to {limit} tasks at once and review others' work.",
+                limit=next.limit,
+            )
+        return tr(
+            "1 accepted task to become a contributor: hold up to {limit} tasks at once.",
+            limit=next.limit,
+        )
+    if next.creates:
+        return tr.plural(
+            "{n} more accepted task to become a regular: hold up to {limit} tasks at once and put tasks on the board.",
+            "{n} more accepted tasks to become a regular: hold up to {limit} tasks at once and put tasks on the board.",
+            next.tasks,
+            limit=next.limit,
+        )
+    return tr.plural(
+        "{n} more accepted task to become a regular: hold up to {limit} tasks at once.",
+        "{n} more accepted tasks to become a regular: hold up to {limit} tasks at once.",
+        next.tasks,
+        limit=next.limit,
+    )
