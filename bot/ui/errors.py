@@ -23,7 +23,7 @@ import discord
 from discord import app_commands
 
 from bot import i18n
-from bot.domain.errors import DomainError, Phrase, Plural
+from bot.domain.errors import DomainError, Lines, Number, Phrase, Plural
 from bot.ops.metrics import Metrics
 from bot.ui.text import MESSAGE_MAX
 
@@ -59,6 +59,12 @@ def said(tr: i18n.Texts, value: object) -> object:
         return tr.plural(value.one, value.other, value.n)
     if isinstance(value, Phrase):
         return tr(value)
+    if isinstance(value, Number):
+        return tr.number(value.n)
+    if isinstance(value, DomainError):  # a refusal quoted inside another (an import's row)
+        return tr(value.template, **{k: said(tr, v) for k, v in value.values.items()})
+    if isinstance(value, Lines):
+        return "\n".join(str(said(tr, item)) for item in value.items)
     return value
 
 
