@@ -104,6 +104,13 @@ class ConfigService:
             self._cache[guild_id] = (read_at, view)
         return view
 
+    def cached(self, guild_id: int) -> GuildConfig | None:
+        """The guild's settings if this process holds them (however old), without reading
+        the database: for a refusal's language, which must be told even when the database
+        is what failed."""
+        hit = self._cache.get(guild_id)
+        return hit[1] if hit is not None else None
+
     def forget(self, guild_id: int | None = None) -> None:
         """Drop cached settings (all guilds when None): for whoever changed them
         without this service, like tests and benchmarks writing SQL directly."""
