@@ -6,6 +6,7 @@ English, whatever the guild's language."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import discord
@@ -122,3 +123,27 @@ async def test_a_members_locale_is_stored_as_they_interact(
     await w.bob.click(card_of(w.tasks, number), label="Claim")
     await simcord_env.settle()
     assert await stored_locale(runtime, w.guild.id, w.bob.id) == "en-US"
+
+
+async def test_locale_writes_in_flight_are_bounded(simcord_bot: PeerBot, runtime: Runtime) -> None:
+    """A burst of members seen for the first time never grows tasks without bound: past
+    the bound, a member's locale waits for their next interaction."""
+    from types import SimpleNamespace
+
+    from bot.app import LOCALE_WRITES_MAX
+
+    loop = asyncio.get_running_loop()
+    waiting = [loop.create_future() for _ in range(LOCALE_WRITES_MAX)]
+    simcord_bot._locale_writes.update(
+        {(1, n): future for n, future in enumerate(waiting)}  # type: ignore[misc]
+    )
+    newcomer = SimpleNamespace(guild_id=1, user=SimpleNamespace(id=10**6), locale="fr")
+    await simcord_bot.note_locale(newcomer)  # type: ignore[arg-type]
+    assert len(simcord_bot._locale_writes) == LOCALE_WRITES_MAX
+    assert (1, 10**6) not in simcord_bot._locale_writes
+    for future in waiting:
+        future.set_result(None)
+    simcord_bot._locale_writes.clear()
+    await simcord_bot.note_locale(newcomer)  # type: ignore[arg-type]
+    await simcord_bot._drain_locales()
+    assert await stored_locale(runtime, 1, 10**6) == "fr"
