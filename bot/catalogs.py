@@ -44,6 +44,9 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
             "AlreadyDone",
             "Conflict",
             "Busy",
+            "InvalidRepo",  # bot/github/errors.py
+            "InvalidLabel",
+            "GitHubError",
             "tr",
         )
     ),

@@ -12,7 +12,6 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _UNITS = {"hour": 1 / 24, "day": 1, "week": 7}
 _IN = re.compile(r"^in\s+([0-9]{1,3})\s+(hour|day|week)s?$", re.ASCII)  # "٣" is no number here
 _WEEKDAY = re.compile(r"^(next\s+|this\s+)?(" + "|".join(WEEKDAYS) + r")$")
-HELP = 'Try a date like 2026-12-01, or "tomorrow", "in 3 days", "in 2 weeks", "next friday".'
 MAX_AHEAD = timedelta(days=5 * 365)
 
 
@@ -27,7 +26,9 @@ def parse_due(
     """`subject` names the date in a refusal ("That due date is in the past")."""
     raw = " ".join(text.strip().lower().split())
     if not raw:
-        raise InvalidInput("The due date is empty. " + HELP)
+        raise InvalidInput(
+            'The due date is empty. Try a date like 2026-12-01, or "tomorrow", "in 3 days", "in 2 weeks", "next friday".'
+        )
     local_today = now.astimezone(tz).date()
     result: datetime | None = None
     if raw == "today":
@@ -49,7 +50,8 @@ def parse_due(
             parsed = datetime.fromisoformat(raw.upper().replace(" ", "T"))
         except ValueError:
             raise InvalidInput(
-                f"I couldn't read “{clean_line(text)[:40]}” as a date. " + HELP
+                'I couldn\'t read “{text}” as a date. Try a date like 2026-12-01, or "tomorrow", "in 3 days", "in 2 weeks", "next friday".',
+                text=clean_line(text)[:40],
             ) from None
         if len(raw) <= 10:  # a date without a time
             result = _end_of(parsed.date(), tz)

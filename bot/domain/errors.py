@@ -25,6 +25,27 @@ class Plural:
         return (self.one if self.n == 1 else self.other).format(n=self.n)
 
 
+@dataclass(frozen=True)
+class Number:
+    """A number in a refusal, written the reader's way (`1,000` / `1.000` / `1 000`)."""
+
+    n: int
+
+    def __str__(self) -> str:  # English
+        return f"{self.n:,}"
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Refusals (or other values) shown one a line inside a refusal, each in the reader's
+    language: the rows an import found wrong."""
+
+    items: tuple[object, ...]
+
+    def __str__(self) -> str:  # English
+        return "\n".join(str(item) for item in self.items)
+
+
 class DomainError(Exception):
     """A rule refused an action. `str(err)` is written for the member who tried it.
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied, Phrase, Plural
+from bot.domain.errors import (
+    InvalidInput,
+    LimitReached,
+    Number,
+    PermissionDenied,
+    Phrase,
+    Plural,
+)
 from bot.domain.inputs import clean_line, clean_text
 from bot.domain.model import (
     CAPACITY_MAX,
@@ -217,6 +224,28 @@ def check_text(value: str | None, limit: int, what: str, *, required: bool = Fal
 # -- settings ---------------------------------------------------------------------------
 
 
+# Each rule setting's name at the start of a refusal ("Claim days must be between …"),
+# translated with it; the English is the option's name, spaced and capitalised.
+SETTING_NAMES: Mapping[str, Phrase] = {
+    "claim_days": Phrase("Claim days"),
+    "max_extensions": Phrase("Max extensions"),
+    "limit_newcomer": Phrase("Limit newcomer"),
+    "limit_contributor": Phrase("Limit contributor"),
+    "limit_regular": Phrase("Limit regular"),
+    "required_approvals": Phrase("Required approvals"),
+    "regular_threshold": Phrase("Regular threshold"),
+    "proposal_endorsements": Phrase("Proposal endorsements"),
+    "proposal_window_hours": Phrase("Proposal window hours"),
+    "review_points": Phrase("Review points"),
+    "rework_limit": Phrase("Rework limit"),
+    "review_nudge_hours": Phrase("Review nudge hours"),
+    "kudos_weekly_budget": Phrase("Kudos weekly budget"),
+    "proposal_limit_newcomer": Phrase("Proposal limit newcomer"),
+    "proposal_limit_contributor": Phrase("Proposal limit contributor"),
+    "proposal_limit_regular": Phrase("Proposal limit regular"),
+}
+
+
 def check_rule_values(changes: Mapping[str, object]) -> None:
     """The rule settings in `changes` (by field name; None: not given) lie in their bounds."""
     for name, bound in RULE_BOUNDS.items():
@@ -224,7 +253,7 @@ def check_rule_values(changes: Mapping[str, object]) -> None:
         if value is not None and value not in bound:
             raise InvalidInput(
                 "{setting} must be between {min} and {max}.",
-                setting=name.replace("_", " ").capitalize(),
+                setting=SETTING_NAMES.get(name) or Phrase(name.replace("_", " ").capitalize()),
                 min=bound.min,
                 max=bound.max,
             )
@@ -245,7 +274,7 @@ def check_milestone_points(points: int) -> int:
     if points not in MILESTONE_POINTS:
         raise InvalidInput(
             "Milestone points must be between {least} and {most}.",
-            least=f"{MILESTONE_POINTS.min:,}",
-            most=f"{MILESTONE_POINTS.max:,}",
+            least=Number(MILESTONE_POINTS.min),
+            most=Number(MILESTONE_POINTS.max),
         )
     return points

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot import i18n
 from bot.db.models import GuildSettings, Milestone
 from bot.db.uow import Database
 from bot.domain.errors import InvalidInput, NotFound, Plural
@@ -103,6 +104,13 @@ class ConfigService:
             self._cache[guild_id] = (read_at, view)
         return view
 
+    def cached(self, guild_id: int) -> GuildConfig | None:
+        """The guild's settings if this process holds them (however old), without reading
+        the database: for a refusal's language, which must be told even when the database
+        is what failed."""
+        hit = self._cache.get(guild_id)
+        return hit[1] if hit is not None else None
+
     def forget(self, guild_id: int | None = None) -> None:
         """Drop cached settings (all guilds when None): for whoever changed them
         without this service, like tests and benchmarks writing SQL directly."""
@@ -181,6 +189,13 @@ def _validate(changes: dict[str, Any]) -> None:
             ) from None
     if "digest_day" in changes and not 0 <= int(changes["digest_day"]) <= 6:
         raise InvalidInput("The digest day must be a weekday name.")
+    language = changes.get("language")
+    if language is not None and language not in i18n.LANGUAGES:  # None: the server's locale
+        raise InvalidInput(
+            "“{value}” is not a language Peerboard speaks; pick one of {languages}.",
+            value=clean_line(str(language))[:40],
+            languages=", ".join(f"{name} ({code})" for code, name in i18n.LANGUAGES.items()),
+        )
 
 
 # Offered first when nothing is typed yet: the zones most communities live in, west to east.

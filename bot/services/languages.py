@@ -8,6 +8,7 @@ from bot.db.uow import Database
 from bot.services.clock import Clock
 
 CACHE_MAX = 100_000  # members remembered per process; past it, the cache starts over
+_UNKNOWN = object()
 
 
 class LanguageService:
@@ -21,11 +22,19 @@ class LanguageService:
     def __repr__(self) -> str:
         return f"LanguageService({len(self._seen)} members seen)"
 
+    def known(self, guild_id: int, member_id: int, locale: str) -> bool:
+        """Whether `locale` is what this process last stored or read for the member: then
+        `seen` has nothing to do (checked without awaiting, on every interaction)."""
+        return self._seen.get((guild_id, member_id), _UNKNOWN) == locale
+
     async def seen(self, guild_id: int, member_id: int, locale: str) -> None:
         """A member interacted in `locale` (a Discord locale, e.g. "es-ES"): remember it
-        for their DMs. Written only when it changed."""
+        for their DMs. Written only when it changed: the first time a process sees the
+        member, the stored locale is read, and an unchanged one is not written again."""
         key = (guild_id, member_id)
-        if key in self._seen and self._seen[key] == locale:
+        if key not in self._seen:
+            await self.locale_of(guild_id, member_id)
+        if self._seen.get(key, _UNKNOWN) == locale:
             return
         async with self._db.unit() as uow:
             await uow.guilds.set_locale(guild_id, member_id, locale, self._clock.now())

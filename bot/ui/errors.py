@@ -23,8 +23,9 @@ import discord
 from discord import app_commands
 
 from bot import i18n
-from bot.domain.errors import DomainError, Phrase, Plural
+from bot.domain.errors import DomainError, Lines, Number, Phrase, Plural
 from bot.ops.metrics import Metrics
+from bot.services.config import ConfigService
 from bot.ui.text import MESSAGE_MAX
 
 log = logging.getLogger("peerboard.errors")
@@ -47,9 +48,15 @@ REFUSED_ERRORS = (
 
 def reader(interaction: discord.Interaction) -> i18n.Texts:
     """The language of a reply only the caller sees: their Discord locale, then the
-    server's, then English."""
+    guild's `/config language` (from the settings this process holds: no database read,
+    which may be what failed), then the server's Discord locale, then English."""
     guild = interaction.guild_locale
-    return i18n.texts(str(interaction.locale), str(guild) if guild is not None else None)
+    language = None
+    tree = getattr(interaction.client, "tree", None)
+    if isinstance(tree, PeerTree) and tree.configs is not None and interaction.guild_id:
+        config = tree.configs.cached(interaction.guild_id)
+        language = config.language if config is not None else None
+    return i18n.texts(str(interaction.locale), language, str(guild) if guild is not None else None)
 
 
 def said(tr: i18n.Texts, value: object) -> object:
@@ -59,6 +66,12 @@ def said(tr: i18n.Texts, value: object) -> object:
         return tr.plural(value.one, value.other, value.n)
     if isinstance(value, Phrase):
         return tr(value)
+    if isinstance(value, Number):
+        return tr.number(value.n)
+    if isinstance(value, DomainError):  # a refusal quoted inside another (an import's row)
+        return tr(value.template, **{k: said(tr, v) for k, v in value.values.items()})
+    if isinstance(value, Lines):
+        return "\n".join(str(said(tr, item)) for item in value.items)
     return value
 
 
@@ -150,6 +163,7 @@ def outcome_of(error: BaseException) -> str:
 
 class PeerTree(app_commands.CommandTree[discord.Client]):
     metrics: Metrics | None = None  # set by the client
+    configs: ConfigService | None = None  # set by the client: the guilds' languages
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         interaction.extras.setdefault(STARTED, time.perf_counter())
