@@ -6,12 +6,11 @@ from datetime import datetime
 
 from discord import app_commands
 
-from bot import i18n
 from bot.domain.dates import parse_due
-from bot.domain.model import Status
 from bot.services.config import GuildConfig
 from bot.services.tasks import parse_task_number
 from bot.ui import language
+from bot.ui.cards import status_name
 from bot.ui.client import PeerInteraction
 from bot.ui.text import clip
 
@@ -71,16 +70,3 @@ async def _suggest(
         )
         for t in found
     ]
-
-
-def status_name(tr: i18n.Texts, status: Status) -> str:
-    """A task's status in a word, as a choice names it: "Open", "In review"."""
-    names = {
-        Status.PROPOSED: tr("Proposed"),
-        Status.OPEN: tr("Open"),
-        Status.CLAIMED: tr("Claimed"),
-        Status.IN_REVIEW: tr("In review"),
-        Status.DONE: tr("Done"),
-        Status.CANCELLED: tr("Cancelled"),
-    }
-    return names[status]

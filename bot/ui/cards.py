@@ -61,13 +61,6 @@ def status_label(tr: i18n.Texts, status: Status) -> str:
     return f"{EMOJI[status]} {status_name(tr, status)}"
 
 
-# The English labels, for the modules not yet given a reader's language (listing, the
-# task autocomplete); `status_label` is the one to use.
-STYLE: Final[dict[Status, tuple[int, str]]] = {
-    s: (COLOUR[s], status_label(i18n.texts(), s)) for s in Status
-}
-
-
 def footer(tr: i18n.Texts, number: int) -> str:
     """The card's footer, which also tells the bot's own messages that show a card."""
     return tr("Peerboard · task #{number}", number=number)

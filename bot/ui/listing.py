@@ -13,7 +13,7 @@ from bot.domain.errors import Phrase
 from bot.domain.model import Status
 from bot.services.registry import Services
 from bot.services.views import HistoryView, TaskView
-from bot.ui.cards import STYLE
+from bot.ui.cards import EMOJI
 from bot.ui.errors import refusals, report
 from bot.ui.text import EMBED_DESCRIPTION_MAX, clip, safe, stamp, user
 
@@ -51,7 +51,7 @@ LIST_TITLE = {
 
 def task_line(tr: i18n.Texts, task: TaskView, *, details: bool = True) -> str:
     """`details`: who holds it, open spots, due date, what it waits on."""
-    emoji = STYLE[task.status][1].split(" ", 1)[0]
+    emoji = EMOJI[task.status]
     points = tr.plural("{n} pt", "{n} pts", task.points)
     line = f"{emoji} **#{task.number}** {safe(task.title, 100)} · {points}"
     if not details:
