@@ -62,14 +62,9 @@ def test_the_german_week_runs_in_a_german_server(german: str) -> None:
     assert german.rstrip().endswith("peerboard demo --seed 2 --locale de")
 
 
-@pytest.mark.xfail(
-    reason="cards, buttons and the digest are converted to tr(...) on other branches; "
-    "this passes once they are merged and the German catalog translates them",
-    strict=False,
-)
 def test_the_german_week_shows_german_public_text(german: str) -> None:
     de = i18n.texts("de")
-    for english in ("Claim", "Status", "Claimed by"):
+    for english in ("Claim", "Points", "Claimed by"):
         assert de(english) != english, f"the German catalog has no {english!r}"
         assert de(english) in german
 

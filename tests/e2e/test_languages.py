@@ -19,8 +19,6 @@ piece of a translated message, and at least one piece of a translation. Time is 
 services' manual clock, and nothing sleeps: each step awaits what the bot sends and the
 handler of each command to end.
 
-Until the replies are converted to the catalogs, the language checks fail: those tests
-are xfail, but only for `WrongLanguage`; a step of the journey that goes wrong fails.
 """
 
 from __future__ import annotations
@@ -57,10 +55,6 @@ from tests.support.fake_discord import (
 )
 from tests.support.fake_guilds import snowflake
 from tests.support.languages import Language, WrongLanguage, check, shown
-
-NOT_YET: Final = pytest.mark.xfail(
-    reason="replies not yet translated", strict=False, raises=WrongLanguage
-)
 
 # A Wednesday in March ("März": not the English name); the Monday after it, whose
 # digest is for the week of 9–15 March 2026 in Berlin.
@@ -339,7 +333,6 @@ async def test_a_refusal_reaches_a_spanish_member_in_spanish(board: Board) -> No
 # -- a Spanish member --------------------------------------------------------------------
 
 
-@NOT_YET
 async def test_a_spanish_member_gets_every_reply_in_spanish(board: Board) -> None:
     b, g = board, board.spanish
     await b.command(g, g.maintainer, "task create", title=TITLES[0], points=3)
@@ -380,7 +373,6 @@ async def german_week(b: Board) -> None:
 GERMAN_BY = pytest.mark.parametrize("board", ["language", "preferred_locale"], indirect=True)
 
 
-@NOT_YET
 @GERMAN_BY
 async def test_the_card_thread_and_review_posts_of_a_german_server_are_german(
     board: Board,
@@ -400,7 +392,6 @@ async def test_the_card_thread_and_review_posts_of_a_german_server_are_german(
     check(Language.of("de"), cards + posted)
 
 
-@NOT_YET
 @GERMAN_BY
 async def test_a_member_in_a_language_peerboard_lacks_gets_the_servers_german(
     board: Board,
@@ -434,7 +425,6 @@ def digest_problems(text: str, title: str) -> list[str]:
     return problems
 
 
-@NOT_YET
 @GERMAN_BY
 async def test_the_digest_of_a_german_server_is_german(board: Board) -> None:
     await german_week(board)
