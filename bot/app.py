@@ -191,7 +191,8 @@ class PeerBot(PeerClient):
                 "could not store the locale of member %s in guild %s", key[1], key[0], exc_info=True
             )
 
-    async def _drain_locales(self) -> None:
+    async def locales_stored(self) -> None:
+        """Wait for the members' locales being stored (at close; and for tests)."""
         if self._locale_writes:
             await asyncio.gather(*self._locale_writes.values(), return_exceptions=True)
 
@@ -222,7 +223,7 @@ class PeerBot(PeerClient):
             if self.ops is not None:
                 await self.ops.stop()  # no more deliveries; those accepted are finished
             await self.forge.drain()
-            await self._drain_locales()
+            await self.locales_stored()
             await self.pacer.close()  # queued cards drained; what is left stays marked
             await self.jobs.close()
             await super().close()

@@ -145,5 +145,5 @@ async def test_locale_writes_in_flight_are_bounded(simcord_bot: PeerBot, runtime
         future.set_result(None)
     simcord_bot._locale_writes.clear()
     await simcord_bot.note_locale(newcomer)  # type: ignore[arg-type]
-    await simcord_bot._drain_locales()
+    await simcord_bot.locales_stored()
     assert await stored_locale(runtime, 1, 10**6) == "fr"

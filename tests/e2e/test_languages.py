@@ -27,7 +27,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 import discord
@@ -49,6 +49,7 @@ from tests.support.fake_discord import (
     FakeDiscord,
     FakeGuild,
     Interaction,
+    dm_channel_id,
     guild_id_on,
     serving,
     step,
@@ -351,6 +352,24 @@ async def test_a_spanish_member_gets_every_reply_in_spanish(board: Board) -> Non
     public = b.public(g)
     assert public and not [(w, spanish.native_in(t)) for w, t in public if spanish.native_in(t)]
     check(spanish, replies)
+
+
+async def test_a_spanish_members_reminder_is_a_spanish_dm(board: Board) -> None:
+    """A DM follows the member's last seen locale (stored as they interacted), while the
+    task's thread in the English server stays English."""
+    b, g = board, board.spanish
+    await b.command(g, g.maintainer, "task create", title=TITLES[0], points=1)
+    await b.command(g, ES_MEMBER, "task claim", task="1")
+    await b.bot.locales_stored()
+    assert await b.runtime.services.languages.locale_of(g.id, ES_MEMBER) == "es-ES"
+    b.clock.set(START + timedelta(days=3) - timedelta(hours=2))  # the claim nearly over
+    report = await b.bot.run_sweep()
+    assert report is not None
+    dms = b.fake.in_channel(dm_channel_id(ES_MEMBER))
+    assert len(dms) == 1, dms
+    check(Language.of("es"), [("the claim's reminder DM", shown(dms[0]))])
+    spanish = Language.of("es")
+    assert not [t for _w, t in b.public(g) if spanish.native_in(t)]
 
 
 # -- a German server ---------------------------------------------------------------------
