@@ -323,7 +323,7 @@ class Renderer:
         if claimed and claimed != tr("Nobody yet"):
             state.append(self.text(claimed.split("\n")[0]))
         if tr("Approvals") in fields:
-            state.append(f"approvals {fields[tr('Approvals')]}")
+            state.append(f"{tr('Approvals')} {fields[tr('Approvals')]}")
         summary = " · ".join(state)
         return [
             self.line(

@@ -453,7 +453,6 @@ async def _click(world: World, step: s.Click, renderer: Renderer, recorder: Reco
     actor = world.actor(step.who)
     number = world.numbers[step.task]
     s_ = renderer.s
-    button = s_.button(3, f"[{step.label}]")
     if step.where == "dm":
         message = _newest(actor.user.dm_channel.history(), number, world)
         clicker = actor.user
@@ -464,6 +463,8 @@ async def _click(world: World, step: s.Click, renderer: Renderer, recorder: Reco
         place = f"on card #{number} in {s_.place('#' + step.where)}"
     if message is None:
         raise DemoError(f"at {step.at}: no message about #{number} in {step.where} to click")
+    shown_label = languages.label(message, step.label, world.public)
+    button = s_.button(3, f"[{shown_label}]")
     recorder.write(
         [
             renderer.line(
@@ -471,7 +472,7 @@ async def _click(world: World, step: s.Click, renderer: Renderer, recorder: Reco
             )
         ]
     )
-    result = await clicker.click(message, label=languages.label(message, step.label, world.public))
+    result = await clicker.click(message, label=shown_label)
     if result.modal is not None:
         title = str(result.modal.get("title", "a form"))
         values = {k: world.fill(v) for k, v in (step.form or {}).items()}
