@@ -109,10 +109,18 @@ class Board:
     async def command(self, guild: FakeGuild, user_id: int, name: str, **options: Any) -> Any:
         """A member's slash command, once the bot has answered it and its handler (the
         card, the thread, the review posts it sends) has ended."""
+        ended = asyncio.ensure_future(
+            self.bot.wait_for(
+                "app_command_completion",
+                check=lambda i, command: i.user.id == user_id and command.qualified_name == name,
+                timeout=TIMEOUT,
+            )
+        )
         sent = await self.fake.slash(guild.id, user_id, name, **options)
         self.asked.append((name, sent))
         await self.fake.until(lambda: sent.answered, self.running)
-        await settled(self.bot)
+        await ended  # the command's handler has ended (and with it the posts it sends)
+        await asyncio.wait_for(self.bot.pacer.idle(), TIMEOUT)
         return sent
 
     async def status(self, guild: FakeGuild, number: int) -> Status:
@@ -159,23 +167,6 @@ def is_ephemeral(interaction: Interaction) -> bool:
 def replies_of(interaction: Interaction) -> str:
     bodies = [c.get("data") or {} for c in interaction.callbacks]
     return "\n".join(shown(b) for b in [*bodies, *interaction.edits, *interaction.followups])
-
-
-async def settled(bot: PeerBot) -> None:
-    """Every command handler has ended (discord.py runs each in a task of this name), and
-    the card pacer has nothing queued."""
-    me = asyncio.current_task()
-    while True:
-        handlers = [
-            t
-            for t in asyncio.all_tasks()
-            if t.get_name() == "CommandTree-invoker" and t is not me and not t.done()
-        ]
-        if not handlers:
-            break
-        _done, pending = await asyncio.wait(handlers, timeout=TIMEOUT)
-        assert not pending, f"command handlers still running after {TIMEOUT} s"
-    await asyncio.wait_for(bot.pacer.idle(), TIMEOUT)
 
 
 def add_reviewer_role(guild: FakeGuild, *member_ids: int) -> int:
