@@ -4,9 +4,10 @@ which `peerboard run`, the demo and the tests share."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
-from typing import Any
+from typing import Any, Final
 
 import discord
 import yarl
@@ -30,6 +31,7 @@ from bot.sync import sync_if_changed
 from bot.ui.actions import TaskActions
 from bot.ui.cardsync import DiscordCards
 from bot.ui.client import PeerClient
+from bot.ui.commandtext import CommandTranslator
 from bot.ui.components import TaskButton, on_form
 from bot.ui.digest import DiscordDigestPublisher
 from bot.ui.forge import ForgeWorker
@@ -37,6 +39,10 @@ from bot.ui.notifier import DiscordNotifier
 from bot.ui.pacer import Budgets, CardPacer
 
 log = logging.getLogger("peerboard")
+
+# Members' locales being stored at once, at most: past it, a member's is stored at their
+# next interaction instead (a burst of new members must not grow tasks without bound).
+LOCALE_WRITES_MAX: Final = 256
 
 
 class PeerBot(PeerClient):
@@ -91,6 +97,8 @@ class PeerBot(PeerClient):
         self.controller = self.actions
         self._freeze_heap = freeze_heap  # `peerboard run`; not in tests, which start many bots
         self._heap_frozen = False
+        # (guild, member) -> the task storing the Discord locale they last interacted in.
+        self._locale_writes: dict[tuple[int, int], asyncio.Task[None]] = {}
 
     def cogs_to_load(self) -> list[commands.Cog]:
         return [
@@ -109,6 +117,8 @@ class PeerBot(PeerClient):
             await self.add_cog(cog)
         self.add_dynamic_items(TaskButton)
         self.add_listener(on_form, "on_interaction")  # forms, answered from their custom_id
+        self.add_listener(self.note_locale, "on_interaction")  # their DMs' language
+        await self.tree.set_translator(CommandTranslator())  # the picker in every language
         self.synced = await sync_if_changed(self.tree, self.dev_guild_id)
         await self.jobs.start()
 
@@ -148,6 +158,44 @@ class PeerBot(PeerClient):
         self._gateway_up = False
         self.metrics.gateway("disconnect")
 
+    # -- members' languages ----------------------------------------------------------------
+
+    async def note_locale(self, interaction: discord.Interaction) -> None:
+        """Every interaction in a guild (a command, a button, a form, an autocomplete):
+        remember the member's Discord locale for their DMs. Nearly always the locale is the
+        one already known and nothing happens; else it is stored in the background, never
+        in the way of the member's answer."""
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return
+        key = (guild_id, interaction.user.id)
+        locale = str(interaction.locale)
+        if key in self._locale_writes or self.services.languages.known(*key, locale):
+            return
+        if len(self._locale_writes) >= LOCALE_WRITES_MAX:
+            log.debug(
+                "locale of member %s not stored now: %d writes pending",
+                key[1],
+                len(self._locale_writes),
+            )
+            return
+        task = asyncio.create_task(self._store_locale(key, locale))
+        self._locale_writes[key] = task
+        task.add_done_callback(lambda _done: self._locale_writes.pop(key, None))
+
+    async def _store_locale(self, key: tuple[int, int], locale: str) -> None:
+        try:
+            await self.services.languages.seen(*key, locale)
+        except Exception:  # a lost locale costs a DM's language, never an answer
+            log.warning(
+                "could not store the locale of member %s in guild %s", key[1], key[0], exc_info=True
+            )
+
+    async def locales_stored(self) -> None:
+        """Wait for the members' locales being stored (at close; and for tests)."""
+        if self._locale_writes:
+            await asyncio.gather(*self._locale_writes.values(), return_exceptions=True)
+
     async def on_app_command_completion(
         self, interaction: discord.Interaction, _command: object
     ) -> None:
@@ -175,6 +223,7 @@ class PeerBot(PeerClient):
             if self.ops is not None:
                 await self.ops.stop()  # no more deliveries; those accepted are finished
             await self.forge.drain()
+            await self.locales_stored()
             await self.pacer.close()  # queued cards drained; what is left stays marked
             await self.jobs.close()
             await super().close()

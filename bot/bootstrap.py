@@ -27,6 +27,7 @@ from bot.services.digest import DigestService
 from bot.services.export import ExportService
 from bot.services.github import GitHubService, IssueSource, WebhookService
 from bot.services.health import HealthService
+from bot.services.languages import LanguageService
 from bot.services.recognition import RecognitionService
 from bot.services.registry import Services
 from bot.services.reminders import ReminderService
@@ -83,6 +84,7 @@ def build_services(
         cards=CardService(db, clock, tasks),
         github=GitHubService(db, clock, tasks, public_url=public_url, source=github),
         webhooks=WebhookService(db, clock, tasks),
+        languages=LanguageService(db, clock),
     )
     return Runtime(engine, services, github if isinstance(github, GitHubClient) else None)
 

@@ -304,10 +304,18 @@ def cmd_invite_url(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from bot import i18n
     from bot.demo import run_demo
 
+    language = i18n.language_of(args.locale) or args.locale
+    if language not in i18n.LANGUAGES:
+        print(
+            f"--locale {args.locale}: the demo speaks {', '.join(i18n.LANGUAGES)}.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     try:
-        return run_demo(args.seed, preview=args.preview)
+        return run_demo(args.seed, preview=args.preview, language=language)
     except KeyboardInterrupt:
         return 130
 
@@ -336,6 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--seed", type=int, default=1, help="which community: names, parts and tasks (default 1)"
+    )
+    demo.add_argument(
+        "--locale",
+        default="en",
+        help="the server's language: en, es, fr, de or pt_BR (or a Discord locale such as "
+        "es-ES); public posts follow it, members' own replies stay en-US (default en)",
     )
     demo.add_argument(
         "--preview",

@@ -28,10 +28,20 @@ def _given(value: Any) -> Any:
     return None if value is None or value is False or value == "" else value
 
 
+def _localised(payload: dict[str, Any], key: str) -> tuple[tuple[str, str], ...] | None:
+    """A `*_localizations` map in one order; absent, null and {} are the same to Discord."""
+    return tuple(sorted((payload.get(key) or {}).items())) or None
+
+
 def _norm_option(option: dict[str, Any]) -> dict[str, Any]:
     out = {k: _given(option.get(k)) for k in _OPTION_KEYS}
+    out["description_localizations"] = _localised(option, "description_localizations")
     out["choices"] = (
-        sorted((c["name"], str(c["value"])) for c in option.get("choices") or []) or None
+        sorted(
+            (c["name"], str(c["value"]), _localised(c, "name_localizations"))
+            for c in option.get("choices") or []
+        )
+        or None
     )
     out["channel_types"] = sorted(option.get("channel_types") or []) or None
     out["options"] = [_norm_option(o) for o in option.get("options") or []] or None
@@ -48,6 +58,7 @@ def normalise_commands(payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "name": cmd["name"],
                 "type": cmd.get("type", 1),
                 "description": cmd.get("description", ""),
+                "description_localizations": _localised(cmd, "description_localizations"),
                 "default_member_permissions": str(perms) if perms not in (None, "") else None,
                 "options": [_norm_option(o) for o in cmd.get("options") or []] or None,
             }
@@ -64,6 +75,17 @@ def _fetched_payload(cmd: discord.app_commands.AppCommand) -> dict[str, Any]:
     return payload
 
 
+async def built_payload(
+    tree: discord.app_commands.CommandTree[discord.Client], guild: discord.Object | None
+) -> list[dict[str, Any]]:
+    """The commands as `tree.sync` sends them: translated when the tree has a translator."""
+    translator = tree.translator
+    commands = tree.get_commands(guild=guild)
+    if translator is None:
+        return [c.to_dict(tree) for c in commands]
+    return [await c.get_translated_payload(tree, translator) for c in commands]
+
+
 async def sync_if_changed(
     tree: discord.app_commands.CommandTree[discord.Client], dev_guild_id: int | None
 ) -> bool:
@@ -72,7 +94,7 @@ async def sync_if_changed(
     guild = discord.Object(dev_guild_id) if dev_guild_id else None
     if guild is not None:
         tree.copy_global_to(guild=guild)
-    local = normalise_commands([c.to_dict(tree) for c in tree.get_commands(guild=guild)])
+    local = normalise_commands(await built_payload(tree, guild))
     try:
         remote_cmds = await tree.fetch_commands(guild=guild)
         remote = normalise_commands([_fetched_payload(c) for c in remote_cmds])

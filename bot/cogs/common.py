@@ -9,7 +9,8 @@ from discord import app_commands
 from bot.domain.dates import parse_due
 from bot.services.config import GuildConfig
 from bot.services.tasks import parse_task_number
-from bot.ui.cards import STYLE
+from bot.ui import language
+from bot.ui.cards import status_name
 from bot.ui.client import PeerInteraction
 from bot.ui.text import clip
 
@@ -50,12 +51,21 @@ async def _suggest(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    found = await interaction.client.services.tasks.suggest(
-        interaction.guild_id, current, which=which
-    )
+    services = interaction.client.services
+    found = await services.tasks.suggest(interaction.guild_id, current, which=which)
+    # Only the member typing sees the choices: in their language.
+    tr = language.caller(interaction, await services.config.get(interaction.guild_id))
     return [
         app_commands.Choice(
-            name=clip(f"#{t.number} · {t.title} ({STYLE[t.status][1].split(' ', 1)[1]})", 100),
+            name=clip(
+                tr(
+                    "#{number} · {title} ({status})",
+                    number=t.number,
+                    title=t.title,
+                    status=status_name(tr, t.status),
+                ),
+                100,
+            ),
             value=str(t.number),
         )
         for t in found

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import i18n
 from bot.cogs import github as handlers
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.model import (
@@ -34,78 +35,16 @@ from bot.ui import upkeep
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
+from bot.ui.language import caller, public
 from bot.ui.pings import ping_warning
-from bot.ui.text import plural
+from bot.ui.settings import config_embed
 
 DAY_CHOICES = [
     app_commands.Choice(name=d.capitalize(), value=i) for i, d in enumerate(WEEKDAY_NAMES)
 ]
-
-
-def _channel(channel_id: int | None) -> str:
-    return f"<#{channel_id}>" if channel_id else "not set"
-
-
-def _role(role_id: int | None) -> str:
-    return f"<@&{role_id}>" if role_id else "not set"
-
-
-def config_embed(c: GuildConfig) -> discord.Embed:
-    embed = discord.Embed(title="Peerboard settings")
-    embed.add_field(
-        name="Channels",
-        value=f"Tasks: {_channel(c.tasks_channel_id)}\nReview: {_channel(c.review_channel_id)}\n"
-        f"Digest: {_channel(c.digest_channel_id)}",
-    )
-    embed.add_field(
-        name="Roles",
-        value=f"Maintainers: {_role(c.maintainer_role_id)}\nReviewers: {_role(c.reviewer_role_id)}",
-    )
-    rules = c.rules
-    window = plural(rules.claim_days, "day") if rules.claim_days else "by size (3/7/14 days)"
-    embed.add_field(
-        name="Claims",
-        value=f"Window: {window}\nExtensions: {rules.max_extensions}\n"
-        f"Limits: newcomer {rules.limit_newcomer}, contributor {rules.limit_contributor}, "
-        f"regular {rules.limit_regular}\n"
-        f"Approvals needed: {rules.required_approvals}",
-        inline=False,
-    )
-    create = "regulars too" if rules.regulars_can_create else "maintainers only"
-    embed.add_field(
-        name="Trust",
-        value=f"Regular after {plural(rules.regular_threshold, 'task')} done\n"
-        f"Creating tasks: {create}",
-    )
-    embed.add_field(
-        name="Proposals",
-        value=f"Open at {plural(rules.proposal_endorsements, 'endorsement')}\n"
-        f"or after {plural(rules.proposal_window_hours, 'hour')} with no objection\n"
-        f"Waiting at a time: newcomer {rules.proposal_limit_newcomer}, "
-        f"contributor {rules.proposal_limit_contributor}, regular {rules.proposal_limit_regular}",
-    )
-    embed.add_field(
-        name="Reviews",
-        value=f"{plural(rules.review_points, 'point')} per task reviewed\n"
-        f"First nudge after {plural(rules.review_nudge_hours, 'hour')}\n"
-        f"Maintainers asked after {plural(rules.rework_limit, 'round')} of changes",
-    )
-    embed.add_field(
-        name="Kudos",
-        value=f"{plural(rules.kudos_weekly_budget, 'kudos', 'kudos')} per member in any 7 days",
-    )
-    digest = (
-        f"{WEEKDAY_NAMES[c.digest_day].capitalize()}s at {c.digest_time} ({c.digest_timezone})"
-        if c.digest_enabled
-        else "off"
-    )
-    embed.add_field(name="Weekly digest", value=digest, inline=False)
-    milestones = (
-        "\n".join(f"{plural(points, 'point')} → {_role(role)}" for points, role in c.milestones)
-        or "none"
-    )
-    embed.add_field(name="Milestone roles", value=milestones, inline=False)
-    return embed
+# /config language's value for "no language of its own: follow the server's Discord
+# language" (stored as NULL).
+FOLLOW_SERVER = "server"
 
 
 @app_commands.guild_only()
@@ -123,6 +62,10 @@ class ConfigCog(
     ) -> None:
         await self._save(interaction, changes)
 
+    @staticmethod
+    def _embed(tr: i18n.Texts, interaction: PeerInteraction, config: GuildConfig) -> discord.Embed:
+        return config_embed(tr, config, interaction.guild)
+
     async def _save(
         self,
         interaction: PeerInteraction,
@@ -136,10 +79,11 @@ class ConfigCog(
             if not changes:
                 raise InvalidInput("Nothing to change: pick at least one option.")
             config = await self.services.config.update(actor, **changes)
-            warning = ping_warning(interaction.guild, config) if pings else None
-            text = "Saved." if warning is None else f"Saved.\n{warning}"
+            tr = caller(interaction, config)
+            warning = ping_warning(tr, interaction.guild, config) if pings else None
+            text = tr("Saved.") if warning is None else tr("Saved.") + "\n" + warning
             await interaction.response.send_message(
-                text, embed=config_embed(config), ephemeral=True
+                text, embed=self._embed(tr, interaction, config), ephemeral=True
             )
 
     @app_commands.command(name="show", description="Show the current settings")
@@ -152,16 +96,17 @@ class ConfigCog(
             stuck = await self.services.cards.stuck(actor.guild_id)
             repos = await self.services.github.repos(actor.guild_id)
             failed = await self.services.github.failed_deliveries(actor.guild_id)
+            tr = caller(interaction, config)
             notes = [
-                ping_warning(interaction.guild, config),
-                upkeep.undelivered(dead) if dead else None,
-                upkeep.cards_stuck(stuck) if stuck else None,
-                github_text.repos_line(repos),
-                github_text.failed_deliveries(failed),
+                ping_warning(tr, interaction.guild, config),
+                upkeep.undelivered(tr, dead) if dead else None,
+                upkeep.cards_stuck(tr, stuck) if stuck else None,
+                github_text.repos_line(tr, repos),
+                github_text.failed_deliveries(tr, failed),
             ]
             await interaction.response.send_message(
                 "\n".join(n for n in notes if n) or None,
-                embed=config_embed(config),
+                embed=self._embed(tr, interaction, config),
                 ephemeral=True,
             )
 
@@ -350,6 +295,49 @@ class ConfigCog(
             for name in timezone_suggestions(current, current=setting)
         ]
 
+    @app_commands.command(name="language", description="The language of public posts")
+    @app_commands.describe(
+        language="A language Peerboard speaks, or the server's own Discord language"
+    )
+    async def language(self, interaction: PeerInteraction, language: str) -> None:
+        """Cards, threads, review calls, notices and the digest; each member's own replies
+        follow their Discord language still."""
+        chosen = language.strip()
+        code = None if chosen.lower() == FOLLOW_SERVER else _language_code(chosen)
+        async with refusals(interaction):
+            actor, _config = await actor_of(self.services, interaction)
+            config = await self.services.config.update(actor, language=code)
+            tr = caller(interaction, config)
+            now = i18n.LANGUAGES[public(config, interaction.guild).code]
+            if config.language is not None:
+                text = tr(
+                    "Saved. Public posts (cards, threads, the digest) are now in {language}.",
+                    language=now,
+                )
+            elif i18n.language_of(_preferred(interaction)) is not None:
+                text = tr(
+                    "Saved. Public posts now follow the server's Discord language: {language}.",
+                    language=now,
+                )
+            else:
+                text = tr(
+                    "Saved. Public posts now follow the server's Discord language; Peerboard doesn't speak it yet, so they are in {language}.",
+                    language=now,
+                )
+            await interaction.response.send_message(
+                text, embed=self._embed(tr, interaction, config), ephemeral=True
+            )
+
+    @language.autocomplete("language")
+    async def _languages(
+        self, interaction: PeerInteraction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        config = None
+        if interaction.guild_id is not None:
+            config = await self.services.config.get(interaction.guild_id)
+        tr = caller(interaction, config)
+        return language_choices(tr, current)
+
     @app_commands.command(
         name="milestone", description="Grant a role when someone reaches a number of points"
     )
@@ -378,13 +366,15 @@ class ConfigCog(
             config = await self.services.config.set_milestone(
                 actor, points, None if remove or role is None else role.id
             )
+            tr = caller(interaction, config)
+            counted = tr.plural("{n} point", "{n} points", points)
             done = (
-                f"Removed the milestone at {plural(points, 'point')}."
+                tr("Removed the milestone at {points}.", points=counted)
                 if remove or role is None
-                else f"At {plural(points, 'point')}, members get {role.mention}."
+                else tr("At {points}, members get {role}.", points=counted, role=role.mention)
             )
             await interaction.response.send_message(
-                done, embed=config_embed(config), ephemeral=True
+                done, embed=self._embed(tr, interaction, config), ephemeral=True
             )
 
     @app_commands.command(
@@ -410,3 +400,31 @@ class ConfigCog(
     @app_commands.describe(member="Whose GitHub account to clear")
     async def github_login(self, interaction: PeerInteraction, member: discord.Member) -> None:
         await handlers.clear_member_login(interaction, member)
+
+
+def _preferred(interaction: discord.Interaction) -> str | None:
+    guild = interaction.guild
+    return str(guild.preferred_locale) if guild is not None else None
+
+
+def _language_code(typed: str) -> str:
+    """A catalog code from what was picked or typed: the code itself (`de`, `pt_BR`,
+    `pt-BR`) or a language's own name (`Deutsch`); anything else as typed, for the
+    service to refuse."""
+    wanted = typed.strip().casefold().replace("-", "_")
+    for code, name in i18n.LANGUAGES.items():
+        if wanted in (code.casefold(), name.casefold()):
+            return code
+    return typed.strip()
+
+
+def language_choices(tr: i18n.Texts, current: str) -> list[app_commands.Choice[str]]:
+    """Every language Peerboard speaks, named in itself, and "the server's language"."""
+    follow = tr("Follow the server's Discord language")
+    choices = [
+        app_commands.Choice(name=f"{name} ({code})", value=code)
+        for code, name in i18n.LANGUAGES.items()
+    ]
+    choices.append(app_commands.Choice(name=follow, value=FOLLOW_SERVER))
+    typed = current.strip().casefold()
+    return [c for c in choices if typed in c.name.casefold() or typed in c.value.casefold()]

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.domain.rules import check_maintainer
 from bot.services.export import ATTACHMENT_LIMIT, ExportFormat, fit, spool
 from bot.services.tasks.importing import MAX_ROWS as IMPORT_MAX_ROWS
-from bot.ui import upkeep
+from bot.ui import language, upkeep
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
@@ -38,7 +38,8 @@ class ExportCog(commands.Cog):
         self, interaction: PeerInteraction, format: Literal["json", "csv"] = "json"
     ) -> None:
         async with refusals(interaction):
-            actor, _config = await actor_of(self.services, interaction)
+            actor, config = await actor_of(self.services, interaction)
+            tr = language.caller(interaction, config)
             fmt = ExportFormat(format)
             # Refused at once (the service checks again); then take the time it needs.
             check_maintainer(actor, "export the board")
@@ -53,7 +54,9 @@ class ExportCog(commands.Cog):
                 packed = fit(data, name, summary.size, limit)
                 if packed.file is None:
                     await interaction.followup.send(
-                        upkeep.export_too_large(fmt, summary.tasks, packed.size, actor.guild_id),
+                        upkeep.export_too_large(
+                            tr, fmt, summary.tasks, packed.size, actor.guild_id
+                        ),
                         ephemeral=True,
                     )
                     return
@@ -61,6 +64,7 @@ class ExportCog(commands.Cog):
                     attached = io.BytesIO(packed.file.read())
                 await interaction.followup.send(
                     upkeep.export_reply(
+                        tr,
                         fmt,
                         summary.tasks,
                         summary.size,

@@ -7,8 +7,7 @@ from __future__ import annotations
 import discord
 
 from bot.cogs.common import number
-from bot.domain.errors import InvalidInput
-from bot.ui import github
+from bot.ui import github, language
 from bot.ui.client import PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals, tell
@@ -24,34 +23,37 @@ async def connect_repo(
 ) -> None:
     services = interaction.client.services
     async with refusals(interaction):
-        actor, _config = await actor_of(services, interaction)
+        actor, config = await actor_of(services, interaction)
         setup = await services.github.connect(
             actor, repo, label=label, rotate=rotate, remove=remove
         )
-        text = github.repo_setup(setup, services.github.public_url_set)
+        tr = language.caller(interaction, config)
+        text = github.repo_setup(tr, setup, services.github.public_url_set)
         await interaction.response.send_message(text, ephemeral=True)
 
 
 async def clear_member_login(interaction: PeerInteraction, member: discord.Member) -> None:
     services = interaction.client.services
     async with refusals(interaction):
-        actor, _config = await actor_of(services, interaction)
+        actor, config = await actor_of(services, interaction)
         login = await services.github.clear_login(actor, member.id)
-        text = github.login_cleared(login, mine=member.id == actor.member_id)
+        tr = language.caller(interaction, config)
+        text = github.login_cleared(tr, login, mine=member.id == actor.member_id)
         await interaction.response.send_message(text, ephemeral=True)
 
 
 async def my_login(interaction: PeerInteraction, login: str | None, remove: bool) -> None:
     services = interaction.client.services
     async with refusals(interaction):
-        actor, _config = await actor_of(services, interaction)
+        actor, config = await actor_of(services, interaction)
         if remove == (login is not None):
-            raise InvalidInput(github.login_remove_or_set())
+            raise github.login_remove_or_set()
+        tr = language.caller(interaction, config)
         if login is None:
             cleared = await services.github.clear_login(actor, actor.member_id)
-            text = github.login_cleared(cleared, mine=True)
+            text = github.login_cleared(tr, cleared, mine=True)
         else:
-            text = github.login_set(await services.github.set_login(actor, login))
+            text = github.login_set(tr, await services.github.set_login(actor, login))
         await interaction.response.send_message(text, ephemeral=True)
 
 
@@ -66,8 +68,10 @@ async def import_issues(interaction: PeerInteraction, repo: str, label: str) -> 
             if await post_card(interaction.client, view, config) is not None:
                 posted += 1
         numbers = [v.number for v in result.tasks]
+        tr = language.caller(interaction, config)
         await tell(
-            interaction, github.imported(numbers, result.skipped, posted, config.tasks_channel_id)
+            interaction,
+            github.imported(tr, numbers, result.skipped, posted, config.tasks_channel_id),
         )
 
 
@@ -75,12 +79,13 @@ async def link(interaction: PeerInteraction, task: str, url: str | None, *, add:
     services = interaction.client.services
     async with refusals(interaction):
         actor, config = await actor_of(services, interaction)
+        tr = language.caller(interaction, config)
         if add:
             assert url is not None
             result = await services.github.link(actor, number(task), url)
-            text = github.linked(result, url)
+            text = github.linked(tr, result, url)
         else:
             result = await services.github.unlink(actor, number(task), url)
-            text = github.unlinked(result, url)
+            text = github.unlinked(tr, result, url)
         await interaction.response.send_message(text, ephemeral=True)
         await spread(interaction.client, result, config)

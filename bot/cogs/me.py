@@ -8,7 +8,8 @@ from discord.ext import commands
 
 from bot.cogs import github as handlers
 from bot.domain.dates import parse_due
-from bot.ui import messages
+from bot.domain.errors import Phrase
+from bot.ui import language, messages
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of
 from bot.ui.errors import refusals
@@ -24,23 +25,27 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
     @app_commands.command(name="tasks", description="Your claims, and reviews waiting for you")
     async def tasks(self, interaction: PeerInteraction) -> None:
         async with refusals(interaction):
-            actor, _config = await actor_of(self.services, interaction)
+            actor, config = await actor_of(self.services, interaction)
             mine = await self.services.tasks.list_tasks(
                 actor.guild_id, member_id=actor.member_id, limit=25
             )
             reviews = await self.services.tasks.reviews_waiting(actor)
-            embed = my_tasks_embed(mine.items, reviews, actor.member_id)
+            tr = language.caller(interaction, config)
+            embed = my_tasks_embed(tr, mine.items, reviews, actor.member_id)
             await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="reminders", description="Turn my reminders on or off")
     async def reminders(self, interaction: PeerInteraction, enabled: bool) -> None:
         async with refusals(interaction):
-            actor, _config = await actor_of(self.services, interaction)
+            actor, config = await actor_of(self.services, interaction)
             await self.services.reminders.set_reminders(actor, enabled)
+            tr = language.caller(interaction, config)
             text = (
-                "Reminders are on: I'll DM you before a claim runs out or a task falls due."
+                tr("Reminders are on: I'll DM you before a claim runs out or a task falls due.")
                 if enabled
-                else "Reminders are off. Your claims still expire at the end of their window, so keep an eye on them."
+                else tr(
+                    "Reminders are off. Your claims still expire at the end of their window, so keep an eye on them."
+                )
             )
             await interaction.response.send_message(text, ephemeral=True)
 
@@ -55,13 +60,14 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
             actor, config = await actor_of(self.services, interaction)
             now = self.services.clock.now()
             when = (
-                parse_due(until, now, config.timezone, subject="That “away until” date")
+                parse_due(until, now, config.timezone, subject=Phrase("That “away until” date"))
                 if until
                 else None
             )
             reminders_on = await self.services.reminders.set_away(actor, when)
+            tr = language.caller(interaction, config)
             if when is None:
-                text = messages.back_from_away(reminders_on)
+                text = messages.back_from_away(tr, reminders_on)
             else:
                 member = interaction.user
                 held = {r.id for r in member.roles} if isinstance(member, discord.Member) else set()
@@ -70,7 +76,7 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
                     for r in (config.reviewer_role_id, config.maintainer_role_id)
                     if r is not None and r in held
                 ]
-                text = messages.away_until(when, pinged, config.review_channel_id)
+                text = messages.away_until(tr, when, pinged, config.review_channel_id)
             await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(
@@ -78,12 +84,15 @@ class MeCog(commands.GroupCog, group_name="me", group_description="Your own task
     )
     async def ranking(self, interaction: PeerInteraction, visible: bool) -> None:
         async with refusals(interaction):
-            actor, _config = await actor_of(self.services, interaction)
+            actor, config = await actor_of(self.services, interaction)
             await self.services.recognition.set_ranking_visible(actor, visible)
+            tr = language.caller(interaction, config)
             text = (
-                "You're shown in leaderboards and the digest's top lists again."
+                tr("You're shown in leaderboards and the digest's top lists again.")
                 if visible
-                else "You're hidden from leaderboards and top lists. Your credit on tasks stays, and so do your points."
+                else tr(
+                    "You're hidden from leaderboards and top lists. Your credit on tasks stays, and so do your points."
+                )
             )
             await interaction.response.send_message(text, ephemeral=True)
 

@@ -9,11 +9,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.scoring import KUDOS_REASON_MAX
+from bot.ui import language
 from bot.ui.client import PeerClient, PeerInteraction
 from bot.ui.context import actor_of, is_maintainer
 from bot.ui.errors import refusals
 from bot.ui.recognition import leaderboard_embed, profile_embed
-from bot.ui.text import plural, safe, user
+from bot.ui.text import safe, user
 
 
 @app_commands.guild_only()
@@ -32,27 +33,40 @@ class RecognitionCog(commands.Cog):
         reason: app_commands.Range[str, 1, KUDOS_REASON_MAX],
     ) -> None:
         async with refusals(interaction):
-            actor, _config = await actor_of(self.services, interaction)
+            actor, config = await actor_of(self.services, interaction)
             result = await self.services.recognition.give_kudos(
                 actor, member.id, member.bot, reason
             )
+            tr = language.public(config, interaction.guild)  # the thanks is public
             # Public, and it pings the receiver only: never a role or @everyone, whatever the reason says.
             await interaction.response.send_message(
-                f"🙏 {user(result.receiver_id)} — kudos from {user(result.giver_id)}: “{safe(result.reason, 200)}”",
+                tr(
+                    "🙏 {receiver} — kudos from {giver}: “{reason}”",
+                    receiver=user(result.receiver_id),
+                    giver=user(result.giver_id),
+                    reason=safe(result.reason, 200),
+                ),
                 allowed_mentions=discord.AllowedMentions(
                     users=[discord.Object(result.receiver_id)]
                 ),
             )
             # The budget is a rolling 7 days (as the refusal says), not a calendar week.
+            tr = language.caller(interaction, config)  # the rest only the giver sees
             left = result.left_this_week
             more = (
-                "That was your last kudos for now: the budget refills as those you gave "
-                "get older than 7 days."
+                tr(
+                    "That was your last kudos for now: the budget refills as those you gave "
+                    "get older than 7 days."
+                )
                 if left == 0
-                else f"You can give kudos {plural(left, 'more time')} for now: the budget counts "
-                "the last 7 days."
+                else tr.plural(
+                    "You can give kudos {n} more time for now: the budget counts the last 7 days.",
+                    "You can give kudos {n} more times for now: the budget counts the last 7 days.",
+                    left,
+                )
             )
-            await interaction.followup.send(f"Thanks for noticing! {more}", ephemeral=True)
+            thanks = tr("Thanks for noticing!")
+            await interaction.followup.send(f"{thanks} {more}", ephemeral=True)
 
     @app_commands.guild_only()
     @app_commands.command(
@@ -77,7 +91,8 @@ class RecognitionCog(commands.Cog):
                 actor.guild_id, target.id, is_maintainer=is_maint, has_reviewer_role=reviewer
             )
             login = await self.services.github.login_of(actor.guild_id, target.id)
-            embed = profile_embed(data, safe(target.display_name, 80), github=login)
+            tr = language.caller(interaction, config)
+            embed = profile_embed(tr, data, safe(target.display_name, 80), github=login)
             await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.guild_only()
@@ -89,8 +104,9 @@ class RecognitionCog(commands.Cog):
         by: Literal["points", "tasks", "reviews", "kudos"] = "points",
     ) -> None:
         async with refusals(interaction):
-            actor, _config = await actor_of(self.services, interaction)
+            actor, config = await actor_of(self.services, interaction)
             rows = await self.services.recognition.leaderboard(actor.guild_id, period, by)
+            tr = language.caller(interaction, config)
             await interaction.response.send_message(
-                embed=leaderboard_embed(rows, period, by), ephemeral=True
+                embed=leaderboard_embed(tr, rows, period, by), ephemeral=True
             )

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import i18n
 from bot.cogs import github as handlers
 from bot.cogs.common import (
     POINT_CHOICES,
@@ -30,7 +31,7 @@ from bot.domain.model import (
     TITLE_MAX,
     Action,
 )
-from bot.ui import listing, messages
+from bot.ui import language, listing, messages
 from bot.ui.actions import TaskActions
 from bot.ui.cards import card_view, task_embed
 from bot.ui.client import PeerClient, PeerInteraction
@@ -70,6 +71,11 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
                 action, number(raw_task), text, link, notes, member_id, member_is_bot, edit
             )
             await self.actions.perform(interaction, request)
+
+    async def _reader(self, interaction: discord.Interaction) -> i18n.Texts:
+        """The language of an answer only the caller sees."""
+        config = await self.services.config.get(_guild(interaction))
+        return language.caller(interaction, config)
 
     # -- posting ---------------------------------------------------------------------------
 
@@ -141,7 +147,8 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
                 if await post_card(self.bot, view, config) is not None:
                     posted += 1
             numbers = [v.number for v in views]
-            await tell(interaction, messages.imported(numbers, posted, config.tasks_channel_id))
+            tr = language.caller(interaction, config)
+            await tell(interaction, messages.imported(tr, numbers, posted, config.tasks_channel_id))
 
     @app_commands.command(
         name="import-github",
@@ -179,8 +186,9 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
     async def show(self, interaction: PeerInteraction, task: str) -> None:
         async with refusals(interaction):
             view = await self.services.tasks.show(_guild(interaction), number(task))
+            tr = await self._reader(interaction)
             await interaction.response.send_message(
-                embed=task_embed(view, full=True), view=card_view(view), ephemeral=True
+                embed=task_embed(tr, view, full=True), view=card_view(tr, view), ephemeral=True
             )
 
     @app_commands.command(name="list", description="Browse the board, 10 tasks a page")
@@ -194,15 +202,20 @@ class TasksCog(commands.GroupCog, group_name="task", group_description="Work on 
         mine: bool = False,
     ) -> None:
         who = interaction.user if mine else member
-        await listing.show_list(self.services, interaction, status=status, tag=tag, member=who)
+        config = (
+            await self.services.config.get(interaction.guild_id) if interaction.guild_id else None
+        )
+        tr = language.caller(interaction, config)
+        await listing.show_list(tr, self.services, interaction, status=status, tag=tag, member=who)
 
     @app_commands.command(name="history", description="Everything that happened to a task")
     @app_commands.autocomplete(task=any_task_autocomplete)
     async def history(self, interaction: PeerInteraction, task: str) -> None:
         async with refusals(interaction):
             view, rows = await self.services.tasks.history(_guild(interaction), number(task))
+            tr = await self._reader(interaction)
             await interaction.response.send_message(
-                embed=listing.history_embed(view, rows), ephemeral=True
+                embed=listing.history_embed(tr, view, rows), ephemeral=True
             )
 
     # -- working ---------------------------------------------------------------------------
@@ -370,8 +383,9 @@ async def _create(
                 number(blocked_by) if blocked_by else None,
                 claim_days,
             )
-        text = messages.confirmation(result)
         if config.tasks_channel_id:
+            tr = language.caller(interaction, config)  # the answer is the caller's alone
+            text = messages.confirmation(tr, result)
             # Answer first: posting the card and opening its thread may wait on Discord's
             # per-channel limit, past the 3 seconds an interaction has for its answer.
             try:
@@ -384,18 +398,21 @@ async def _create(
                 log.warning("lost the connection posting the card of #%s", result.task.number)
                 message = None
             final = (
-                messages.card_posted(text, message.jump_url)
+                messages.card_posted(tr, text, message.jump_url)
                 if message is not None
-                else messages.card_not_posted(text, result.task, config.tasks_channel_id)
+                else messages.card_not_posted(tr, text, result.task, config.tasks_channel_id)
             )
             try:
                 await interaction.edit_original_response(content=final)
             except discord.HTTPException:
                 log.warning("could not update the answer to #%s", result.task.number)
             return
-        # No tasks channel: the card lives right here, in public.
+        # No tasks channel: the card lives right here, in public — in the guild's language.
+        tr = language.public(config, interaction.guild)
         await interaction.response.send_message(
-            text, embed=task_embed(result.task), view=card_view(result.task)
+            messages.confirmation(tr, result),
+            embed=task_embed(tr, result.task),
+            view=card_view(tr, result.task),
         )
         sent = await interaction.original_response()
         await services.tasks.set_card(

@@ -78,6 +78,9 @@ class GuildSettings(SQLModel, table=True):
     digest_time: str = Field(default="17:00", max_length=5)
     digest_timezone: str = Field(default="UTC", max_length=64)
     digest_enabled: bool = True
+    # The language public posts are in (`/config language`, a catalog code of bot.i18n);
+    # None: the guild's Discord preferred locale where Peerboard has it, else English.
+    language: str | None = Field(default=None, max_length=16, nullable=True)
     # When maintainers were told that the board's cards can't be updated (the tasks
     # channel gone, a permission missing): told once, cleared when a card updates again.
     cards_problem_at: datetime | None = _when(default=None, nullable=True)
@@ -383,6 +386,8 @@ class GuildMember(SQLModel, table=True):
     reminders_enabled: bool = True
     away_until: datetime | None = _when(default=None, nullable=True)
     ranking_visible: bool = True
+    # The Discord locale the member last interacted with: the language of their DMs.
+    locale: str | None = Field(default=None, max_length=16, nullable=True)
     updated_at: datetime = _when()
 
 

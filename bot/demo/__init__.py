@@ -97,9 +97,11 @@ def run_demo(
     preview: bool = False,
     out: TextIO | None = None,
     on_preview: PreviewHook | None = None,
+    language: str = "en",
 ) -> int:
     """The CLI's entry point: a temporary database, the week, and the preview if asked
-    (`on_preview` replaces waiting for Ctrl-C: tests look at the page and return)."""
+    (`on_preview` replaces waiting for Ctrl-C: tests look at the page and return).
+    `language`: the server's (a code of bot.i18n.LANGUAGES; runner.py says what follows it)."""
     stream = out or sys.stdout
     problem = missing_simcord(preview=preview or on_preview is not None)
     if problem:
@@ -116,14 +118,22 @@ def run_demo(
 
         hook = on_preview or (wait if preview else None)
         outcome: Outcome = asyncio.run(
-            play(url, seed, stream, color=wants_color(stream), on_preview=hook)
+            play(
+                url,
+                seed,
+                stream,
+                color=wants_color(stream),
+                on_preview=hook,
+                language=language,
+            )
         )
     seconds = time.perf_counter() - began
     print(file=stream)
     print(
         f"{outcome.steps} steps over {(outcome.ended - outcome.started).days} virtual days: "
         f"{outcome.messages} messages, {len(outcome.requests)} API calls, in {seconds:.1f} s. "
-        f"Another community: peerboard demo --seed {seed + 1}",
+        f"Another community: peerboard demo --seed {seed + 1}"
+        + ("" if language == "en" else f" --locale {language}"),
         file=stream,
     )
     return 0

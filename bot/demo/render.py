@@ -11,12 +11,18 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot import i18n
+
+if TYPE_CHECKING:
+    from bot.demo.cast import Community
 
 BOT_NAME = "Peerboard"  # the bot's name in the simulated server
 INDENT = " " * 12  # under "[Mon 09:00] "
 BAR = "┃"
-CARD_FOOTER = re.compile(r"^Peerboard · task #(\d+)$")
+# "Peerboard · task #12", "Peerboard · Aufgabe #12": a card's footer in any language.
+CARD_FOOTER = re.compile(r"^Peerboard · [^#]+ #(\d+)$")
 
 
 class Names(Protocol):
@@ -210,11 +216,18 @@ class Text:
 
 
 class Renderer:
-    def __init__(self, names: Names, style: Style, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        names: Names,
+        style: Style,
+        now: Callable[[], datetime],
+        tr: i18n.Texts | None = None,
+    ) -> None:
         self.names = names
         self.s = style
         self.text = Text(names, style, now)
         self.now = now
+        self.tr = tr or i18n.texts()  # the guild's language: a card's field names are in it
 
     def line(self, moment: datetime, body: str) -> str:
         return f"{self.s.dim(clock(moment))} {body}"
@@ -304,12 +317,13 @@ class Renderer:
             text = self.text.lines(m.content)[0] if m.content else "a message"
             return [self.line(self.now(), f"{self.where(m.channel_id)} · ✎ {text} (edited)")]
         fields = {str(f.get("name")): str(f.get("value", "")) for f in embed.get("fields") or []}
-        state = [fields.get("Status", "?")]
-        claimed = fields.get("Claimed by", "")
-        if claimed and claimed != "Nobody yet":
+        tr = self.tr
+        state = [fields.get(tr("Status"), "?")]
+        claimed = fields.get(tr("Claimed by"), "")
+        if claimed and claimed != tr("Nobody yet"):
             state.append(self.text(claimed.split("\n")[0]))
-        if "Approvals" in fields:
-            state.append(f"approvals {fields['Approvals']}")
+        if tr("Approvals") in fields:
+            state.append(f"{tr('Approvals')} {fields[tr('Approvals')]}")
         summary = " · ".join(state)
         return [
             self.line(
@@ -317,3 +331,19 @@ class Renderer:
                 f"{self.where(m.channel_id)} · {self.s.dim('✎ card')} #{footer[1]} {self.s.dim('now')} {summary}",
             )
         ]
+
+
+def header(c: Community, style: Style) -> list[str]:
+    """The transcript's first lines: who is who, and where things happen."""
+    return [
+        style.bold(f"Peerboard demo · {c.theme.server} · seed {c.seed}"),
+        style.dim(
+            "The real bot against a simulated Discord on this machine (SimCord). Nothing leaves it;"
+        ),
+        style.dim("a week passes in seconds on a virtual clock; times are UTC."),
+        "",
+        f"Maintainers: {', '.join(p.name for p in c.maintainers)}",
+        f"Volunteers:  {', '.join(p.name for p in c.volunteers)}",
+        f"{c.parts['reviewer'].name} has the Reviewers role; maintainers review too.",
+        "Channels: #general (where people type commands), #tasks, #review, #digest",
+    ]

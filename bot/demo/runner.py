@@ -1,6 +1,8 @@
 """Plays the week: the real bot (build_services + build_bot, as `peerboard run` builds it)
 against SimCord's simulated Discord, with SimCord's virtual clock.
 
+In a server of another language with `--locale` (bot/demo/language.py).
+
 SimCord is a demo/test dependency (`pip install -e ".[demo]"`): it is imported inside
 functions, so `bot` imports without it. Messages are read from SimCord's backend store
 (`env.backend`, pinned with simcord==3.2.1) because it holds every message — channel
@@ -16,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot import i18n
+from bot.demo import language as languages
 from bot.demo import script as s
 from bot.demo.cast import Community, community
-from bot.demo.render import BOT_NAME, Renderer, Shown, Style, clock, day_heading
+from bot.demo.render import BOT_NAME, Renderer, Shown, Style, clock, day_heading, header
 
 if TYPE_CHECKING:
     from simcord.preview import Preview
@@ -53,6 +57,12 @@ class World:
     numbers: dict[str, int] = field(default_factory=dict)  # task key -> number
     user_names: dict[int, str] = field(default_factory=dict)
     role_names: dict[int, str] = field(default_factory=dict)
+    language: str = i18n.SOURCE  # the guild's: what everyone reads is in it
+
+    @property
+    def public(self) -> i18n.Texts:
+        """The texts of the guild's public posts (buttons, cards)."""
+        return i18n.texts(self.language)
 
     def actor(self, part: str) -> Any:
         return self.actors[self.community.who(part).username]
@@ -105,6 +115,7 @@ class Outcome:
     started: datetime
     ended: datetime
     requests: list[Any]  # every REST call the bot made (SimCord's HttpLogEntry)
+    language: str | None = None  # the guild's /config language when the week ended
 
 
 class Recorder:
@@ -207,10 +218,13 @@ def when(at: str, start: datetime) -> datetime:
     return start + timedelta(days=days, hours=int(match[3]), minutes=int(match[4]))
 
 
-async def build_world(env: Any, c: Community) -> World:
+async def build_world(env: Any, c: Community, language: str = i18n.SOURCE) -> World:
     import discord
 
-    guild = env.create_guild(c.theme.server)
+    local = (
+        {} if language == i18n.SOURCE else {"preferred_locale": languages.discord_locale(language)}
+    )
+    guild = env.create_guild(c.theme.server, **local)
     channels = {
         name: guild.create_text_channel(name) for name in ("general", "tasks", "review", "digest")
     }
@@ -231,7 +245,9 @@ async def build_world(env: Any, c: Community) -> World:
         if person == c.parts["reviewer"]:
             given.append(roles["reviewers"])
         actors[person.username] = guild.add_member(user, roles=given)
-    world = World(env, c, guild, channels, roles, actors, bot_id=env.backend.bot_user.id)
+    world = World(
+        env, c, guild, channels, roles, actors, bot_id=env.backend.bot_user.id, language=language
+    )
     world.user_names = {actors[p.username].id: p.name for p in c.members}
     world.role_names = {r.id: r.name for r in roles.values()}
     return world
@@ -244,8 +260,12 @@ async def play(
     *,
     color: bool = False,
     on_preview: PreviewHook | None = None,
+    language: str = i18n.SOURCE,
 ) -> Outcome:
-    """Run the bot on `database_url` (already migrated) and play the seed's week."""
+    """Run the bot on `database_url` (already migrated) and play the seed's week, in a
+    server whose language is `language` (a catalog code of bot.i18n.LANGUAGES)."""
+    if language not in i18n.LANGUAGES:
+        raise DemoError(f"no such language: {language!r}; one of {', '.join(i18n.LANGUAGES)}")
     import discord
     import simcord
 
@@ -254,6 +274,8 @@ async def play(
 
     c = community(seed)
     steps = s.week(c)
+    if language != i18n.SOURCE:
+        steps = [languages.first_step(language), *steps]
     # The bot's clock is SimCord's virtual one (discord.utils.utcnow, while the env runs).
     runtime = build_services(database_url, clock=FunctionClock(lambda: discord.utils.utcnow()))
     bot = build_bot(runtime.services, scheduler=False)  # the demo runs the sweep itself
@@ -261,9 +283,9 @@ async def play(
         async with simcord.run(bot) as env:
             env.backend.edit_bot_profile(BOT_NAME)
             await env.settle()
-            world = await build_world(env, c)
+            world = await build_world(env, c, language)
             style = Style(color)
-            renderer = Renderer(world, style, env.now)
+            renderer = Renderer(world, style, env.now, world.public)
             recorder = Recorder(world, renderer, out)
             recorder.mark_all_seen()
             start = week_start(env.now())
@@ -297,20 +319,7 @@ def _preview_viewers(world: World) -> list[Any]:
 
 
 def _intro(world: World, style: Style, out: TextIO) -> None:
-    c = world.community
-    lines = [
-        style.bold(f"Peerboard demo · {c.theme.server} · seed {c.seed}"),
-        style.dim(
-            "The real bot against a simulated Discord on this machine (SimCord). Nothing leaves it;"
-        ),
-        style.dim("a week passes in seconds on a virtual clock; times are UTC."),
-        "",
-        f"Maintainers: {', '.join(p.name for p in c.maintainers)}",
-        f"Volunteers:  {', '.join(p.name for p in c.volunteers)}",
-        f"{c.parts['reviewer'].name} has the Reviewers role; maintainers review too.",
-        "Channels: #general (where people type commands), #tasks, #review, #digest",
-    ]
-    for line in lines:
+    for line in header(world.community, style) + languages.intro(world.language, style):
         print(line, file=out)
 
 
@@ -355,7 +364,9 @@ async def _play_steps(
             await _click(world, step, renderer, recorder)
     await env.settle()
     recorder.flush()
+    config = await bot.services.config.get(world.guild.id)
     return Outcome(
+        language=config.language,
         community=world.community,
         numbers=dict(world.numbers),
         steps=len(steps),
@@ -399,7 +410,10 @@ def _answer(result: Any) -> str:
 
 def _check(step: s.Slash | s.Click, result: Any, world: World) -> None:
     answer = _answer(result)
-    if not result.acknowledged or step.expect not in answer:
+    # The script's words are English: what the member alone is told (en-US) says them; a
+    # public answer in another language only has to be there.
+    foreign = world.language != i18n.SOURCE and not result.ephemeral
+    if not result.acknowledged or not (foreign or step.expect in answer):
         raise DemoError(
             f"at {step.at}, {world.name(step.who)} expected the bot to say {step.expect!r}, "
             f"but it said: {answer!r}"
@@ -439,7 +453,6 @@ async def _click(world: World, step: s.Click, renderer: Renderer, recorder: Reco
     actor = world.actor(step.who)
     number = world.numbers[step.task]
     s_ = renderer.s
-    button = s_.button(3, f"[{step.label}]")
     if step.where == "dm":
         message = _newest(actor.user.dm_channel.history(), number, world)
         clicker = actor.user
@@ -450,6 +463,8 @@ async def _click(world: World, step: s.Click, renderer: Renderer, recorder: Reco
         place = f"on card #{number} in {s_.place('#' + step.where)}"
     if message is None:
         raise DemoError(f"at {step.at}: no message about #{number} in {step.where} to click")
+    shown_label = languages.label(message, step.label, world.public)
+    button = s_.button(3, f"[{shown_label}]")
     recorder.write(
         [
             renderer.line(
@@ -457,7 +472,7 @@ async def _click(world: World, step: s.Click, renderer: Renderer, recorder: Reco
             )
         ]
     )
-    result = await clicker.click(message, label=step.label)
+    result = await clicker.click(message, label=shown_label)
     if result.modal is not None:
         title = str(result.modal.get("title", "a form"))
         values = {k: world.fill(v) for k, v in (step.form or {}).items()}

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, Final, Generic, NamedTuple, TypeVar
 
+from bot.domain.errors import Phrase
 from bot.domain.inputs import parse_time
 from bot.domain.scoring import week_of
 
@@ -236,7 +237,7 @@ class Waiting:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    label: str
+    label: Phrase  # the number's name, a message of its own (the digest says it translated)
     current: int
     previous: int
 
@@ -451,11 +452,13 @@ def compose(summary: WeekSummary, timezone: str) -> Digest:
         waiting=tuple(Waiting(_ref(t), t.since) for t in s.in_review[:WAITING_LIMIT]),
         waiting_total=max(s.in_review_total, len(s.in_review)),
         numbers=(
-            Change("Tasks done", this_week.done, last_week.done),
-            Change("Points", this_week.points, last_week.points),
-            Change("Reviews", this_week.reviews, last_week.reviews),
-            Change("Kudos", this_week.kudos, last_week.kudos),
-            Change("New contributors", this_week.new_contributors, last_week.new_contributors),
+            Change(Phrase("Tasks done"), this_week.done, last_week.done),
+            Change(Phrase("Points"), this_week.points, last_week.points),
+            Change(Phrase("Reviews"), this_week.reviews, last_week.reviews),
+            Change(Phrase("Kudos"), this_week.kudos, last_week.kudos),
+            Change(
+                Phrase("New contributors"), this_week.new_contributors, last_week.new_contributors
+            ),
         ),
         hygiene=tuple(Waiting(_ref(t), t.since) for t in s.stale[:HYGIENE_LIMIT]),
         hygiene_total=min(max(s.stale_total, len(s.stale)), STALE_COUNT_LIMIT + 1),

@@ -80,12 +80,16 @@ def merged(
     linked to the merger's login (None: nobody is, and the approval is GitHub's, recorded
     as the bot's, with no reviewer credit). A claimant's own merge is no review."""
     if task.status is not Status.IN_REVIEW:
-        raise InvalidState(f"#{task.number} isn't waiting for review.")
+        raise InvalidState("#{number} isn't waiting for review.", number=task.number)
     approver = reviewer_id if reviewer_id is not None else bot_id
     if reviewer_id is not None and reviewer_id in task.claimant_ids:
-        raise PermissionDenied(f"The merger worked on #{task.number}: it needs another review.")
+        raise PermissionDenied(
+            "The merger worked on #{number}: it needs another review.", number=task.number
+        )
     if approver in task.reviewers:
-        raise AlreadyDone(f"The merger already reviewed this submission of #{task.number}.")
+        raise AlreadyDone(
+            "The merger already reviewed this submission of #{number}.", number=task.number
+        )
     return approval(task, rules, f"merged on GitHub: {url}")
 
 
@@ -93,7 +97,7 @@ def closed_unmerged(task: TaskState, rules: Rules, now: datetime, url: str) -> O
     """The submitted pull request was closed without a merge: back to the claimants, with
     their claim window renewed (as after a change request; no review is recorded)."""
     if task.status is not Status.IN_REVIEW:
-        raise InvalidState(f"#{task.number} isn't waiting for review.")
+        raise InvalidState("#{number} isn't waiting for review.", number=task.number)
     window = r.claim_window(task.points, rules, task.claim_days)
     renewed = tuple(replace(c, expires_at=now + window) for c in task.claims)
     return Outcome(

@@ -17,7 +17,7 @@ from datetime import time
 from typing import Final
 from urllib.parse import urlsplit
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Number
 
 # Custom ids hold at most 9 digits of a task number, and PostgreSQL's INTEGER column holds
 # up to 2,147,483,647: no guild can have a task past this one.
@@ -71,8 +71,11 @@ def parse_task_number(raw: str | int) -> int:
         text = clean_line(raw)
         match = _NUMBER.fullmatch(text)
         if match is None:
-            shown = text[:40] or "That"
-            raise InvalidInput(f"“{shown}” is not a task number — use one like 12 or #12.")
+            if not text:
+                raise InvalidInput("That is not a task number — use one like 12 or #12.")
+            raise InvalidInput(
+                "“{shown}” is not a task number — use one like 12 or #12.", shown=text[:40]
+            )
         digits = match[1].lstrip("0") or "0"
         if len(digits) > len(str(TASK_NUMBER_MAX)):  # int() of 5,000 digits raises
             raise _too_big()
@@ -86,7 +89,8 @@ def parse_task_number(raw: str | int) -> int:
 
 def _too_big() -> InvalidInput:
     return InvalidInput(
-        f"No task has a number that large (they go up to {TASK_NUMBER_MAX:,}). Try /task list."
+        "No task has a number that large (they go up to {most}). Try /task list.",
+        most=Number(TASK_NUMBER_MAX),
     )
 
 
@@ -120,8 +124,8 @@ def clean_link(raw: str | None) -> str:
         text = masked[1]
     if _LINK_FORBIDDEN.search(text):
         raise InvalidInput(
-            "The link should be one web address, like https://example.org/pr/12 — "
-            "put anything else in the notes."
+            "The link should be one web address, like {example} — put anything else in the notes.",
+            example="https://example.org/pr/12",
         )
     try:
         parts = urlsplit(text)

@@ -19,6 +19,7 @@ from bot.domain.errors import (
     InvalidState,
     LimitReached,
     PermissionDenied,
+    Plural,
 )
 from bot.domain.inputs import clean_link
 from bot.domain.model import (
@@ -33,6 +34,7 @@ from bot.domain.model import (
     TrustLevel,
     Verdict,
 )
+from bot.domain.wording import VERB, WHY_NOT
 
 S = Status
 A = Action
@@ -55,32 +57,6 @@ ALLOWED: dict[Action, frozenset[Status]] = {
     A.REOPEN: frozenset({S.DONE, S.CANCELLED}),
 }
 
-_WHY_NOT: dict[Status, str] = {
-    S.PROPOSED: "it is still a proposal — it opens once endorsed",
-    S.OPEN: "it is open and waiting for someone to claim it",
-    S.CLAIMED: "every spot is taken",
-    S.IN_REVIEW: "it is in review",
-    S.DONE: "it is already done",
-    S.CANCELLED: "it was cancelled",
-}
-
-_VERB: dict[Action, str] = {
-    A.ENDORSE: "endorse",
-    A.OBJECT: "object to",
-    A.ACCEPT: "accept",
-    A.CLAIM: "claim",
-    A.RELEASE: "release",
-    A.EXTEND: "extend",
-    A.EXPIRE: "expire",
-    A.SUBMIT: "submit",
-    A.APPROVE: "approve",
-    A.REQUEST_CHANGES: "request changes on",
-    A.ASSIGN: "assign",
-    A.EDIT: "edit",
-    A.CANCEL: "cancel",
-    A.REOPEN: "reopen",
-}
-
 
 def require_status(
     action: Action, status: Status, number: int, *, changes_asked: bool = False
@@ -93,20 +69,29 @@ def require_status(
     if action in (A.APPROVE, A.REQUEST_CHANGES) and status in (S.OPEN, S.CLAIMED):
         if changes_asked:
             raise InvalidState(
-                f"#{number} isn't waiting for review any more: changes were asked for, so it's "
-                "back with its claimant until they submit again."
+                "#{number} isn't waiting for review any more: changes were asked for, so it's back with its claimant until they submit again.",
+                number=number,
             )
-        raise InvalidState(f"#{number} isn't waiting for review: nothing has been submitted yet.")
+        raise InvalidState(
+            "#{number} isn't waiting for review: nothing has been submitted yet.", number=number
+        )
     if action in (A.ENDORSE, A.OBJECT, A.ACCEPT) and status in (S.OPEN, S.CLAIMED, S.IN_REVIEW):
         raise InvalidState(
-            f"#{number} is already on the board, so there's nothing to {_VERB[action]}: "
-            "only proposals are endorsed or objected to."
+            "#{number} is already on the board, so there's nothing to {verb}: only proposals are endorsed or objected to.",
+            number=number,
+            verb=VERB[action],
         )
     if action is A.REOPEN:
         raise InvalidState(
-            f"#{number} is still on the board; only done or cancelled tasks can be reopened."
+            "#{number} is still on the board; only done or cancelled tasks can be reopened.",
+            number=number,
         )
-    raise InvalidState(f"You can't {_VERB[action]} #{number}: {_WHY_NOT[status]}.")
+    raise InvalidState(
+        "You can't {verb} #{number}: {why_not}.",
+        verb=VERB[action],
+        number=number,
+        why_not=WHY_NOT[status],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +161,7 @@ def _not_bot(actor: Actor) -> None:
 def _require_claimant(task: TaskState, actor: Actor) -> Claim:
     claim = task.claim_of(actor.member_id)
     if claim is None:
-        raise PermissionDenied(f"You haven't claimed #{task.number}.")
+        raise PermissionDenied("You haven't claimed #{number}.", number=task.number)
     return claim
 
 
@@ -230,9 +215,9 @@ def _check_vote(task: TaskState, actor: Actor, action: Action) -> None:
     if actor.member_id == task.creator_id:
         raise PermissionDenied("You proposed this task, so others decide whether it opens.")
     if actor.member_id in task.endorsements:
-        raise AlreadyDone(f"You already endorsed #{task.number}.")
+        raise AlreadyDone("You already endorsed #{number}.", number=task.number)
     if actor.member_id in task.objections:
-        raise AlreadyDone(f"You already objected to #{task.number}.")
+        raise AlreadyDone("You already objected to #{number}.", number=task.number)
 
 
 def endorse(task: TaskState, actor: Actor, rules: Rules) -> Outcome:
@@ -256,9 +241,9 @@ def open_by_consensus(
     """Lazy consensus: open after the window when nobody objected."""
     require_status(A.ACCEPT, task.status, task.number)
     if task.objections:
-        raise InvalidState(f"#{task.number} has an objection; a maintainer decides.")
+        raise InvalidState("#{number} has an objection; a maintainer decides.", number=task.number)
     if now < proposed_at + timedelta(hours=rules.proposal_window_hours):
-        raise InvalidState(f"#{task.number} is still in its proposal window.")
+        raise InvalidState("#{number} is still in its proposal window.", number=task.number)
     return Outcome(A.ACCEPT, task.status, S.OPEN, note="no objection within the proposal window")
 
 
@@ -275,18 +260,21 @@ def claim(
 ) -> Outcome:
     _not_bot(actor)
     if actor.member_id in task.claimant_ids:
-        raise AlreadyDone(f"You already claimed #{task.number}.")
+        raise AlreadyDone("You already claimed #{number}.", number=task.number)
     if task.status is S.CLAIMED:
         raise LimitReached(
-            f"#{task.number} was just taken — every spot is taken. Try /task list for another."
+            "#{number} was just taken — every spot is taken. Try /task list for another.",
+            number=task.number,
         )
     require_status(A.CLAIM, task.status, task.number)
     if task.blocked_by is not None:
         raise InvalidState(
-            f"#{task.number} is waiting on #{task.blocked_by}; it can be claimed once that is done."
+            "#{number} is waiting on #{blocked_by}; it can be claimed once that is done.",
+            number=task.number,
+            blocked_by=task.blocked_by,
         )
     if len(task.claims) >= task.capacity:
-        raise LimitReached(f"Every slot on #{task.number} is taken.")
+        raise LimitReached("Every slot on #{number} is taken.", number=task.number)
     r.check_claim_limit(actor, level, active_claims, rules)
     return _add_claim(task, A.CLAIM, actor.member_id, rules, now)
 
@@ -308,11 +296,13 @@ def assign(
     if member_is_bot:
         raise InvalidInput("Tasks can only be assigned to people, not bots.")
     if member_id in task.claimant_ids:
-        raise AlreadyDone(f"That member already holds #{task.number}.")
+        raise AlreadyDone("That member already holds #{number}.", number=task.number)
     require_status(A.ASSIGN, task.status, task.number)
     if task.blocked_by is not None:
         raise InvalidState(
-            f"#{task.number} is waiting on #{task.blocked_by}; assign it once that is done."
+            "#{number} is waiting on #{blocked_by}; assign it once that is done.",
+            number=task.number,
+            blocked_by=task.blocked_by,
         )
     return _add_claim(task, A.ASSIGN, member_id, rules, now)
 
@@ -334,13 +324,14 @@ def extend(task: TaskState, actor: Actor, rules: Rules, now: datetime) -> Outcom
     current = _require_claimant(task, actor)
     require_status(A.EXTEND, task.status, task.number)
     if not r.can_extend(current.extensions, rules):
-        done_so_far = (
-            "Claims here can't be extended"
-            if rules.max_extensions == 0
-            else f"You've extended #{task.number} {current.extensions} times, the most allowed"
-        )
+        if rules.max_extensions == 0:
+            raise LimitReached(
+                "Claims here can't be extended. If you need more time, ask a maintainer, or release it with a hand-off note."
+            )
         raise LimitReached(
-            f"{done_so_far}. If you need more time, ask a maintainer, or release it with a hand-off note."
+            "You've extended #{number} {times}, the most allowed. If you need more time, ask a maintainer, or release it with a hand-off note.",
+            number=task.number,
+            times=Plural("{n} time", "{n} times", current.extensions),
         )
     window = r.claim_window(task.points, rules, task.claim_days)
     # One more window from the current expiry (never from now, which would take back the
@@ -348,10 +339,11 @@ def extend(task: TaskState, actor: Actor, rules: Rules, now: datetime) -> Outcom
     # extended: a second press, or an extension right after another, changes nothing.
     left = current.expires_at - now
     if left > window:
-        days = f"{window.days} day{'' if window.days == 1 else 's'}"
+        days = Plural("{n} day", "{n} days", window.days)
         raise AlreadyDone(
-            f"Your claim on #{task.number} already runs more than {days} from now, so there's "
-            f"nothing to extend yet. You can extend it once less than {days} are left."
+            "Your claim on #{number} already runs more than {days} from now, so there's nothing to extend yet. You can extend it once less than {days} are left.",
+            number=task.number,
+            days=days,
         )
     renewed = replace(
         current, expires_at=max(current.expires_at, now) + window, extensions=current.extensions + 1
@@ -362,10 +354,10 @@ def extend(task: TaskState, actor: Actor, rules: Rules, now: datetime) -> Outcom
 def expire(task: TaskState, member_id: int, now: datetime) -> Outcome:
     current = task.claim_of(member_id)
     if current is None:
-        raise InvalidState(f"That claim on #{task.number} has already ended.")
+        raise InvalidState("That claim on #{number} has already ended.", number=task.number)
     require_status(A.EXPIRE, task.status, task.number)
     if current.expires_at > now:
-        raise InvalidState(f"The claim on #{task.number} has not expired yet.")
+        raise InvalidState("The claim on #{number} has not expired yet.", number=task.number)
     return Outcome(
         A.EXPIRE, task.status, S.OPEN, end_claims=(member_id,), end_reason=ClaimEnd.EXPIRED
     )
@@ -388,7 +380,9 @@ def submit(task: TaskState, actor: Actor, link: str | None, notes: str | None) -
 def _check_reviewer(task: TaskState, actor: Actor, level: TrustLevel, action: Action) -> None:
     _not_bot(actor)
     if actor.member_id in task.claimant_ids:
-        raise PermissionDenied(f"You worked on #{task.number}, so someone else needs to review it.")
+        raise PermissionDenied(
+            "You worked on #{number}, so someone else needs to review it.", number=task.number
+        )
     asked = task.rework_rounds > 0 and bool(task.claims)
     require_status(action, task.status, task.number, changes_asked=asked)
     if not r.can_review(actor, level):
@@ -396,7 +390,7 @@ def _check_reviewer(task: TaskState, actor: Actor, level: TrustLevel, action: Ac
             "Reviewing opens up once one of your own tasks is accepted (or with the reviewer role)."
         )
     if actor.member_id in task.reviewers:
-        raise AlreadyDone(f"You already reviewed this submission of #{task.number}.")
+        raise AlreadyDone("You already reviewed this submission of #{number}.", number=task.number)
 
 
 def approve(
@@ -460,7 +454,9 @@ def edit(task: TaskState, actor: Actor, new_capacity: int | None) -> Outcome:
         r.check_capacity(new_capacity)
         if new_capacity < len(task.claims):
             raise InvalidInput(
-                f"{len(task.claims)} people hold #{task.number}; capacity can't go below that."
+                "{count} people hold #{number}; capacity can't go below that.",
+                count=len(task.claims),
+                number=task.number,
             )
         if task.status in (S.OPEN, S.CLAIMED):
             after = held_status(len(task.claims), new_capacity)
@@ -474,7 +470,7 @@ def cancel(task: TaskState, actor: Actor, reason: str) -> Outcome:
             "Only maintainers can cancel tasks (proposers may withdraw their own proposals)."
         )
     if task.status is S.CANCELLED:
-        raise AlreadyDone(f"#{task.number} is already cancelled.")
+        raise AlreadyDone("#{number} is already cancelled.", number=task.number)
     require_status(A.CANCEL, task.status, task.number)
     why = r.check_text(reason, REASON_MAX, "reason", required=True)
     return Outcome(

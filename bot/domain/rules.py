@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
+from bot.domain.errors import (
+    InvalidInput,
+    LimitReached,
+    Number,
+    PermissionDenied,
+    Phrase,
+    Plural,
+)
 from bot.domain.inputs import clean_line, clean_text
 from bot.domain.model import (
     CAPACITY_MAX,
@@ -22,6 +29,13 @@ from bot.domain.model import (
     Rules,
     TrustLevel,
 )
+
+# A level's name inside a refusal ("as a newcomer"), translated with it.
+LEVEL_NAMES: dict[TrustLevel, Phrase] = {
+    TrustLevel.NEWCOMER: Phrase("newcomer"),
+    TrustLevel.CONTRIBUTOR: Phrase("contributor"),
+    TrustLevel.REGULAR: Phrase("regular"),
+}
 
 
 def trust_level(done_tasks: int, rules: Rules) -> TrustLevel:
@@ -46,11 +60,11 @@ def check_claim_limit(actor: Actor, level: TrustLevel, active_claims: int, rules
         return
     limit = claim_limit(level, rules)
     if active_claims >= limit:
-        plural = "task" if limit == 1 else "tasks"
         raise LimitReached(
-            f"You can hold {limit} {plural} at a time as a {level.value}, and you hold "
-            f"{active_claims}. Finish or release one first — the limit grows as your work "
-            "is accepted."
+            "You can hold {tasks} at a time as a {level}, and you hold {active_claims}. Finish or release one first — the limit grows as your work is accepted.",
+            tasks=Plural("{n} task", "{n} tasks", limit),
+            level=LEVEL_NAMES[level],
+            active_claims=active_claims,
         )
 
 
@@ -70,11 +84,10 @@ def check_proposal_limit(
         return
     limit = proposal_limit(level, rules)
     if open_proposals >= limit:
-        held = f"{open_proposals} proposal{'' if open_proposals == 1 else 's'}"
         raise LimitReached(
-            f"You have {held} waiting to open, the most a {level.value} can have at a time. "
-            "Once one of them opens (or you withdraw one with /task cancel), you can propose "
-            "another."
+            "You have {held} waiting to open, the most a {level} can have at a time. Once one of them opens (or you withdraw one with /task cancel), you can propose another.",
+            held=Plural("{n} proposal", "{n} proposals", open_proposals),
+            level=LEVEL_NAMES[level],
         )
 
 
@@ -89,17 +102,19 @@ def check_can_create(actor: Actor, level: TrustLevel, rules: Rules) -> None:
         return
     if rules.regulars_can_create and level is TrustLevel.REGULAR:
         return
-    hint = (
-        " Regulars may create tasks here too."
-        if rules.regulars_can_create
-        else " You can suggest one with /task propose."
+    if rules.regulars_can_create:
+        raise PermissionDenied(
+            "Only maintainers can put tasks straight on the board. Regulars may create tasks here too."
+        )
+    raise PermissionDenied(
+        "Only maintainers can put tasks straight on the board. You can suggest one with /task propose."
     )
-    raise PermissionDenied("Only maintainers can put tasks straight on the board." + hint)
 
 
 def check_maintainer(actor: Actor, what: str) -> None:
+    """`what`: the action, in English and in the catalogs ("export the board")."""
     if not actor.is_maintainer:
-        raise PermissionDenied(f"Only maintainers can {what}.")
+        raise PermissionDenied("Only maintainers can {what}.", what=Phrase(what))
 
 
 def can_extend(extensions: int, rules: Rules) -> bool:
@@ -129,8 +144,9 @@ def clean_title(title: str) -> str:
         raise InvalidInput("A task needs a title.")
     if len(cleaned) > TITLE_MAX:
         raise InvalidInput(
-            f"The title is {len(cleaned)} characters; keep it to {TITLE_MAX} "
-            "and put the details in the description."
+            "The title is {count} characters; keep it to {most} and put the details in the description.",
+            count=len(cleaned),
+            most=TITLE_MAX,
         )
     return cleaned
 
@@ -139,7 +155,9 @@ def clean_description(description: str | None) -> str:
     text = clean_text(description)
     if len(text) > DESCRIPTION_MAX:
         raise InvalidInput(
-            f"The description is {len(text)} characters; the limit is {DESCRIPTION_MAX}."
+            "The description is {count} characters; the limit is {most}.",
+            count=len(text),
+            most=DESCRIPTION_MAX,
         )
     return text
 
@@ -147,15 +165,19 @@ def clean_description(description: str | None) -> str:
 def check_points(points: int) -> int:
     if points not in POINT_CHOICES:
         choices = ", ".join(str(p) for p in POINT_CHOICES)
-        raise InvalidInput(f"Points must be one of {choices} (you gave {points}).")
+        raise InvalidInput(
+            "Points must be one of {choices} (you gave {points}).", choices=choices, points=points
+        )
     return points
 
 
 def check_capacity(capacity: int) -> int:
     if not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
         raise InvalidInput(
-            f"Capacity must be between {CAPACITY_MIN} and {CAPACITY_MAX} people "
-            f"(you gave {capacity})."
+            "Capacity must be between {least} and {most} people (you gave {capacity}).",
+            least=CAPACITY_MIN,
+            most=CAPACITY_MAX,
+            capacity=capacity,
         )
     return capacity
 
@@ -171,24 +193,57 @@ def parse_tags(raw: str | None) -> tuple[str, ...]:
             continue
         if len(tag) > TAG_MAX:
             raise InvalidInput(
-                f"The tag “{tag[:40]}…” is too long; keep tags to {TAG_MAX} characters."
+                "The tag “{tag}…” is too long; keep tags to {most} characters.",
+                tag=tag[:40],
+                most=TAG_MAX,
             )
         tags.append(tag)
     if len(tags) > TAGS_MAX:
-        raise InvalidInput(f"A task can have at most {TAGS_MAX} tags (you gave {len(tags)}).")
+        raise InvalidInput(
+            "A task can have at most {most} tags (you gave {count}).",
+            most=TAGS_MAX,
+            count=len(tags),
+        )
     return tuple(tags)
 
 
 def check_text(value: str | None, limit: int, what: str, *, required: bool = False) -> str:
     text = clean_text(value)
     if required and not text:
-        raise InvalidInput(f"Please give a {what}.")
+        raise InvalidInput("Please give a {what}.", what=Phrase(what))
     if len(text) > limit:
-        raise InvalidInput(f"The {what} is {len(text)} characters; the limit is {limit}.")
+        raise InvalidInput(
+            "The {what} is {count} characters; the limit is {limit}.",
+            what=Phrase(what),
+            count=len(text),
+            limit=limit,
+        )
     return text
 
 
 # -- settings ---------------------------------------------------------------------------
+
+
+# Each rule setting's name at the start of a refusal ("Claim days must be between …"),
+# translated with it; the English is the option's name, spaced and capitalised.
+SETTING_NAMES: Mapping[str, Phrase] = {
+    "claim_days": Phrase("Claim days"),
+    "max_extensions": Phrase("Max extensions"),
+    "limit_newcomer": Phrase("Limit newcomer"),
+    "limit_contributor": Phrase("Limit contributor"),
+    "limit_regular": Phrase("Limit regular"),
+    "required_approvals": Phrase("Required approvals"),
+    "regular_threshold": Phrase("Regular threshold"),
+    "proposal_endorsements": Phrase("Proposal endorsements"),
+    "proposal_window_hours": Phrase("Proposal window hours"),
+    "review_points": Phrase("Review points"),
+    "rework_limit": Phrase("Rework limit"),
+    "review_nudge_hours": Phrase("Review nudge hours"),
+    "kudos_weekly_budget": Phrase("Kudos weekly budget"),
+    "proposal_limit_newcomer": Phrase("Proposal limit newcomer"),
+    "proposal_limit_contributor": Phrase("Proposal limit contributor"),
+    "proposal_limit_regular": Phrase("Proposal limit regular"),
+}
 
 
 def check_rule_values(changes: Mapping[str, object]) -> None:
@@ -197,7 +252,10 @@ def check_rule_values(changes: Mapping[str, object]) -> None:
         value = changes.get(name)
         if value is not None and value not in bound:
             raise InvalidInput(
-                f"{name.replace('_', ' ').capitalize()} must be between {bound.min} and {bound.max}."
+                "{setting} must be between {min} and {max}.",
+                setting=SETTING_NAMES.get(name) or Phrase(name.replace("_", " ").capitalize()),
+                min=bound.min,
+                max=bound.max,
             )
 
 
@@ -205,7 +263,9 @@ def check_claim_days(days: int | None) -> int | None:
     """A task's own claim window (None: the guild's), in the bounds of the guild's."""
     if days is not None and days not in CLAIM_DAYS:
         raise InvalidInput(
-            f"A claim window must be between {CLAIM_DAYS.min} and {CLAIM_DAYS.max} days."
+            "A claim window must be between {min} and {max} days.",
+            min=CLAIM_DAYS.min,
+            max=CLAIM_DAYS.max,
         )
     return days
 
@@ -213,7 +273,8 @@ def check_claim_days(days: int | None) -> int | None:
 def check_milestone_points(points: int) -> int:
     if points not in MILESTONE_POINTS:
         raise InvalidInput(
-            f"Milestone points must be between {MILESTONE_POINTS.min:,} and "
-            f"{MILESTONE_POINTS.max:,}."
+            "Milestone points must be between {least} and {most}.",
+            least=Number(MILESTONE_POINTS.min),
+            most=Number(MILESTONE_POINTS.max),
         )
     return points

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from bot.domain.model import Rules, TrustLevel
@@ -30,20 +31,31 @@ def weekly_streak(credit_times: Iterable[datetime], now: datetime, tz: tzinfo) -
     return streak
 
 
+@dataclass(frozen=True, slots=True)
+class NextLevel:
+    """What the next trust level takes and unlocks (the profile phrases it): `tasks` more
+    accepted tasks to reach `level`, then holding up to `limit` tasks at once, and
+    reviewing others' work (`reviews`) or putting tasks on the board (`creates`)."""
+
+    level: TrustLevel
+    tasks: int
+    limit: int
+    reviews: bool = False
+    creates: bool = False
+
+
 def next_level(
     level: TrustLevel, done: int, rules: Rules, *, reviews_already: bool = False
-) -> str | None:
-    """What the next trust level unlocks, in words, or None at the top. `reviews_already`:
-    the member may review anyway (a maintainer, or the reviewer role), so that is no news."""
+) -> NextLevel | None:
+    """What the next trust level unlocks, or None at the top. `reviews_already`: the
+    member may review anyway (a maintainer, or the reviewer role), so that is no news."""
     if level is TrustLevel.NEWCOMER:
-        unlock = f"hold up to {rules.limit_contributor} tasks at once"
-        if not reviews_already:
-            unlock += " and review others' work"
-        return f"1 accepted task to become a contributor: {unlock}."
+        return NextLevel(
+            TrustLevel.CONTRIBUTOR, 1, rules.limit_contributor, reviews=not reviews_already
+        )
     if level is TrustLevel.CONTRIBUTOR:
         left = max(rules.regular_threshold - done, 1)
-        unlock = f"hold up to {rules.limit_regular} tasks at once"
-        if rules.regulars_can_create:
-            unlock += " and put tasks on the board"
-        return f"{left} more accepted task{'s' if left != 1 else ''} to become a regular: {unlock}."
+        return NextLevel(
+            TrustLevel.REGULAR, left, rules.limit_regular, creates=rules.regulars_can_create
+        )
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput, Number, Phrase
 
 
 class InvalidRepo(InvalidInput):
@@ -24,9 +24,9 @@ class InvalidLabel(InvalidInput):
 class GitHubError(DomainError):
     """GitHub did not give what was asked. `detail` is for the log."""
 
-    def __init__(self, message: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.detail = detail or message
+    def __init__(self, template: str, /, detail: str = "", **values: object) -> None:
+        super().__init__(template, **values)
+        self.detail = detail or self.message
 
 
 class RepoNotFound(GitHubError):
@@ -34,9 +34,12 @@ class RepoNotFound(GitHubError):
 
     def __init__(self, repo: str) -> None:
         super().__init__(
-            f"GitHub has no repository {repo} that Peerboard can see. Check the name; "
-            "if it is private, the bot needs a token that can read it.",
+            Phrase(
+                "GitHub has no repository {repo} that Peerboard can see. Check the name; "
+                "if it is private, the bot needs a token that can read it."
+            ),
             f"404 for {repo}",
+            repo=repo,
         )
         self.repo = repo
 
@@ -46,13 +49,13 @@ class AccessDenied(GitHubError):
 
     def __init__(self, repo: str, status: int) -> None:
         if status == 401:
-            message = (
+            message = Phrase(
                 "GitHub refused the bot's token. Ask whoever runs Peerboard to check "
                 "PEERBOARD_GITHUB_TOKEN."
             )
         else:
-            message = f"GitHub refused to show the issues of {repo} to Peerboard."
-        super().__init__(message, f"{status} for {repo}")
+            message = Phrase("GitHub refused to show the issues of {repo} to Peerboard.")
+        super().__init__(message, f"{status} for {repo}", repo=repo)
         self.repo = repo
         self.status = status
 
@@ -64,9 +67,12 @@ class RateLimited(GitHubError):
     def __init__(self, reset_at: datetime) -> None:
         at = reset_at.astimezone(UTC)
         super().__init__(
-            "GitHub is limiting Peerboard's requests for now. "
-            f"Try again after {at:%H:%M} UTC; nothing was changed.",
+            Phrase(
+                "GitHub is limiting Peerboard's requests for now. "
+                "Try again after {time} UTC; nothing was changed."
+            ),
             f"rate limited until {at.isoformat()}",
+            time=f"{at:%H:%M}",
         )
         self.reset_at = at
 
@@ -76,8 +82,10 @@ class GitHubUnavailable(GitHubError):
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(
-            "GitHub could not be reached just now; nothing was changed. "
-            "Try again in a few minutes.",
+            Phrase(
+                "GitHub could not be reached just now; nothing was changed. "
+                "Try again in a few minutes."
+            ),
             detail,
         )
 
@@ -87,9 +95,14 @@ class TooManyIssues(GitHubError):
 
     def __init__(self, repo: str, label: str, limit: int) -> None:
         super().__init__(
-            f"{repo} has more than {limit:,} open issues labelled “{label}”. "
-            "Pick a narrower label.",
+            Phrase(
+                "{repo} has more than {limit} open issues labelled “{label}”. "
+                "Pick a narrower label."
+            ),
             f"more than {limit} issues for {repo} / {label}",
+            repo=repo,
+            limit=Number(limit),
+            label=label,
         )
         self.limit = limit
 
@@ -98,5 +111,7 @@ class IssuesDisabled(GitHubError):
     """410: the repository has its issues turned off."""
 
     def __init__(self, repo: str) -> None:
-        super().__init__(f"{repo} has its issues turned off on GitHub.", f"410 for {repo}")
+        super().__init__(
+            Phrase("{repo} has its issues turned off on GitHub."), f"410 for {repo}", repo=repo
+        )
         self.repo = repo

@@ -28,7 +28,8 @@ GITHUB_HOSTS: Final = ("github.com", "www.github.com")
 
 _OWNER: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?", re.ASCII)
 _NAME: Final = re.compile(r"[A-Za-z0-9._-]{1,100}", re.ASCII)
-_EXAMPLE: Final = "like octocat/hello-world or https://github.com/octocat/hello-world"
+# The examples the refusals give (values: an address is the same in every language).
+_EXAMPLE: Final = {"repo": "octocat/hello-world", "url": "https://github.com/octocat/hello-world"}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -74,24 +75,30 @@ def parse_repo(raw: str | None) -> RepoName:
     refused with a message that says what to type."""
     text = clean_line(raw)
     if not text:
-        raise InvalidRepo(f"Name the repository, {_EXAMPLE}.")
+        raise InvalidRepo("Name the repository, like {repo} or {url}.", **_EXAMPLE)
     shown = text[:60]
     path = text
     if "://" in text or text.lower().startswith(GITHUB_HOSTS):
         path = _path_of(text if "://" in text else "https://" + text, shown)
     parts = path.split("/")
     if len(parts) != 2:
-        raise InvalidRepo(f"“{shown}” is not a repository — use owner/name, {_EXAMPLE}.")
+        raise InvalidRepo(
+            "“{shown}” is not a repository — use owner/name, like {repo} or {url}.",
+            shown=shown,
+            **_EXAMPLE,
+        )
     owner, name = parts
     if not is_owner(owner):
         raise InvalidRepo(
-            f"“{owner[: OWNER_MAX + 1]}” can't be a GitHub owner: owners have up to "
-            f"{OWNER_MAX} letters, digits and hyphens, and don't start or end with a hyphen."
+            "“{owner}” can't be a GitHub owner: owners have up to {most} letters, digits and hyphens, and don't start or end with a hyphen.",
+            owner=owner[: OWNER_MAX + 1],
+            most=OWNER_MAX,
         )
     if not is_name(name):
         raise InvalidRepo(
-            f"“{name[: NAME_MAX + 1]}” can't be a repository name: names have up to "
-            f"{NAME_MAX} letters, digits, dots, hyphens and underscores."
+            "“{name}” can't be a repository name: names have up to {most} letters, digits, dots, hyphens and underscores.",
+            name=name[: NAME_MAX + 1],
+            most=NAME_MAX,
         )
     return RepoName(owner, name)
 
@@ -103,17 +110,27 @@ def _path_of(url: str, shown: str) -> str:
         host = (parts.hostname or "").lower()
         port = parts.port
     except ValueError:
-        raise InvalidRepo(f"“{shown}” is not a web address {_EXAMPLE}.") from None
+        raise InvalidRepo(
+            "“{shown}” is not a web address like {repo} or {url}.", shown=shown, **_EXAMPLE
+        ) from None
     if parts.scheme.lower() not in ("http", "https") or host not in GITHUB_HOSTS:
-        raise InvalidRepo(f"Only repositories on github.com can be connected, {_EXAMPLE}.")
+        raise InvalidRepo(
+            "Only repositories on github.com can be connected, like {repo} or {url}.", **_EXAMPLE
+        )
     if port is not None or parts.username or parts.password or parts.query or parts.fragment:
-        raise InvalidRepo(f"“{shown}” is not a repository's address, {_EXAMPLE}.")
+        raise InvalidRepo(
+            "“{shown}” is not a repository's address, like {repo} or {url}.",
+            shown=shown,
+            **_EXAMPLE,
+        )
     path = parts.path.strip("/")
     if path.lower().endswith(".git"):
         path = path[: -len(".git")]
     if path.count("/") != 1:
         raise InvalidRepo(
-            f"“{shown}” is not a repository's own address — give the repository, {_EXAMPLE}."
+            "“{shown}” is not a repository's own address — give the repository, like {repo} or {url}.",
+            shown=shown,
+            **_EXAMPLE,
         )
     return path
 
@@ -127,7 +144,9 @@ def parse_label(raw: str | None) -> str:
         raise InvalidLabel("Use one label, without commas.")
     if len(label) > LABEL_MAX:
         raise InvalidLabel(
-            f"The label is {len(label)} characters; GitHub labels have at most {LABEL_MAX}."
+            "The label is {count} characters; GitHub labels have at most {most}.",
+            count=len(label),
+            most=LABEL_MAX,
         )
     return label
 
@@ -140,8 +159,9 @@ def parse_login(raw: str | None) -> str:
         raise InvalidInput("Give your GitHub login, like octocat.")
     if not is_owner(login):
         raise InvalidInput(
-            f"“{login[: OWNER_MAX + 1]}” can't be a GitHub login: logins have up to "
-            f"{OWNER_MAX} letters, digits and hyphens, and don't start or end with a hyphen."
+            "“{login}” can't be a GitHub login: logins have up to {most} letters, digits and hyphens, and don't start or end with a hyphen.",
+            login=login[: OWNER_MAX + 1],
+            most=OWNER_MAX,
         )
     return login
 
@@ -167,7 +187,7 @@ def parse_link(raw: str | None) -> GitHubLink:
     """`https://github.com/owner/name/issues/12` or `…/pull/12` (a tab of it, like
     `/files`, a `#comment` or a query allowed) as what it points to."""
     text = clean_line(raw)
-    example = "like https://github.com/octocat/hello-world/issues/12 or …/pull/12"
+    example = {"issue": "https://github.com/octocat/hello-world/issues/12", "pull": "…/pull/12"}
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -180,9 +200,15 @@ def parse_link(raw: str | None) -> GitHubLink:
         or port is not None
         or parts.username
     ):
-        raise InvalidInput(f"Give the address of a GitHub issue or pull request, {example}.")
+        raise InvalidInput(
+            "Give the address of a GitHub issue or pull request, like {issue} or {pull}.",
+            **example,
+        )
     match = _LINK_PATH.fullmatch(parts.path.lstrip("/"))
     if match is None or not (is_owner(match[1]) and is_name(match[2])) or int(match[4]) < 1:
-        raise InvalidInput(f"That is not an issue or a pull request on GitHub — use one {example}.")
+        raise InvalidInput(
+            "That is not an issue or a pull request on GitHub — use one like {issue} or {pull}.",
+            **example,
+        )
     kind: Literal["issue", "pull"] = "issue" if match[3] == "issues" else "pull"
     return GitHubLink(RepoName(match[1], match[2]), kind, int(match[4]))

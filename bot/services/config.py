@@ -9,9 +9,10 @@ from datetime import timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot import i18n
 from bot.db.models import GuildSettings, Milestone
 from bot.db.uow import Database
-from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.errors import InvalidInput, NotFound, Plural
 from bot.domain.inputs import clean_line, format_time, parse_time
 from bot.domain.model import Actor, Rules
 from bot.domain.rules import check_maintainer, check_milestone_points, check_rule_values
@@ -33,6 +34,7 @@ class GuildConfig:
     digest_time: str
     digest_timezone: str
     digest_enabled: bool
+    language: str | None  # a catalog code; None: the guild's preferred locale
     # All of them, those /config does not set (yet) too, so a write can decide from the
     # cached config without reading the settings row again.
     rules: Rules
@@ -102,6 +104,13 @@ class ConfigService:
             self._cache[guild_id] = (read_at, view)
         return view
 
+    def cached(self, guild_id: int) -> GuildConfig | None:
+        """The guild's settings if this process holds them (however old), without reading
+        the database: for a refusal's language, which must be told even when the database
+        is what failed."""
+        hit = self._cache.get(guild_id)
+        return hit[1] if hit is not None else None
+
     def forget(self, guild_id: int | None = None) -> None:
         """Drop cached settings (all guilds when None): for whoever changed them
         without this service, like tests and benchmarks writing SQL directly."""
@@ -123,7 +132,7 @@ class ConfigService:
         check_maintainer(actor, "change the settings")
         unknown = set(changes) - _FIELDS
         if unknown:
-            raise InvalidInput(f"Unknown setting: {', '.join(sorted(unknown))}.")
+            raise InvalidInput("Unknown setting: {names}.", names=", ".join(sorted(unknown)))
         _validate(changes)
         async with self._db.unit() as uow:
             row = await uow.guilds.update_settings(actor.guild_id, changes, self._clock.now())
@@ -148,8 +157,10 @@ class ConfigService:
             )
             if role_id is None:
                 if existing is None:
-                    unit = "point" if points == 1 else "points"
-                    raise NotFound(f"There is no milestone at {points} {unit}.")
+                    raise NotFound(
+                        "There is no milestone at {points}.",
+                        points=Plural("{n} point", "{n} points", points),
+                    )
                 await uow.ledger.remove_milestone(existing)
             elif existing is not None:
                 uow.ledger.set_milestone_role(existing, role_id)
@@ -173,11 +184,18 @@ def _validate(changes: dict[str, Any]) -> None:
             ZoneInfo(str(changes["digest_timezone"]))
         except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: OSError
             raise InvalidInput(
-                f"“{clean_line(str(changes['digest_timezone']))[:60]}” is not a timezone I know; "
-                "pick one like Europe/Berlin or America/New_York."
+                "“{value}” is not a timezone I know; pick one like Europe/Berlin or America/New_York.",
+                value=clean_line(str(changes["digest_timezone"]))[:60],
             ) from None
     if "digest_day" in changes and not 0 <= int(changes["digest_day"]) <= 6:
         raise InvalidInput("The digest day must be a weekday name.")
+    language = changes.get("language")
+    if language is not None and language not in i18n.LANGUAGES:  # None: the server's locale
+        raise InvalidInput(
+            "“{value}” is not a language Peerboard speaks; pick one of {languages}.",
+            value=clean_line(str(language))[:40],
+            languages=", ".join(f"{name} ({code})" for code, name in i18n.LANGUAGES.items()),
+        )
 
 
 # Offered first when nothing is typed yet: the zones most communities live in, west to east.

@@ -11,10 +11,10 @@ from bot.db.models import GuildSettings
 from bot.db.repos.ledger import Credit
 from bot.db.uow import Database
 from bot.domain import rules as r
-from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied
+from bot.domain.errors import InvalidInput, LimitReached, PermissionDenied, Plural
 from bot.domain.inputs import clean_line
 from bot.domain.model import Actor, LedgerKind, Rules, TrustLevel
-from bot.domain.scoring import KUDOS_REASON_MAX, next_level, weekly_streak
+from bot.domain.scoring import KUDOS_REASON_MAX, NextLevel, next_level, weekly_streak
 from bot.services.clock import Clock
 from bot.services.config import ConfigService, GuildConfig
 
@@ -32,7 +32,7 @@ class Profile:
     kudos_received: int
     streak_weeks: int
     level: TrustLevel
-    next_level: str | None
+    next_level: NextLevel | None
     held_claims: int
     claim_limit: int | None
     ranking_visible: bool
@@ -126,7 +126,9 @@ class RecognitionService:
             raise InvalidInput("Say what you're thanking them for (1–200 characters).")
         if len(text) > KUDOS_REASON_MAX:
             raise InvalidInput(
-                f"Keep the reason to {KUDOS_REASON_MAX} characters (it has {len(text)})."
+                "Keep the reason to {limit} characters (it has {length}).",
+                limit=KUDOS_REASON_MAX,
+                length=len(text),
             )
         now = self._clock.now()
         async with self._db.unit() as uow:
@@ -139,9 +141,11 @@ class RecognitionService:
             budget = settings.kudos_weekly_budget
             if given >= budget:
                 raise LimitReached(
-                    f"You've given {given} kudos in the last 7 days, and "
-                    f"the budget is {budget} in any 7 days. It refills as those get older — "
-                    "thank you for noticing people's work!"
+                    "You've given {given} in the last 7 days, and the budget is {budget} in "
+                    "any 7 days. It refills as those get older — thank you for noticing "
+                    "people's work!",
+                    given=Plural("{n} kudos", "{n} kudos", given),
+                    budget=budget,
                 )
             await uow.ledger.add_credits(
                 [

@@ -11,6 +11,7 @@ from bot.services.digest import DigestService
 from bot.services.export import ExportService
 from bot.services.github import GitHubService, WebhookService
 from bot.services.health import HealthService
+from bot.services.languages import LanguageService
 from bot.services.recognition import RecognitionService
 from bot.services.reminders import ReminderService
 from bot.services.tasks import TaskService
@@ -30,3 +31,4 @@ class Services:
     cards: CardService
     github: GitHubService
     webhooks: WebhookService
+    languages: LanguageService

@@ -5,6 +5,8 @@ Every action on an existing task is a `TaskRequest` run through `HANDLERS`, a ta
 from the domain's `Action` to the one service method that performs it. The actor (and
 the guild's config) is read from the interaction first; permission is the service's
 to decide, so nothing here checks it, except the pre-check before a form is shown.
+Nothing here is worded: `publish` tells the actor (in their language) and everyone else
+(in the guild's); a form is in the language of the member who opens it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.services.config import GuildConfig
 from bot.services.registry import Services
 from bot.services.tasks import UNSET, parse_task_number
 from bot.services.views import ActionResult
+from bot.ui import language
 from bot.ui.client import PeerClient
 from bot.ui.components import FORMS, form_modal
 from bot.ui.context import actor_of
@@ -171,6 +174,8 @@ class TaskActions:
         so that nobody fills a form they can't send; the service decides again on submit.
         A refusal is raised, for the caller's `refusals` to answer."""
         guild_id, number, action = button.guild_id, button.number, button.action
-        actor, _config = await actor_of(self.client.services, interaction, guild_id)
+        actor, config = await actor_of(self.client.services, interaction, guild_id)
         await self.client.services.tasks.may(actor, number, FORMS[action].action)
-        await interaction.response.send_modal(form_modal(FormId(guild_id, number, action)))
+        # Only the member who pressed sees the form: in their language.
+        tr = language.caller(interaction, config)
+        await interaction.response.send_modal(form_modal(tr, FormId(guild_id, number, action)))

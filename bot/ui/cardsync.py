@@ -16,7 +16,14 @@ from bot.services.views import TaskView
 from bot.ui import upkeep
 from bot.ui.cards import card_view, task_embed
 from bot.ui.client import PeerClient
-from bot.ui.publish import TRANSIENT, CardChannel, channel, sync_review_posts, user_pings
+from bot.ui.publish import (
+    TRANSIENT,
+    CardChannel,
+    channel,
+    public_texts,
+    sync_review_posts,
+    user_pings,
+)
 
 log = logging.getLogger("peerboard.board")
 
@@ -59,8 +66,9 @@ class DiscordCards:
             return CardOutcome.BLOCKED
         try:
             async with self.client.pacer.turn(task):  # paced with the channel's other cards
+                tr = public_texts(self.client, config)
                 await where.get_partial_message(task.card_message_id).edit(
-                    embed=task_embed(task), view=card_view(task)
+                    embed=task_embed(tr, task), view=card_view(tr, task)
                 )
         except discord.NotFound as err:
             if err.code == UNKNOWN_CHANNEL:
@@ -68,7 +76,7 @@ class DiscordCards:
             if err.code != UNKNOWN_MESSAGE:
                 raise
             # Someone deleted the card: the board shows it again, where it was.
-            return await self._repost(task, where)
+            return await self._repost(task, config, where)
         return CardOutcome.SHOWN
 
     async def _repost_elsewhere(self, task: TaskView, config: GuildConfig) -> CardOutcome:
@@ -77,13 +85,14 @@ class DiscordCards:
         where = await channel(self.client, config.tasks_channel_id)
         if not isinstance(where, CardChannel):
             return CardOutcome.BLOCKED
-        return await self._repost(task, where)
+        return await self._repost(task, config, where)
 
-    async def _repost(self, task: TaskView, where: CardChannel) -> CardOutcome:
+    async def _repost(self, task: TaskView, config: GuildConfig, where: CardChannel) -> CardOutcome:
         # Raises as an edit does; the caller sorts a failure into retry or blocked.
+        tr = public_texts(self.client, config)
         message = await where.send(
-            embed=task_embed(task),
-            view=card_view(task),
+            embed=task_embed(tr, task),
+            view=card_view(tr, task),
             allowed_mentions=discord.AllowedMentions.none(),
         )
         await self.client.services.tasks.set_card(
@@ -122,7 +131,8 @@ class DiscordCards:
             return False
         try:
             await review.send(
-                upkeep.cards_blocked(where), allowed_mentions=discord.AllowedMentions.none()
+                upkeep.cards_blocked(public_texts(self.client, config), where),
+                allowed_mentions=discord.AllowedMentions.none(),
             )
         except (discord.HTTPException, *TRANSIENT):
             log.warning("could not tell #review that cards can't be updated", exc_info=True)

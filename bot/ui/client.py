@@ -84,6 +84,7 @@ class PeerClient(commands.Bot):
         tree = self.tree
         assert isinstance(tree, PeerTree)
         tree.metrics = self.metrics
+        tree.configs = services.config
         self.error_handler: PeerTree = tree  # the tree, typed as the one error handler it is
 
 

@@ -13,35 +13,43 @@ this module only draws them and hands them over.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 import discord
 
+from bot import i18n
 from bot.domain.errors import DomainError
 from bot.domain.model import LINK_MAX, NOTE_MAX, REASON_MAX, Action
-from bot.ui import ids, messages
+from bot.ui import ids, language, messages
 from bot.ui.client import client_of
 from bot.ui.errors import ComponentError, refusals
 from bot.ui.ids import ButtonId, CardAction, FormId
 from bot.ui.requests import TaskRequest
 
-BUTTONS: Final[dict[CardAction, tuple[str, discord.ButtonStyle]]] = {
-    CardAction.CLAIM: ("Claim", discord.ButtonStyle.success),
-    CardAction.RELEASE: ("Release", discord.ButtonStyle.secondary),
-    CardAction.SUBMIT: ("Submit", discord.ButtonStyle.primary),
-    CardAction.APPROVE: ("Approve", discord.ButtonStyle.success),
-    CardAction.CHANGES: ("Request changes", discord.ButtonStyle.secondary),
-    CardAction.ENDORSE: ("Endorse", discord.ButtonStyle.primary),
-    CardAction.OBJECT: ("Object", discord.ButtonStyle.secondary),
-    CardAction.EXTEND: ("Still on it", discord.ButtonStyle.success),
+# Each button's label (in the language of those who see it: a card's, the guild's; a
+# reminder's, its reader's) and style.
+BUTTONS: Final[dict[CardAction, tuple[Callable[[i18n.Texts], str], discord.ButtonStyle]]] = {
+    CardAction.CLAIM: (lambda tr: tr("Claim"), discord.ButtonStyle.success),
+    CardAction.RELEASE: (lambda tr: tr("Release"), discord.ButtonStyle.secondary),
+    CardAction.SUBMIT: (lambda tr: tr("Submit"), discord.ButtonStyle.primary),
+    CardAction.APPROVE: (lambda tr: tr("Approve"), discord.ButtonStyle.success),
+    CardAction.CHANGES: (lambda tr: tr("Request changes"), discord.ButtonStyle.secondary),
+    CardAction.ENDORSE: (lambda tr: tr("Endorse"), discord.ButtonStyle.primary),
+    CardAction.OBJECT: (lambda tr: tr("Object"), discord.ButtonStyle.secondary),
+    CardAction.EXTEND: (lambda tr: tr("Still on it"), discord.ButtonStyle.success),
 }
 
 
+def button_label(tr: i18n.Texts, action: CardAction) -> str:
+    return BUTTONS[action][0](tr)
+
+
 class TaskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=ids.TEMPLATE):
-    def __init__(self, button: ButtonId) -> None:
-        label, style = BUTTONS[button.action]
+    def __init__(self, tr: i18n.Texts, button: ButtonId) -> None:
+        label = button_label(tr, button.action)
+        style = BUTTONS[button.action][1]
         super().__init__(discord.ui.Button(label=label, style=style, custom_id=str(button)))
         self.button = button
 
@@ -53,7 +61,9 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
         match: re.Match[str],
         /,
     ) -> TaskButton:
-        return cls(ids.from_match(match))  # an unknown action: ValueError, logged by discord.py
+        # Made again only to run its callback: its label is never sent, so any language
+        # does. An unknown action: ValueError, logged by discord.py.
+        return cls(i18n.texts(), ids.from_match(match))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         # discord.py only logs what a DynamicItem raises: answer the member here, and hand
@@ -75,7 +85,7 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
 @dataclass(frozen=True, slots=True)
 class Field:
     custom_id: str
-    label: str
+    label: Callable[[i18n.Texts], str]  # in the language of the member who opened the form
     required: bool
     limit: int
     paragraph: bool = True
@@ -84,50 +94,62 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Form:
-    title: str
+    title: Callable[[i18n.Texts, int], str]  # (reader's texts, task number)
     action: Action
     fields: tuple[Field, ...]
 
 
 FORMS: Final[dict[CardAction, Form]] = {
     CardAction.SUBMIT: Form(
-        "Submit #{n} for review",
+        lambda tr, n: tr("Submit #{number} for review", number=n),
         Action.SUBMIT,
         (
-            Field("link", "Link to your work", False, LINK_MAX, False, "https://…"),
-            Field("notes", "Notes for reviewers", False, NOTE_MAX),
+            Field("link", lambda tr: tr("Link to your work"), False, LINK_MAX, False, "https://…"),
+            Field("notes", lambda tr: tr("Notes for reviewers"), False, NOTE_MAX),
         ),
     ),
     CardAction.CHANGES: Form(
-        "Request changes on #{n}",
+        lambda tr, n: tr("Request changes on #{number}", number=n),
         Action.REQUEST_CHANGES,
-        (Field("reason", "What needs to change?", True, REASON_MAX),),
+        (Field("reason", lambda tr: tr("What needs to change?"), True, REASON_MAX),),
     ),
     CardAction.OBJECT: Form(
-        "Object to proposal #{n}",
+        lambda tr, n: tr("Object to proposal #{number}", number=n),
         Action.OBJECT,
-        (Field("reason", "Why should this not open?", True, REASON_MAX),),
+        (Field("reason", lambda tr: tr("Why should this not open?"), True, REASON_MAX),),
     ),
     CardAction.RELEASE: Form(
-        "Release #{n}",
+        lambda tr, n: tr("Release #{number}", number=n),
         Action.RELEASE,
-        (Field("reason", "A note for the next person (optional)", False, NOTE_MAX),),
+        (
+            Field(
+                "reason",
+                lambda tr: tr("A note for the next person (optional)"),
+                False,
+                NOTE_MAX,
+            ),
+        ),
     ),
 }
 
+# Discord's limits on a form's title and an input's label.
+TITLE_MAX: Final = 45
+LABEL_MAX: Final = 45
 
-def form_modal(form_id: FormId) -> discord.ui.Modal:
-    """The form to show. Everything its answer needs is in its custom_id, so it is never
-    kept in discord.py's view store (stopped before it is sent: `send_modal` keeps only
-    unfinished modals), and `on_form` is the one place that answers it."""
+
+def form_modal(tr: i18n.Texts, form_id: FormId) -> discord.ui.Modal:
+    """The form to show, in the language of the member who opens it. Everything its
+    answer needs is in its custom_id, so it is never kept in discord.py's view store
+    (stopped before it is sent: `send_modal` keeps only unfinished modals), and `on_form`
+    is the one place that answers it."""
     form = FORMS[form_id.kind]
     modal = discord.ui.Modal(
-        title=form.title.format(n=form_id.number)[:45], timeout=None, custom_id=str(form_id)
+        title=form.title(tr, form_id.number)[:TITLE_MAX], timeout=None, custom_id=str(form_id)
     )
     for f in form.fields:
         modal.add_item(
             discord.ui.TextInput[discord.ui.Modal](
-                label=f.label,
+                label=f.label(tr)[:LABEL_MAX],
                 custom_id=f.custom_id,
                 required=f.required,
                 max_length=f.limit,
@@ -166,10 +188,12 @@ def request_of(form_id: FormId, values: Mapping[str, str]) -> TaskRequest:
     return TaskRequest(action, form_id.number, text=text)
 
 
-def typed(form_id: FormId, values: Mapping[str, str]) -> list[tuple[str, str]]:
-    """What the member typed, field by field, in the form's order."""
+def typed(tr: i18n.Texts, form_id: FormId, values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """What the member typed, field by field (by its label), in the form's order."""
     fields = FORMS[form_id.kind].fields
-    return [(f.label, values[f.custom_id]) for f in fields if values.get(f.custom_id, "").strip()]
+    return [
+        (f.label(tr), values[f.custom_id]) for f in fields if values.get(f.custom_id, "").strip()
+    ]
 
 
 async def on_form(interaction: discord.Interaction) -> None:
@@ -184,12 +208,18 @@ async def on_form(interaction: discord.Interaction) -> None:
     if form_id is None:
         return
     values = form_values(data)
-    keep = messages.typed_back(typed(form_id, values))
     client = client_of(interaction)
     async with client.error_handler.observed(interaction, f"form {form_id.kind.value}"):
+        keep: str | None = None
         try:
+            # What they typed comes back in their language (as the form was shown to them);
+            # a form from another server reads no config of that server.
+            foreign = interaction.guild_id not in (None, form_id.guild_id)
+            config = None if foreign else await client.services.config.get(form_id.guild_id)
+            tr = language.caller(interaction, config)
+            keep = messages.typed_back(tr, typed(tr, form_id, values))
             async with refusals(interaction, keep):
-                if interaction.guild_id not in (None, form_id.guild_id):
+                if foreign:
                     raise DomainError("This form belongs to another server.")
                 request = request_of(form_id, values)
                 await client.controller.perform(interaction, request, form_id.guild_id, keep=keep)

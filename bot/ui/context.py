@@ -50,8 +50,8 @@ async def member_in(interaction: discord.Interaction, guild_id: int) -> discord.
         return await guild.fetch_member(interaction.user.id)
     except discord.NotFound:
         raise PermissionDenied(
-            f"You're no longer a member of **{safe(guild.name, 100)}**, "
-            "so this button doesn't work any more."
+            "You're no longer a member of **{guild}**, so this button doesn't work any more.",
+            guild=safe(guild.name, 100),
         ) from None
 
 

@@ -1,5 +1,5 @@
-"""The weekly digest as members see it: embeds within Discord's limits, and the publisher
-that posts them.
+"""The weekly digest as members see it, in the guild's language: embeds within Discord's
+limits, and the publisher that posts them.
 
 People are named as <@id> inside embeds, which never ping; task titles and kudos reasons
 are member text and go through `safe`. A long week is cut with "…and N more" per section,
@@ -11,14 +11,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import discord
 
-from bot.domain.digest import STALE_COUNT_LIMIT, Change, Digest, TaskRef, Waiting, Week
+from bot import i18n
+from bot.domain.digest import (
+    STALE_COUNT_LIMIT,
+    Digest,
+    DoneItem,
+    ReviewerThanks,
+    TaskRef,
+    TopContributor,
+    Waiting,
+)
 from bot.services.notify import DeliveryFailed
-from bot.ui.text import EMBED_DESCRIPTION_MAX, EMBED_FIELD_MAX, clip, plural, pts, safe, stamp, user
+from bot.ui import language
+from bot.ui.digest_parts import fit, people, task_link, trend, week_label
+from bot.ui.text import EMBED_DESCRIPTION_MAX, EMBED_FIELD_MAX, clip, safe, stamp, user
+
+if TYPE_CHECKING:
+    from bot.ui.client import PeerClient
 
 log = logging.getLogger("peerboard.digest")
 
@@ -48,204 +61,219 @@ BUDGET: Final = {
     "waiting": 1000,
     "hygiene": 1200,
 }
-MORE_RESERVE: Final = 120  # room kept for the "…and N more" line
-
-
-# -- small pieces ---------------------------------------------------------------------------------
-
-
-def _label(task: TaskRef, *, with_title: bool = True) -> str:
-    # Brackets would end the link text early: member text must not shape the link.
-    title = task.title.replace("[", "(").replace("]", ")")
-    return f"#{task.number} · {safe(title, 100)}" if with_title else f"#{task.number}"
-
-
-def task_link(task: TaskRef, *, with_title: bool = True) -> str:
-    """The task, linked to its card when it has one."""
-    label = _label(task, with_title=with_title)
-    return f"[{label}]({task.url})" if task.url else f"**{label}**"
-
-
-def people(member_ids: Sequence[int]) -> str:
-    return ", ".join(user(m) for m in member_ids)
-
-
-def trend(change: Change) -> str:
-    if change.delta > 0:
-        arrow = f"▲ {change.delta}"
-    elif change.delta < 0:
-        arrow = f"▼ {-change.delta}"
-    else:
-        arrow = "= same"
-    return f"**{change.current}** ({arrow} vs {change.previous})"
-
-
-def fit(
-    lines: Sequence[str],
-    budget: int,
-    more: str,
-    total: int | None = None,
-    counted_upto: int | None = None,
-) -> str:
-    """As many lines as fit in `budget` characters, then "…and N more {more}", where N
-    counts against `total` (the whole list, when `lines` is already a cut of it). A total
-    above `counted_upto` was only counted that far: "…and N+ more"."""
-    total = len(lines) if total is None else max(total, len(lines))
-    kept = list(lines)
-    if sum(len(line) + 1 for line in kept) > budget or total > len(kept):
-        room = budget - MORE_RESERVE
-        kept = []
-        used = 0
-        for line in lines:
-            if used + len(line) + 1 > room:
-                break
-            kept.append(line)
-            used += len(line) + 1
-    if counted_upto is not None and total > counted_upto:
-        kept.append(f"…and {counted_upto - len(kept):,}+ more {more}")
-    elif total > len(kept):
-        kept.append(f"…and {total - len(kept)} more {more}")
-    return "\n".join(kept)
-
-
-def _day(day: date, *, month: bool = True, year: bool = False) -> str:
-    text = str(day.day)
-    if month:
-        text += f" {day:%B}"
-    if year:
-        text += f" {day.year}"
-    return text
-
-
-def week_label(week: Week) -> str:
-    """5–11 January 2026 · 26 January – 1 February 2026 · 29 December 2025 – 4 January 2026"""
-    first, last = week.first_day, week.last_day
-    if first.year != last.year:
-        return f"{_day(first, year=True)} – {_day(last, year=True)}"
-    if first.month != last.month:
-        return f"{_day(first)} – {_day(last, year=True)}"
-    return f"{_day(first, month=False)}–{_day(last, year=True)}"
 
 
 # -- sections ---------------------------------------------------------------------------------------
 
 
-def header_embed(digest: Digest) -> discord.Embed:
+def _intro(tr: i18n.Texts, digest: Digest) -> str:
     if digest.quiet:
-        intro = (
+        return tr(
             "A quiet week: no tasks were finished and no reviews or kudos came in. That's "
             "alright — volunteer time comes and goes. If you have an hour to spare, the tasks "
             "below would love some help. 💛"
         )
-    else:
-        n = digest.this_week
-        parts = [plural(n.done, "task") + " done"]
-        if digest.people:
-            parts.append(f"by {plural(digest.people, 'person', 'people')}")
-        extra = []
-        if n.reviews:
-            extra.append(plural(n.reviews, "review"))
-        if n.kudos:
-            extra.append(plural(n.kudos, "kudos", "kudos"))
-        line = " ".join(parts)
+    n = digest.this_week
+    tasks = tr.plural("{n} task", "{n} tasks", n.done)
+    extra = []
+    if n.reviews:
+        extra.append(tr.plural("{n} review", "{n} reviews", n.reviews))
+    if n.kudos:
+        extra.append(tr.plural("{n} kudos", "{n} kudos", n.kudos))
+    if digest.people:
+        who = tr.plural("{n} person", "{n} people", digest.people)
         if extra:
-            line += ", with " + " and ".join(extra)
-        intro = f"{line}. Thank you, everyone! 🎉"
+            return tr(
+                "{tasks} done by {people}, with {extra}. Thank you, everyone! 🎉",
+                tasks=tasks,
+                people=who,
+                extra=tr.join(extra),
+            )
+        return tr("{tasks} done by {people}. Thank you, everyone! 🎉", tasks=tasks, people=who)
+    if extra:
+        return tr(
+            "{tasks} done, with {extra}. Thank you, everyone! 🎉", tasks=tasks, extra=tr.join(extra)
+        )
+    return tr("{tasks} done. Thank you, everyone! 🎉", tasks=tasks)
+
+
+def header_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed:
     embed = discord.Embed(
-        title=f"🌟 Weekly digest · {week_label(digest.week)}", description=intro, colour=GOLD
+        title=tr("🌟 Weekly digest · {week}", week=week_label(tr, digest.week)),
+        description=_intro(tr, digest),
+        colour=GOLD,
     )
     for change in digest.numbers:
-        embed.add_field(name=change.label, value=trend(change))
-    embed.set_footer(text=f"Monday to Sunday, {digest.timezone} time · numbers against last week")
+        # A Phrase (bot/domain/digest.py): a message of its own in the catalog.
+        embed.add_field(name=tr(change.label), value=trend(tr, change))
+    embed.set_footer(
+        text=tr(
+            "{first_day} to {last_day}, {timezone} time · numbers against last week",
+            first_day=tr.weekday(0),
+            last_day=tr.weekday(6),
+            timezone=digest.timezone,
+        )
+    )
     return embed
 
 
-def done_embed(digest: Digest) -> discord.Embed | None:
+def _done_line(tr: i18n.Texts, item: DoneItem) -> str:
+    task, points = task_link(item.task), tr.plural("{n} pt", "{n} pts", item.points)
+    by, reviewed = people(item.contributors), people(item.reviewers)
+    if item.contributors and item.reviewers:
+        return tr(
+            "{task} · {points} — by {people} · reviewed by {reviewers}",
+            task=task,
+            points=points,
+            people=by,
+            reviewers=reviewed,
+        )
+    if item.contributors:
+        return tr("{task} · {points} — by {people}", task=task, points=points, people=by)
+    if item.reviewers:
+        return tr(
+            "{task} · {points} · reviewed by {reviewers}",
+            task=task,
+            points=points,
+            reviewers=reviewed,
+        )
+    return f"{task} · {points}"
+
+
+def done_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed | None:
     if not digest.done:
         return None
-    lines = []
-    for item in digest.done:
-        line = f"{task_link(item.task)} · {pts(item.points)}"
-        if item.contributors:
-            line += f" — by {people(item.contributors)}"
-        if item.reviewers:
-            line += f" · reviewed by {people(item.reviewers)}"
-        lines.append(line)
     text = fit(
-        lines, BUDGET["done"], "tasks done (see `/task list status:done`)", digest.done_total
+        [_done_line(tr, item) for item in digest.done],
+        BUDGET["done"],
+        lambda n: tr.plural(
+            "…and {n} more task done (see `/task list status:done`)",
+            "…and {n} more tasks done (see `/task list status:done`)",
+            n,
+        ),
+        digest.done_total,
     )
-    return discord.Embed(title="✅ Done this week", description=text, colour=GREEN)
+    return discord.Embed(title=tr("✅ Done this week"), description=text, colour=GREEN)
 
 
-def reviewers_embed(digest: Digest) -> discord.Embed | None:
+def _reviewer_line(tr: i18n.Texts, r: ReviewerThanks) -> str:
+    tasks = ", ".join(task_link(t, with_title=False) for t in r.tasks)
+    member, count = user(r.member_id), tr.plural("{n} review", "{n} reviews", r.reviews)
+    if not tasks:
+        return tr("{member} — {reviews}", member=member, reviews=count)
+    # A task can take more than one review (rounds of changes): say both when they differ.
+    if len(r.tasks) != r.reviews:
+        return tr(
+            "{member} — {reviews} on {count}: {tasks}",
+            member=member,
+            reviews=count,
+            count=tr.plural("{n} task", "{n} tasks", len(r.tasks)),
+            tasks=tasks,
+        )
+    return tr("{member} — {reviews}: {tasks}", member=member, reviews=count, tasks=tasks)
+
+
+def reviewers_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed | None:
     if not digest.reviewers:
         return None
-    lines = []
-    for r in digest.reviewers:
-        tasks = ", ".join(task_link(t, with_title=False) for t in r.tasks)
-        # A task can take more than one review (rounds of changes): say both when they differ.
-        count = plural(r.reviews, "review")
-        if r.tasks and len(r.tasks) != r.reviews:
-            count += f" on {plural(len(r.tasks), 'task')}"
-        lines.append(
-            f"{user(r.member_id)} — {count}: {tasks}" if tasks else f"{user(r.member_id)} — {count}"
-        )
-    text = "Reviews keep the board honest. Thank you:\n" + fit(
-        lines, BUDGET["reviewers"], "reviewers", digest.reviewers_total
+    listed = fit(
+        [_reviewer_line(tr, r) for r in digest.reviewers],
+        BUDGET["reviewers"],
+        lambda n: tr.plural("…and {n} more reviewer", "…and {n} more reviewers", n),
+        digest.reviewers_total,
     )
-    return discord.Embed(title="🔍 Reviewers thanked", description=text, colour=BLUE)
+    text = tr("Reviews keep the board honest. Thank you:") + "\n" + listed
+    return discord.Embed(title=tr("🔍 Reviewers thanked"), description=text, colour=BLUE)
 
 
-def newcomers_embed(digest: Digest) -> discord.Embed | None:
+def newcomers_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed | None:
     if not digest.newcomers:
         return None
-    lines = []
-    for w in digest.newcomers:
-        first = f" — first task: {task_link(w.task)}" if w.task else ""
-        lines.append(f"Welcome, {user(w.member_id)}!{first}")
+    lines = [
+        tr(
+            "Welcome, {member}! — first task: {task}",
+            member=user(w.member_id),
+            task=task_link(w.task),
+        )
+        if w.task
+        else tr("Welcome, {member}!", member=user(w.member_id))
+        for w in digest.newcomers
+    ]
     return discord.Embed(
-        title="🌱 First-time contributors",
-        description=fit(lines, BUDGET["newcomers"], "newcomers", digest.newcomers_total),
+        title=tr("🌱 First-time contributors"),
+        description=fit(
+            lines,
+            BUDGET["newcomers"],
+            lambda n: tr.plural("…and {n} more newcomer", "…and {n} more newcomers", n),
+            digest.newcomers_total,
+        ),
         colour=GREEN,
     )
 
 
-def kudos_embed(digest: Digest) -> discord.Embed | None:
+def kudos_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed | None:
     if not digest.kudos:
         return None
     lines = [
-        f"“{safe(k.reason, 200)}” — {user(k.giver_id)} to {user(k.receiver_id)}"
+        tr(
+            "“{reason}” — {giver} to {receiver}",
+            reason=safe(k.reason, 200),
+            giver=user(k.giver_id),
+            receiver=user(k.receiver_id),
+        )
         for k in digest.kudos
     ]
     return discord.Embed(
-        title="💬 Kudos",
-        description=fit(lines, BUDGET["kudos"], "kudos", digest.kudos_total),
+        title=tr("💬 Kudos"),
+        description=fit(
+            lines,
+            BUDGET["kudos"],
+            lambda n: tr.plural("…and {n} more kudos", "…and {n} more kudos", n),
+            digest.kudos_total,
+        ),
         colour=PINK,
     )
 
 
-def top_embed(digest: Digest) -> discord.Embed | None:
+def _top_line(tr: i18n.Texts, rank: str, t: TopContributor) -> str:
+    member, points = user(t.member_id), tr.plural("{n} point", "{n} points", t.points)
+    tasks = tr.plural("{n} task", "{n} tasks", t.tasks)
+    reviews = tr.plural("{n} review", "{n} reviews", t.reviews)
+    if t.tasks and t.reviews:
+        detail = f"{tasks}, {reviews}"
+    else:
+        detail = tasks if t.tasks else reviews if t.reviews else ""
+    return f"{rank} {member} — {points} ({detail})"
+
+
+def top_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed | None:
     if not digest.top and not digest.streaks:
         return None
-    embed = discord.Embed(title="🏆 Top contributors", colour=GOLD)
-    lines = []
-    for i, t in enumerate(digest.top):
-        rank = MEDALS[i] if i < len(MEDALS) else f"{i + 1}."
-        detail = []
-        if t.tasks:
-            detail.append(plural(t.tasks, "task"))
-        if t.reviews:
-            detail.append(plural(t.reviews, "review"))
-        lines.append(
-            f"{rank} {user(t.member_id)} — {plural(t.points, 'point')} ({', '.join(detail)})"
-        )
-    embed.description = fit(lines, BUDGET["top"], "") or None
+    embed = discord.Embed(title=tr("🏆 Top contributors"), colour=GOLD)
+    lines = [
+        _top_line(tr, MEDALS[i] if i < len(MEDALS) else f"{i + 1}.", t)
+        for i, t in enumerate(digest.top)
+    ]
+    embed.description = (
+        fit(lines, BUDGET["top"], lambda n: tr.plural("…and {n} more", "…and {n} more", n)) or None
+    )
     if digest.streaks:
         streaks = [
-            f"🔥 {user(s.member_id)} — {plural(s.weeks, 'week')} in a row" for s in digest.streaks
+            tr(
+                "🔥 {member} — {weeks} in a row",
+                member=user(s.member_id),
+                weeks=tr.plural("{n} week", "{n} weeks", s.weeks),
+            )
+            for s in digest.streaks
         ]
         embed.add_field(
-            name="Streaks", value=fit(streaks, BUDGET["streaks"], "streaks"), inline=False
+            name=tr("Streaks"),
+            value=fit(
+                streaks,
+                BUDGET["streaks"],
+                lambda n: tr.plural("…and {n} more streak", "…and {n} more streaks", n),
+            ),
+            inline=False,
         )
     return embed
 
@@ -254,72 +282,97 @@ def _task_lines(tasks: Sequence[TaskRef]) -> list[str]:
     return [task_link(t) for t in tasks]
 
 
-def help_embed(digest: Digest) -> discord.Embed:
-    embed = discord.Embed(title="🙋 Help wanted", colour=ORANGE)
+def help_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed:
+    embed = discord.Embed(title=tr("🙋 Help wanted"), colour=ORANGE)
     if not digest.oldest_open and not digest.good_first:
-        embed.description = (
+        embed.description = tr(
             "Nothing is open on the board right now. Ideas welcome: `/task propose`."
         )
         return embed
-    embed.description = "Claim one with `/task claim` — every bit helps."
+    embed.description = tr("Claim one with `/task claim` — every bit helps.")
     if digest.oldest_open:
         lines = _task_lines(digest.oldest_open)
         embed.add_field(
-            name="Waiting longest",
-            value=fit(lines, EMBED_FIELD_MAX, "open tasks", digest.open_total),
+            name=tr("Waiting longest"),
+            value=fit(
+                lines,
+                EMBED_FIELD_MAX,
+                lambda n: tr.plural("…and {n} more open task", "…and {n} more open tasks", n),
+                digest.open_total,
+            ),
             inline=False,
         )
     if digest.good_first:
         embed.add_field(
-            name="Good first tasks",
-            value=fit(_task_lines(digest.good_first), EMBED_FIELD_MAX, "tasks"),
+            name=tr("Good first tasks"),
+            value=fit(
+                _task_lines(digest.good_first),
+                EMBED_FIELD_MAX,
+                lambda n: tr.plural("…and {n} more task", "…and {n} more tasks", n),
+            ),
             inline=False,
         )
     return embed
 
 
-def _since_lines(items: Sequence[Waiting], style: str) -> list[str]:
-    return [f"{task_link(w.task)} — since {stamp(w.since, style)}" for w in items]
+def _since_lines(tr: i18n.Texts, items: Sequence[Waiting], style: str) -> list[str]:
+    return [
+        tr("{task} — since {since}", task=task_link(w.task), since=stamp(w.since, style))
+        for w in items
+    ]
 
 
-def waiting_embed(digest: Digest) -> discord.Embed | None:
+def waiting_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed | None:
     if not digest.waiting:
         return None
-    lines = _since_lines(digest.waiting, "R")
+    lines = _since_lines(tr, digest.waiting, "R")
     return discord.Embed(
-        title="👀 Waiting for review",
-        description=fit(lines, BUDGET["waiting"], "in review", digest.waiting_total),
+        title=tr("👀 Waiting for review"),
+        description=fit(
+            lines,
+            BUDGET["waiting"],
+            lambda n: tr.plural("…and {n} more in review", "…and {n} more in review", n),
+            digest.waiting_total,
+        ),
         colour=PURPLE,
     )
 
 
-def hygiene_embed(digest: Digest) -> discord.Embed | None:
+def hygiene_embed(tr: i18n.Texts, digest: Digest) -> discord.Embed | None:
     if not digest.hygiene:
         return None
-    lines = _since_lines(digest.hygiene, "D")
-    intro = (
+    lines = _since_lines(tr, digest.hygiene, "D")
+    intro = tr(
         "Open for 30 days or more with nobody claiming them. Nothing is closed automatically — "
-        "still wanted? Maybe clarify, split or cancel them.\n"
+        "still wanted? Maybe clarify, split or cancel them."
+    )
+    listed = fit(
+        lines,
+        BUDGET["hygiene"],
+        lambda n: tr.plural("…and {n} more task", "…and {n} more tasks", n),
+        digest.hygiene_total,
+        STALE_COUNT_LIMIT,
+        # Counted only so far: always many ("…and 1,000+ more tasks").
+        lambda n: tr("…and {count}+ more tasks", count=tr.number(n)),
     )
     return discord.Embed(
-        title="🧹 For maintainers: tasks nobody has claimed in 30 days",
-        description=intro
-        + fit(lines, BUDGET["hygiene"], "tasks", digest.hygiene_total, STALE_COUNT_LIMIT),
+        title=tr("🧹 For maintainers: tasks nobody has claimed in 30 days"),
+        description=intro + "\n" + listed,
         colour=GREY,
     )
 
 
-def digest_embeds(digest: Digest) -> list[discord.Embed]:
+def digest_embeds(tr: i18n.Texts, digest: Digest) -> list[discord.Embed]:
     sections = [
-        header_embed(digest),
-        done_embed(digest),
-        reviewers_embed(digest),
-        newcomers_embed(digest),
-        kudos_embed(digest),
-        top_embed(digest),
-        help_embed(digest),
-        waiting_embed(digest),
-        hygiene_embed(digest),
+        header_embed(tr, digest),
+        done_embed(tr, digest),
+        reviewers_embed(tr, digest),
+        newcomers_embed(tr, digest),
+        kudos_embed(tr, digest),
+        top_embed(tr, digest),
+        help_embed(tr, digest),
+        waiting_embed(tr, digest),
+        hygiene_embed(tr, digest),
     ]
     embeds = [e for e in sections if e is not None]
     for embed in embeds:  # belt and braces: the budgets keep far below these
@@ -347,9 +400,10 @@ def pack(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
     return messages
 
 
-def render(digest: Digest) -> list[list[discord.Embed]]:
-    """The digest as messages, each a list of embeds."""
-    return pack(digest_embeds(digest))
+def render(tr: i18n.Texts, digest: Digest) -> list[list[discord.Embed]]:
+    """The digest as messages, each a list of embeds, in `tr`'s language (the guild's:
+    `language.public`)."""
+    return pack(digest_embeds(tr, digest))
 
 
 def as_text(messages: Sequence[Sequence[discord.Embed]]) -> str:
@@ -374,14 +428,16 @@ def as_text(messages: Sequence[Sequence[discord.Embed]]) -> str:
 
 @dataclass
 class DiscordDigestPublisher:
-    """The DigestPublisher port over Discord."""
+    """The DigestPublisher port over Discord: the digest in the guild's language."""
 
-    client: discord.Client
+    client: PeerClient
 
     async def publish(self, channel_id: int, digest: Digest) -> int:
         channel = self.client.get_partial_messageable(channel_id, guild_id=digest.guild_id)
+        config = await self.client.services.config.get(digest.guild_id)
+        tr = language.public(config, self.client.get_guild(digest.guild_id))
         first: int | None = None
-        for embeds in render(digest):
+        for embeds in render(tr, digest):
             try:
                 message = await channel.send(
                     embeds=embeds, allowed_mentions=discord.AllowedMentions.none()

@@ -22,8 +22,10 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from bot.domain.errors import DomainError
+from bot import i18n
+from bot.domain.errors import DomainError, Lines, Number, Phrase, Plural
 from bot.ops.metrics import Metrics
+from bot.services.config import ConfigService
 from bot.ui.text import MESSAGE_MAX
 
 log = logging.getLogger("peerboard.errors")
@@ -44,26 +46,61 @@ REFUSED_ERRORS = (
 )
 
 
-def message_for(error: BaseException) -> str:
+def reader(interaction: discord.Interaction) -> i18n.Texts:
+    """The language of a reply only the caller sees: their Discord locale, then the
+    guild's `/config language` (from the settings this process holds: no database read,
+    which may be what failed), then the server's Discord locale, then English."""
+    guild = interaction.guild_locale
+    language = None
+    tree = getattr(interaction.client, "tree", None)
+    if isinstance(tree, PeerTree) and tree.configs is not None and interaction.guild_id:
+        config = tree.configs.cached(interaction.guild_id)
+        language = config.language if config is not None else None
+    return i18n.texts(str(interaction.locale), language, str(guild) if guild is not None else None)
+
+
+def said(tr: i18n.Texts, value: object) -> object:
+    """A refusal's value in the reader's language: a phrase or a counted noun translated,
+    anything else (a task number, a name someone typed) as it is."""
+    if isinstance(value, Plural):
+        return tr.plural(value.one, value.other, value.n)
+    if isinstance(value, Phrase):
+        return tr(value)
+    if isinstance(value, Number):
+        return tr.number(value.n)
+    if isinstance(value, DomainError):  # a refusal quoted inside another (an import's row)
+        return tr(value.template, **{k: said(tr, v) for k, v in value.values.items()})
+    if isinstance(value, Lines):
+        return "\n".join(str(said(tr, item)) for item in value.items)
+    return value
+
+
+def message_for(error: BaseException, tr: i18n.Texts | None = None) -> str:
+    tr = tr or i18n.texts()
     original = getattr(error, "original", None) or error
     if isinstance(original, DomainError):
-        return original.message
+        return tr(original.template, **{k: said(tr, v) for k, v in original.values.items()})
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "Peerboard works inside a server, not in direct messages."
+        return tr("Peerboard works inside a server, not in direct messages.")
     if isinstance(
         error,
         app_commands.MissingPermissions | app_commands.MissingRole | app_commands.CheckFailure,
     ):
-        return "You don't have permission to do that here."
+        return tr("You don't have permission to do that here.")
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little — try again in {error.retry_after:.0f} s."
+        return tr(
+            "Slow down a little — try again in {seconds} s.", seconds=f"{error.retry_after:.0f}"
+        )
     ref = secrets.token_hex(3).upper()
     log.error(
         "unexpected error (ref %s)",
         ref,
         exc_info=(type(original), original, original.__traceback__),
     )
-    return f"Something went wrong on our side (ref {ref}). Please try again; if it keeps happening, tell a maintainer."
+    return tr(
+        "Something went wrong on our side (ref {ref}). Please try again; if it keeps happening, tell a maintainer.",
+        ref=ref,
+    )
 
 
 async def tell(interaction: discord.Interaction, text: str, keep: str | None = None) -> None:
@@ -91,7 +128,7 @@ async def report(
     the member typed into a form, given back so that it is not lost."""
     if keep is None and isinstance(error, ComponentError):
         keep = error.keep
-    await tell(interaction, message_for(error), keep)
+    await tell(interaction, message_for(error, reader(interaction)), keep)
 
 
 @contextlib.asynccontextmanager
@@ -126,6 +163,7 @@ def outcome_of(error: BaseException) -> str:
 
 class PeerTree(app_commands.CommandTree[discord.Client]):
     metrics: Metrics | None = None  # set by the client
+    configs: ConfigService | None = None  # set by the client: the guilds' languages
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         interaction.extras.setdefault(STARTED, time.perf_counter())

@@ -14,7 +14,7 @@ import discord
 from bot.services.github import Effect
 from bot.ui import github
 from bot.ui.client import PeerClient
-from bot.ui.publish import channel, post_card, spread
+from bot.ui.publish import channel, post_card, public_texts, spread
 
 log = logging.getLogger("peerboard.github")
 
@@ -66,7 +66,7 @@ class ForgeWorker:
         if effect.ping is not None:
             where_id = config.review_channel_id or config.tasks_channel_id
             where = await channel(client, where_id) if where_id else None
-            text = github.hook_works(effect.ping)
+            text = github.hook_works(public_texts(client, config), effect.ping)
             if isinstance(where, discord.abc.Messageable):
                 await where.send(text)
             else:

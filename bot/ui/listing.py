@@ -8,46 +8,68 @@ from typing import Any
 
 import discord
 
+from bot import i18n
+from bot.domain.errors import Phrase
 from bot.domain.model import Status
 from bot.services.registry import Services
 from bot.services.views import HistoryView, TaskView
-from bot.ui.cards import STYLE
+from bot.ui.cards import EMOJI
 from bot.ui.errors import refusals, report
-from bot.ui.text import EMBED_DESCRIPTION_MAX, clip, pts, safe, spots, stamp, user
+from bot.ui.text import EMBED_DESCRIPTION_MAX, clip, safe, stamp, user
 
+# What someone did, as a history line says it (each a message of its own in the catalog).
 ACTION_WORDS = {
-    "create": "created",
-    "propose": "proposed",
-    "endorse": "endorsed",
-    "object": "objected",
-    "accept": "opened (no objection)",
-    "claim": "claimed",
-    "release": "released",
-    "extend": "extended",
-    "expire": "claim expired",
-    "submit": "submitted",
-    "approve": "approved",
-    "request_changes": "asked for changes",
-    "assign": "assigned",
-    "edit": "edited",
-    "cancel": "cancelled",
-    "reopen": "reopened",
+    "create": Phrase("{actor} created"),
+    "propose": Phrase("{actor} proposed"),
+    "endorse": Phrase("{actor} endorsed"),
+    "object": Phrase("{actor} objected"),
+    "accept": Phrase("{actor} opened (no objection)"),
+    "claim": Phrase("{actor} claimed"),
+    "release": Phrase("{actor} released"),
+    "extend": Phrase("{actor} extended"),
+    "expire": Phrase("{actor} claim expired"),
+    "submit": Phrase("{actor} submitted"),
+    "approve": Phrase("{actor} approved"),
+    "request_changes": Phrase("{actor} asked for changes"),
+    "assign": Phrase("{actor} assigned"),
+    "edit": Phrase("{actor} edited"),
+    "cancel": Phrase("{actor} cancelled"),
+    "reopen": Phrase("{actor} reopened"),
+}
+# A list's title by the `status:` asked for (None: the default, open tasks).
+LIST_TITLE = {
+    None: Phrase("Open tasks"),
+    "all": Phrase("All tasks"),
+    "proposed": Phrase("Tasks: proposed"),
+    "open": Phrase("Tasks: open"),
+    "claimed": Phrase("Tasks: claimed"),
+    "in_review": Phrase("Tasks: in review"),
+    "done": Phrase("Tasks: done"),
+    "cancelled": Phrase("Tasks: cancelled"),
 }
 
 
-def task_line(task: TaskView) -> str:
-    emoji = STYLE[task.status][1].split(" ", 1)[0]
+def task_line(tr: i18n.Texts, task: TaskView, *, details: bool = True) -> str:
+    """`details`: who holds it, open spots, due date, what it waits on."""
+    emoji = EMOJI[task.status]
+    points = tr.plural("{n} pt", "{n} pts", task.points)
+    line = f"{emoji} **#{task.number}** {safe(task.title, 100)} · {points}"
+    if not details:
+        return line
     extra = []
     if task.claims:
         extra.append(", ".join(user(c.member_id) for c in task.claims))
     if task.capacity > 1 and task.status in (Status.OPEN, Status.CLAIMED):
-        extra.append(spots(task.free_slots, task.capacity))
+        extra.append(
+            tr.plural("{n} spot open", "{n} spots open", task.free_slots)
+            if task.free_slots > 0
+            else tr("Full")
+        )
     if task.due_at:
-        extra.append(f"due {stamp(task.due_at)}")
+        extra.append(tr("due {when}", when=stamp(task.due_at)))
     if task.blocked:
-        extra.append(f"waits on #{task.blocked_by}")
-    tail = f" — {' · '.join(extra)}" if extra else ""
-    return f"{emoji} **#{task.number}** {safe(task.title, 100)} · {pts(task.points)}{tail}"
+        extra.append(tr("waits on #{number}", number=task.blocked_by))
+    return f"{line} — {' · '.join(extra)}" if extra else line
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +83,18 @@ class ListView(discord.ui.View):
     """Ephemeral and short-lived, so it keeps its cursors in memory."""
 
     def __init__(
-        self, services: Services, owner_id: int, guild_id: int, filters: Filters, title: str
+        self,
+        tr: i18n.Texts,
+        services: Services,
+        owner_id: int,
+        guild_id: int,
+        filters: Filters,
+        title: str,
     ) -> None:
         super().__init__(timeout=600)
+        self.tr = tr
+        self.previous.label = tr("Previous")
+        self.next.label = tr("Next")
         self.services = services
         self.owner_id = owner_id
         self.guild_id = guild_id
@@ -84,11 +115,12 @@ class ListView(discord.ui.View):
         self.next_after = page.next_after
         self.previous.disabled = len(self.cursors) == 1
         self.next.disabled = page.next_after is None
-        lines = [task_line(t) for t in page.items] or ["Nothing here right now."]
+        tr = self.tr
+        lines = [task_line(tr, t) for t in page.items] or [tr("Nothing here right now.")]
         embed = discord.Embed(
             title=self.title, description=clip("\n".join(lines), EMBED_DESCRIPTION_MAX)
         )
-        embed.set_footer(text=f"Page {len(self.cursors)}")
+        embed.set_footer(text=tr("Page {number}", number=len(self.cursors)))
         return embed
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
@@ -117,6 +149,7 @@ class ListView(discord.ui.View):
 
 
 async def show_list(
+    tr: i18n.Texts,
     services: Services,
     interaction: discord.Interaction,
     *,
@@ -126,16 +159,21 @@ async def show_list(
 ) -> None:
     assert interaction.guild_id is not None
     filters = Filters(status, tag, member.id if member else None)
-    label = {None: "Open tasks", "all": "All tasks"}.get(
-        status, f"Tasks: {(status or '').replace('_', ' ')}"
+    known = LIST_TITLE.get(status)
+    label = (
+        tr(known)
+        if known is not None
+        else tr("Tasks: {status}", status=(status or "").replace("_", " "))
     )
     if member is not None and status is None:
-        label = "Work in progress"
+        label = tr("Work in progress")
     if member is not None:
-        label += f" held by {member.display_name}"
+        label = tr("{tasks} held by {member}", tasks=label, member=member.display_name)
     if tag:
-        label += f" tagged “{tag.strip().lower()[:32]}”"
-    view = ListView(services, interaction.user.id, interaction.guild_id, filters, clip(label, 256))
+        label = tr("{tasks} tagged “{tag}”", tasks=label, tag=tag.strip().lower()[:32])
+    view = ListView(
+        tr, services, interaction.user.id, interaction.guild_id, filters, clip(label, 256)
+    )
     async with refusals(interaction):
         embed = await view.page()
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
@@ -149,7 +187,7 @@ def _note(h: HistoryView) -> str:
     return safe(h.note, 200)
 
 
-def history_embed(task: TaskView, rows: tuple[HistoryView, ...]) -> discord.Embed:
+def history_embed(tr: i18n.Texts, task: TaskView, rows: tuple[HistoryView, ...]) -> discord.Embed:
     lines = []
     for h in rows:
         change = (
@@ -159,38 +197,43 @@ def history_embed(task: TaskView, rows: tuple[HistoryView, ...]) -> discord.Embe
         )
         # The first row's note is the title, already in the embed's title.
         note = f" — {_note(h)}" if h.note and h.action not in ("create", "propose") else ""
-        lines.append(
-            f"{stamp(h.created_at)} {user(h.actor_id)} {ACTION_WORDS.get(h.action, h.action)}{change}{note}"
+        words = ACTION_WORDS.get(h.action)
+        did = (
+            tr(words, actor=user(h.actor_id))
+            if words is not None
+            else f"{user(h.actor_id)} {h.action}"
         )
+        lines.append(f"{stamp(h.created_at)} {did}{change}{note}")
     text = "\n".join(lines)
     if len(text) > EMBED_DESCRIPTION_MAX:
         text = "…\n" + text[-(EMBED_DESCRIPTION_MAX - 2) :].split("\n", 1)[-1]
     return discord.Embed(
-        title=clip(f"History of #{task.number} · {task.title}", 256), description=text
+        title=clip(tr("History of #{number} · {title}", number=task.number, title=task.title), 256),
+        description=text,
     )
 
 
 def my_tasks_embed(
-    claims: tuple[TaskView, ...], reviews: tuple[TaskView, ...], member_id: int
+    tr: i18n.Texts, claims: tuple[TaskView, ...], reviews: tuple[TaskView, ...], member_id: int
 ) -> discord.Embed:
-    embed = discord.Embed(title="Your tasks")
+    embed = discord.Embed(title=tr("Your tasks"))
     held = []
     for t in claims:
         mine = next((c for c in t.claims if c.member_id == member_id), None)
-        ends = (
-            f" · claim ends {stamp(mine.expires_at)}"
+        line = task_line(tr, t, details=False)
+        held.append(
+            tr("{task} · claim ends {when}", task=line, when=stamp(mine.expires_at))
             if mine and t.status.value != "in_review"
-            else ""
+            else line
         )
-        held.append(task_line(t).split(" — ")[0] + ends)
     embed.add_field(
-        name="You're working on",
-        value=clip("\n".join(held), 1024) or "Nothing yet — try `/task list`.",
+        name=tr("You're working on"),
+        value=clip("\n".join(held), 1024) or tr("Nothing yet — try `/task list`."),
         inline=False,
     )
     embed.add_field(
-        name="Waiting for your review",
-        value=clip("\n".join(task_line(t) for t in reviews), 1024) or "Nothing right now.",
+        name=tr("Waiting for your review"),
+        value=clip("\n".join(task_line(tr, t) for t in reviews), 1024) or tr("Nothing right now."),
         inline=False,
     )
     return embed

@@ -18,10 +18,11 @@ from bot.domain.rules import can_extend
 from bot.services.config import GuildConfig
 from bot.services.notify import DeliveryFailed, Notice
 from bot.services.reminders.kinds import Audience
-from bot.ui import messages
+from bot.ui import language, messages
 from bot.ui.cards import card_view, task_embed, warning_view
+from bot.ui.client import PeerClient
 from bot.ui.errors import NETWORK_ERRORS
-from bot.ui.publish import Channel, refresh_card
+from bot.ui.publish import Channel, public_texts, refresh_card
 from bot.ui.text import user
 
 log = logging.getLogger("peerboard.notifier")
@@ -36,7 +37,10 @@ def nonce(notice: Notice) -> str | int:
 
 
 class DiscordNotifier:
-    def __init__(self, client: discord.Client) -> None:
+    """A notice to a member is in their language (wherever it lands: it speaks to them);
+    a channel notice, in the guild's."""
+
+    def __init__(self, client: PeerClient) -> None:
         self.client = client
 
     async def deliver(self, notice: Notice, config: GuildConfig) -> str:
@@ -53,15 +57,18 @@ class DiscordNotifier:
             raise DeliveryFailed(f"{type(err).__name__}: {err}"[:300], transient=True) from err
 
     async def _to_member(self, notice: Notice, config: GuildConfig) -> str:
-        text = messages.member_text(notice)
+        assert notice.member_id
+        guild = self.client.get_guild(config.guild_id)
+        tr = await language.direct(self.client.services, config, notice.member_id, guild)
+        text = messages.member_text(tr, notice)
         view: discord.ui.View | None = None
         if notice.kind.buttons:
             # The claim warning carries Still on it (while an extension is left) and
             # Release; other reminders no buttons.
             mine = next((c for c in notice.task.claims if c.member_id == notice.member_id), None)
             extend = mine is not None and can_extend(mine.extensions, config.rules)
-            text = messages.claim_warning(notice, can_extend=extend)
-            view = warning_view(notice.task, can_extend=extend)
+            text = messages.claim_warning(tr, notice, can_extend=extend)
+            view = warning_view(tr, notice.task, can_extend=extend)
         if await self._dm(notice, text, view):
             return "dm"
         # DMs closed: the task's thread, then the tasks channel, pinging only them.
@@ -105,6 +112,7 @@ class DiscordNotifier:
         if notice.kind.refresh_card:
             await refresh_card(self.client, t)
         audience = notice.kind.audience
+        tr = public_texts(self.client, config)
         if Audience.REVIEWERS in audience or Audience.MAINTAINERS in audience:
             channel = await self._channel(config.review_channel_id)
             if channel is None:
@@ -114,7 +122,7 @@ class DiscordNotifier:
                 if Audience.MAINTAINERS in audience
                 else config.reviewer_role_id
             )
-            text = messages.review_reminder(notice, role)
+            text = messages.review_reminder(tr, notice, role)
             pings = (
                 discord.AllowedMentions(roles=[discord.Object(role)])
                 if role
@@ -123,8 +131,8 @@ class DiscordNotifier:
             await self._post(
                 channel,
                 text,
-                embed=task_embed(t),
-                view=card_view(t),
+                embed=task_embed(tr, t),
+                view=card_view(tr, t),
                 allowed_mentions=pings,
                 nonce=nonce(notice),
             )
@@ -132,7 +140,7 @@ class DiscordNotifier:
         channel = await self._channel(config.tasks_channel_id)
         if channel is None:
             raise DeliveryFailed("no tasks channel to post it in", transient=False)
-        await self._post(channel, messages.board_notice(notice), nonce=nonce(notice))
+        await self._post(channel, messages.board_notice(tr, notice), nonce=nonce(notice))
         return "channel"
 
     @staticmethod

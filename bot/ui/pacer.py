@@ -35,9 +35,11 @@ from typing import Final
 import aiohttp
 import discord
 
+from bot import i18n
 from bot.domain.errors import DomainError
 from bot.services.registry import Services
 from bot.services.views import TaskView
+from bot.ui import language
 from bot.ui.cards import card_view, task_embed
 from bot.ui.publish import CardChannel
 
@@ -264,19 +266,28 @@ class CardPacer:
         if not isinstance(where, CardChannel):
             return False
         try:
-            await self._edit(where, task)
+            # The guild's language (its config is cached: no trip to the database).
+            config = await self.services.config.get(task.guild_id)
+        except Exception:  # the card stays marked for the sweep
+            log.warning(
+                "could not read the settings for the card of #%s", task.number, exc_info=True
+            )
+            return False
+        tr = language.public(config, self.client.get_guild(task.guild_id))
+        try:
+            await self._edit(tr, where, task)
         except (discord.HTTPException, *_TRANSIENT):
             log.warning("could not edit the card of #%s", task.number, exc_info=True)
             return False
         return True
 
-    async def _edit(self, where: CardChannel, task: TaskView) -> None:
+    async def _edit(self, tr: i18n.Texts, where: CardChannel, task: TaskView) -> None:
         assert task.card_message_id
         key = (task.guild_id, task.number)
         self._in_flight[key] = task.version
         try:
             await where.get_partial_message(task.card_message_id).edit(
-                embed=task_embed(task), view=card_view(task)
+                embed=task_embed(tr, task), view=card_view(tr, task)
             )
             self.edits += 1
             self._sent[key] = max(self._sent.get(key, -1), task.version)

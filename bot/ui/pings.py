@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import discord
 
+from bot import i18n
 from bot.services.config import GuildConfig
 from bot.ui import upkeep
 
@@ -26,9 +27,9 @@ def unreachable_roles(guild: discord.Guild, config: GuildConfig) -> list[int]:
     )
 
 
-def ping_warning(guild: discord.Guild | None, config: GuildConfig) -> str | None:
+def ping_warning(tr: i18n.Texts, guild: discord.Guild | None, config: GuildConfig) -> str | None:
     """What a maintainer should change so that review pings arrive, or None if they do."""
     if guild is None:
         return None
     roles = unreachable_roles(guild, config)
-    return upkeep.pings_unreachable(roles, config.review_channel_id) if roles else None
+    return upkeep.pings_unreachable(tr, roles, config.review_channel_id) if roles else None

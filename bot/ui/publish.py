@@ -14,12 +14,13 @@ from typing import Any, Final
 import aiohttp
 import discord
 
+from bot import i18n
 from bot.domain.errors import DomainError
 from bot.domain.model import Action, Status
 from bot.services.config import GuildConfig
 from bot.services.views import ActionResult, TaskView
-from bot.ui import messages
-from bot.ui.cards import card_view, task_embed
+from bot.ui import language, messages
+from bot.ui.cards import card_view, is_card_footer, task_embed
 from bot.ui.client import PeerClient
 from bot.ui.errors import tell
 from bot.ui.recognition import grant_milestones
@@ -43,6 +44,11 @@ CardChannel = (
 )
 
 
+def public_texts(client: discord.Client, config: GuildConfig) -> i18n.Texts:
+    """The language of what the guild's members all read: cards, thread lines, posts."""
+    return language.public(config, client.get_guild(config.guild_id))
+
+
 async def publish(
     client: PeerClient,
     interaction: discord.Interaction,
@@ -51,20 +57,23 @@ async def publish(
 ) -> None:
     """The actor hears first (Discord's 3-second deadline); then the card, the thread and
     the channels. What could not be sent there is said to the actor in a follow-up, so no
-    reply claims that someone was told when nobody was."""
+    reply claims that someone was told when nobody was. The actor's replies are in their
+    language; the card and the posts, in the guild's."""
     task = result.task
     source = interaction.message
     edited_source = False
-    text = messages.reply_to_actor(result, config.review_channel_id)
+    mine = language.caller(interaction, config)
+    tr = language.public(config, interaction.guild or client.get_guild(config.guild_id))
+    text = messages.reply_to_actor(mine, result, config.review_channel_id)
     try:
         if source is not None and _is_card_of(source, task) and not interaction.response.is_done():
             if _is_review_post(source, task, config):
                 await interaction.response.edit_message(
-                    **_review_post(task, source.content, current=True)
+                    **_review_post(tr, task, source.content, current=True)
                 )
             else:
                 await interaction.response.edit_message(
-                    embed=task_embed(task), view=card_view(task)
+                    embed=task_embed(tr, task), view=card_view(tr, task)
                 )
             edited_source = True
             await interaction.followup.send(text, ephemeral=True)
@@ -79,6 +88,7 @@ async def publish(
         config,
         source_id=source.id if source is not None else None,
         edited_source=edited_source,
+        actor=mine,
     )
     if untold:
         await tell(interaction, "\n".join(untold))
@@ -91,11 +101,15 @@ async def spread(
     *,
     source_id: int | None = None,
     edited_source: bool = False,
+    actor: i18n.Texts | None = None,
 ) -> list[str]:
     """Everything after the actor's reply: the card, the cards it unblocks, the thread,
     the channels, the review posts, milestones. Also what a GitHub event changed, which
-    has no interaction (bot/ui/forge.py). What could not be told, for the actor."""
+    has no interaction (bot/ui/forge.py). What could not be told, for the actor (in
+    `actor`'s language; else the guild's)."""
     task = result.task
+    tr = public_texts(client, config)
+    mine = actor or tr
     # The card's mark (set with the change) is cleared once the card and the task's posts
     # in #review show it; what Discord refused, the sweep repairs (bot/ui/cardsync.py).
     shown = edited_source and source_id == task.card_message_id  # the click edited the card
@@ -108,14 +122,14 @@ async def spread(
             continue  # gone since: nothing to refresh
         await refresh_card(client, waiting)
     untold: list[str] = []
-    posted = await _post_activity(client, result)
+    posted = await _post_activity(tr, client, result)
     if result.action is Action.EDIT and "title" in result.edited:
-        await _rename_thread(client, task)
+        await _rename_thread(tr, client, task)
     if result.action is Action.REQUEST_CHANGES and task.thread_id and not posted:
-        untold.append(messages.thread_post_refused(task))
-    announced = await _announce(client, result, config)
+        untold.append(messages.thread_post_refused(mine, task))
+    announced = await _announce(tr, client, result, config)
     if result.action is Action.SUBMIT and config.review_channel_id and announced is None:
-        untold.append(messages.review_post_refused(config.review_channel_id))
+        untold.append(messages.review_post_refused(mine, config.review_channel_id))
     if result.before is Status.IN_REVIEW or result.action is Action.SUBMIT:
         synced = await sync_review_posts(
             client,
@@ -128,7 +142,9 @@ async def spread(
     if shown:
         await client.services.cards.shown(task)
     if result.credited:
-        await grant_milestones(client, client.services, config, result.credited)
+        await grant_milestones(
+            public_texts(client, config), client, client.services, config, result.credited
+        )
     return untold
 
 
@@ -136,9 +152,7 @@ def _is_card_of(message: discord.Message, task: TaskView) -> bool:
     """The message shows this task's card (the board's, a /task show copy, a review post).
     A reminder carrying the task's buttons (the claim warning's Still on it / Release, in a
     DM or as a thread mention) is not: edited into a card, its text would contradict it."""
-    return bool(
-        message.embeds and message.embeds[0].footer.text == f"Peerboard · task #{task.number}"
-    )
+    return bool(message.embeds and is_card_footer(message.embeds[0].footer.text, task.number))
 
 
 def _is_review_post(message: discord.Message, task: TaskView, config: GuildConfig) -> bool:
@@ -150,15 +164,15 @@ def _is_review_post(message: discord.Message, task: TaskView, config: GuildConfi
     )
 
 
-def _review_post(task: TaskView, content: str, *, current: bool) -> dict[str, Any]:
+def _review_post(tr: i18n.Texts, task: TaskView, content: str, *, current: bool) -> dict[str, Any]:
     """What a "ready for review" post shows: while it is the current round's, the review
     (approvals, Approve, Request changes); once its round is over, that it is closed, with
     the task as it stands and no buttons."""
     if current and task.status is Status.IN_REVIEW:
-        return {"content": content, "embed": task_embed(task), "view": card_view(task)}
+        return {"content": content, "embed": task_embed(tr, task), "view": card_view(tr, task)}
     return {
-        "content": messages.review_closed(task),
-        "embed": task_embed(task),
+        "content": messages.review_closed(tr, task),
+        "embed": task_embed(tr, task),
         "view": None,
         "allowed_mentions": discord.AllowedMentions.none(),
     }
@@ -182,15 +196,16 @@ async def sync_review_posts(
     review = await channel(client, config.review_channel_id)
     if not isinstance(review, CardChannel):
         return True  # no #review to keep current
-    footer = f"Peerboard · task #{task.number}"
+    tr = public_texts(client, config)
+    me = client.user.id
     try:
         posts = [
             m
             async for m in review.history(limit=REVIEW_LOOKBACK)
-            if m.author.id == client.user.id
+            if m.author.id == me
             and m.id != task.card_message_id
             and m.embeds
-            and m.embeds[0].footer.text == footer
+            and is_card_footer(m.embeds[0].footer.text, task.number)
         ]  # newest first; the reminders' posts there carry no card
     except (discord.HTTPException, *TRANSIENT):
         log.warning("could not read #review for #%s", task.number, exc_info=True)
@@ -205,7 +220,7 @@ async def sync_review_posts(
         if not is_current and not post.components:
             continue  # closed already
         try:
-            await post.edit(**_review_post(task, post.content, current=is_current))
+            await post.edit(**_review_post(tr, task, post.content, current=is_current))
         except (discord.HTTPException, *TRANSIENT):
             log.warning("could not update a review post of #%s", task.number, exc_info=True)
             ok = False
@@ -239,27 +254,29 @@ async def _send(
     where: Channel | None,
     content: str,
     ping: discord.AllowedMentions | None = None,
-    card: TaskView | None = None,
+    card: tuple[i18n.Texts, TaskView] | None = None,
 ) -> discord.Message | None:
-    """Post `content` (with the task's card, if given); None when Discord refuses."""
+    """Post `content` (with the task's card, in the language given, if given); None when
+    Discord refuses."""
     if not isinstance(where, discord.abc.Messageable):
         return None
     pings = ping or discord.AllowedMentions.none()  # as the client's default: nobody
     try:
         if card is None:
             return await where.send(content, allowed_mentions=pings)
+        tr, task = card
         return await where.send(
-            content, embed=task_embed(card), view=card_view(card), allowed_mentions=pings
+            content, embed=task_embed(tr, task), view=card_view(tr, task), allowed_mentions=pings
         )
     except (discord.HTTPException, *TRANSIENT):  # a dropped connection refuses it too
         log.warning("could not post in channel %s", where.id, exc_info=True)
         return None
 
 
-async def _post_activity(client: PeerClient, result: ActionResult) -> bool:
+async def _post_activity(tr: i18n.Texts, client: PeerClient, result: ActionResult) -> bool:
     """A line in the task's thread; whether it was posted. One Discord refused is kept
     for the sweep, which posts it later (bot/ui/cardsync.py)."""
-    line = messages.activity(result)
+    line = messages.activity(tr, result)
     thread_id = result.task.thread_id
     if line is None or thread_id is None:
         return False
@@ -295,7 +312,7 @@ def _role_ping(role_id: int | None) -> discord.AllowedMentions:
 
 
 async def _announce(
-    client: PeerClient, result: ActionResult, config: GuildConfig
+    tr: i18n.Texts, client: PeerClient, result: ActionResult, config: GuildConfig
 ) -> discord.Message | None:
     """Announcements in the channels; returns the "ready for review" post, if one went out."""
     task = result.task
@@ -305,16 +322,16 @@ async def _announce(
         if review is not None:
             posted = await _send(
                 review,
-                messages.review_call(task, result.actor_id, config.reviewer_role_id),
+                messages.review_call(tr, task, result.actor_id, config.reviewer_role_id),
                 _role_ping(config.reviewer_role_id),
-                card=task,
+                card=(tr, task),
             )
     if result.escalate and config.review_channel_id:
         review = await channel(client, config.review_channel_id)
         if review is not None:
             await _send(
                 review,
-                messages.rework_escalation(task, config.maintainer_role_id),
+                messages.rework_escalation(tr, task, config.maintainer_role_id),
                 _role_ping(config.maintainer_role_id),
             )
     # Unblocked tasks and opened proposals are announced by the reminder sweep, from the
@@ -325,20 +342,20 @@ async def _announce(
     return posted
 
 
-async def _rename_thread(client: discord.Client, task: TaskView) -> None:
+async def _rename_thread(tr: i18n.Texts, client: discord.Client, task: TaskView) -> None:
     """A renamed task's thread takes its new name. If Discord refuses (renaming a thread
     takes Manage Threads, or being its creator), the thread is told the new title."""
     if task.thread_id is None:
         return
     thread = await channel(client, task.thread_id)
-    name = messages.thread_name(task)
+    name = messages.thread_name(tr, task)
     if not isinstance(thread, discord.Thread) or thread.name == name:
         return
     try:
         await thread.edit(name=name)
     except discord.HTTPException:
         log.warning("could not rename the thread of #%s", task.number, exc_info=True)
-        await _send(thread, messages.renamed(task))
+        await _send(thread, messages.renamed(tr, task))
 
 
 async def post_card(
@@ -350,13 +367,14 @@ async def post_card(
     tasks = await channel(client, config.tasks_channel_id)
     if tasks is None:
         return None
-    message = await _send(tasks, "", card=task)
+    tr = public_texts(client, config)
+    message = await _send(tasks, "", card=(tr, task))
     if message is None:
         return None
     thread_id = None
     try:
         thread = await message.create_thread(
-            name=messages.thread_name(task), auto_archive_duration=10080
+            name=messages.thread_name(tr, task), auto_archive_duration=10080
         )
         thread_id = thread.id
     except (discord.HTTPException, *TRANSIENT):  # the card is posted: record it anyway

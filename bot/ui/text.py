@@ -42,18 +42,9 @@ def user(member_id: int) -> str:
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
-    """The one plural helper: "1 point", "3 points", plural(1, "task done", "tasks done")."""
+    """English only, for the operator's CLI: "1 task", "3 tasks". Members' texts count
+    with `tr.plural` (bot/i18n), which knows each language's plural rules."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
-
-
-def pts(n: int) -> str:
-    """A task's size where space is short (lists, the digest): "1 pt", "3 pts"."""
-    return plural(n, "pt")
-
-
-def spots(free: int, capacity: int) -> str:
-    """Open places on a task for more than one person: "2 spots open", or "Full"."""
-    return "Full" if free <= 0 or capacity <= 0 else f"{plural(free, 'spot')} open"
 
 
 _MENTION = re.compile(r"<(@[!&]?|#)(\d+)>")

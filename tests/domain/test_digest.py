@@ -385,6 +385,7 @@ def test_lists_keep_their_totals_for_and_n_more() -> None:
 
 
 def test_a_huge_stale_backlog_is_counted_only_so_far() -> None:
+    from bot import i18n
     from bot.domain.digest import STALE_COUNT_LIMIT
     from bot.ui.digest import hygiene_embed
 
@@ -393,6 +394,6 @@ def test_a_huge_stale_backlog_is_counted_only_so_far() -> None:
         summarize(fixed_facts(stale=many, stale_total=STALE_COUNT_LIMIT + 1)), "Europe/Berlin"
     )
     assert digest.hygiene_total == STALE_COUNT_LIMIT + 1
-    embed = hygiene_embed(digest)
+    embed = hygiene_embed(i18n.texts(), digest)
     assert embed is not None and embed.description is not None
     assert embed.description.endswith(f"…and {STALE_COUNT_LIMIT - 1:,}+ more tasks")

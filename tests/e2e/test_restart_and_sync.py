@@ -261,6 +261,8 @@ SPEC_COMMANDS: dict[str, str] = {
     "config kudos": "kudos_weekly_budget:integer![1,100]",
     "config digest": "day:integer=0|1|2|3|4|5|6 time:string timezone:string~ enabled:boolean",
     "config milestone": "points:integer! role:role remove:boolean",
+    # Issue 17: the language of the guild's public posts.
+    "config language": "language:string!~",
     "digest preview": "",
     "digest post": "",
     "export": "format:string=json|csv",

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import i18n
 from bot.bootstrap import Runtime, build_services
 from bot.db.engine import create_session_factory
 from bot.db.models import ClaimRow, GuildMember, LedgerEntry, Task, TaskHistory
@@ -559,7 +560,7 @@ async def test_a_week_with_200_done_tasks_stays_within_discords_limits(
     assert len(digest.kudos) == 60 and digest.kudos_total == 60
     assert len(digest.newcomers) == 100 and digest.newcomers_total == 400
     assert digest.people == 800
-    messages = render(digest)
+    messages = render(i18n.texts(), digest)
     check_limits(messages)
     assert len(messages) <= 4
     text = as_text(messages)
@@ -590,7 +591,7 @@ async def test_a_quiet_week_says_so_kindly_and_still_lists_help_wanted(
     clock.set(SLOT)
     digest = await services.digest.build(GUILD)
     assert digest.quiet
-    messages = render(digest)
+    messages = render(i18n.texts(), digest)
     check_limits(messages)
     [[header, help_wanted, hygiene]] = messages
     assert header.description is not None
@@ -613,7 +614,7 @@ async def test_render_section_by_section(services: Services, clock: ManualClock)
     await finish(services, "Translate the FAQ", DAN, ALICE, points=5, card=False)
     await services.recognition.give_kudos(member(BOB), DAN, False, "Great _work_ <@&1> @here")
     clock.set(SLOT)
-    [embeds] = render(await services.digest.build(GUILD))
+    [embeds] = render(i18n.texts(), await services.digest.build(GUILD))
     titles = [e.title for e in embeds]
     assert titles == [
         "🌟 Weekly digest · 5–11 January 2026",

@@ -16,7 +16,13 @@ edits of `@original`) is recorded on that interaction. Every REST call is record
 
 It honours a message's `nonce` with `enforce_nonce` as Discord documents it: the same
 nonce from the same author within a few minutes returns the message it made, and creates
-no other."""
+no other.
+
+Languages: a member's Discord client has its locale (`locales`, by member id) and a guild its
+preferred locale (`guild_locales`, by guild id), both "en-US" unless set, as Discord's
+defaults. An INTERACTION_CREATE carries them as `locale` and `guild_locale`, and GUILD_CREATE
+the guild's as `preferred_locale`: set them before the member's command (the guild's before
+the bot connects, as its GUILD_CREATE is sent once)."""
 
 from __future__ import annotations
 
@@ -44,6 +50,7 @@ TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GhJkLm.a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8s
 TIMEOUT = 30.0
 JSON = {"Content-Type": "application/json"}  # exactly: discord.py compares the whole string
 EPHEMERAL: Final = 1 << 6
+DEFAULT_LOCALE: Final = "en-US"  # Discord's, for a user and for a guild
 # Gateway close codes (Discord's "Gateway Close Event Codes").
 INVALID_SHARD: Final = 4010
 SHARDING_REQUIRED: Final = 4011
@@ -109,6 +116,8 @@ class Interaction:
     channel_id: int
     user_id: int
     session: Session
+    locale: str = DEFAULT_LOCALE  # the member's (the payload's `locale`)
+    guild_locale: str = DEFAULT_LOCALE  # the guild's preferred one (`guild_locale`)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     followups: list[dict[str, Any]] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
@@ -160,6 +169,10 @@ class FakeDiscord:
     threads: dict[int, dict[str, Any]] = field(default_factory=dict)
     interactions: dict[int, Interaction] = field(default_factory=dict)
     activity: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # Languages (Discord locales): a member's client, by member id; a guild's preferred
+    # locale, by guild id. Unset: "en-US".
+    locales: dict[int, str] = field(default_factory=dict)
+    guild_locales: dict[int, str] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -173,6 +186,16 @@ class FakeDiscord:
         guild = FakeGuild.build(guild_id, name, member_ids)
         self.guilds[guild_id] = guild
         return guild
+
+    def guild_locale(self, guild_id: int) -> str:
+        """The guild's preferred locale, as Discord's "Server Primary Language"."""
+        return self.guild_locales.get(guild_id, DEFAULT_LOCALE)
+
+    def guild_create(self, guild_id: int) -> dict[str, Any]:
+        """GUILD_CREATE's payload, with the guild's preferred locale."""
+        payload = self.guilds[guild_id].guild_create()
+        payload["preferred_locale"] = self.guild_locale(guild_id)
+        return payload
 
     def owns(self, shard: tuple[int, int] | None, guild_id: int) -> bool:
         return shard is None or shard_of(guild_id, shard[1]) == shard[0]
@@ -473,6 +496,8 @@ class FakeDiscord:
             channel_id=guild.channels[channel],
             user_id=user_id,
             session=session,
+            locale=self.locales.get(user_id, DEFAULT_LOCALE),
+            guild_locale=self.guild_locale(guild_id),
         )
         self.interactions[interaction.id] = interaction
         await session.dispatch(
@@ -516,8 +541,8 @@ class FakeDiscord:
                 "guild_id": str(guild.id),
                 "options": nested,
             },
-            "locale": "en-US",
-            "guild_locale": "en-US",
+            "locale": interaction.locale,
+            "guild_locale": interaction.guild_locale,
             "app_permissions": str(guild.permissions(APP_ID)),
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(guild.id)},
@@ -593,7 +618,7 @@ class FakeDiscord:
             ready["shard"] = asked
         await session.dispatch("READY", ready)
         for guild_id in ids:
-            await session.dispatch("GUILD_CREATE", self.guilds[guild_id].guild_create())
+            await session.dispatch("GUILD_CREATE", self.guild_create(guild_id))
         await self.changed()
         return session
 

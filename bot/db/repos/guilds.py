@@ -82,6 +82,14 @@ class GuildRepo(Repo):
     async def get_member(self, guild_id: int, member_id: int) -> GuildMember | None:
         return await self.session.get(GuildMember, (guild_id, member_id))
 
+    async def set_locale(self, guild_id: int, member_id: int, locale: str, now: datetime) -> None:
+        """The Discord locale the member last interacted with (their DMs' language)."""
+        await self.touch_member(guild_id, member_id, now)
+        member = await self.get_member(guild_id, member_id)
+        assert member is not None
+        member.locale = locale[:16]
+        await self.session.flush()
+
     async def update_settings(
         self, guild_id: int, values: Mapping[str, object], now: datetime
     ) -> GuildSettings:

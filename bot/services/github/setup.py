@@ -109,12 +109,12 @@ class GitHubService:
             row = await uow.github.repository(repo)
             if row is not None and row.guild_id != actor.guild_id:
                 raise PermissionDenied(
-                    f"{repo} is connected to another server. A repository can drive one "
-                    "board only: disconnect it there first."
+                    "{repo} is connected to another server. A repository can drive one board only: disconnect it there first.",
+                    repo=repo,
                 )
             if remove:
                 if row is None:
-                    raise NotFound(f"{repo} isn't connected to this server.")
+                    raise NotFound("{repo} isn't connected to this server.", repo=repo)
                 await uow.github.remove_repo(actor.guild_id, repo)
                 await uow.commit()
                 return RepoSetup(repo, url, row.label, removed=True)
@@ -143,7 +143,7 @@ class GitHubService:
             try:
                 await uow.commit()
             except Duplicate:
-                raise Conflict(f"{repo} was connected just now; look again.") from None
+                raise Conflict("{repo} was connected just now; look again.", repo=repo) from None
         return RepoSetup(repo, url, label_now, secret=secret, created=created)
 
     async def repos(self, guild_id: int) -> list[tuple[str, str]]:
@@ -167,16 +167,16 @@ class GitHubService:
             holder = await uow.github.member_of(actor.guild_id, login)
             if holder is not None and holder != actor.member_id:
                 raise PermissionDenied(
-                    f"Another member here already said @{login} is theirs. If that's wrong, "
-                    "a maintainer can clear it with `/config github-login`."
+                    "Another member here already said @{login} is theirs. If that's wrong, a maintainer can clear it with `/config github-login`.",
+                    login=login,
                 )
             if holder == actor.member_id:
-                raise AlreadyDone(f"@{login} is already linked to you.")
+                raise AlreadyDone("@{login} is already linked to you.", login=login)
             await uow.github.set_login(actor.guild_id, actor.member_id, login, actor.member_id, now)
             try:
                 await uow.commit()
             except Duplicate:
-                raise Conflict(f"@{login} was linked just now; look again.") from None
+                raise Conflict("@{login} was linked just now; look again.", login=login) from None
         return login
 
     async def clear_login(self, actor: Actor, member_id: int) -> str:
@@ -186,8 +186,9 @@ class GitHubService:
         async with self._db.unit() as uow:
             login = await uow.github.login_of(actor.guild_id, member_id)
             if login is None:
-                whose = "You have" if member_id == actor.member_id else "That member has"
-                raise NotFound(f"{whose} no GitHub login linked here.")
+                if member_id == actor.member_id:
+                    raise NotFound("You have no GitHub login linked here.")
+                raise NotFound("That member has no GitHub login linked here.")
             await uow.github.clear_login(actor.guild_id, member_id)
             await uow.commit()
         return login
@@ -207,7 +208,9 @@ class GitHubService:
             if target.url in await c.uow.github.linked_urls(actor.guild_id, [target.url]):
                 for _link, task in await c.uow.github.links_to(actor.guild_id, [target.url]):
                     if task.id == c.task.id:
-                        raise AlreadyDone(f"#{number} is already linked to {target.url}.")
+                        raise AlreadyDone(
+                            "#{number} is already linked to {url}.", number=number, url=target.url
+                        )
             return forge.noted(c.state, f"linked {target.url}")
 
         async def after(c: Ctx, _change: TaskChange) -> None:
@@ -227,9 +230,9 @@ class GitHubService:
             assert c.task.id is not None
             links = await c.uow.github.links([c.task.id])
             if not links:
-                raise NotFound(f"#{number} has no GitHub links.")
+                raise NotFound("#{number} has no GitHub links.", number=number)
             if target is not None and all(link.url != target.url for link in links):
-                raise NotFound(f"#{number} isn't linked to {target.url}.")
+                raise NotFound("#{number} isn't linked to {url}.", number=number, url=target.url)
             return forge.noted(c.state, note)
 
         async def after(c: Ctx, _change: TaskChange) -> None:
@@ -290,7 +293,8 @@ def _target(url: str) -> Target:
 def _may_link(c: Ctx, actor: Actor) -> None:
     if not (actor.is_maintainer or actor.member_id in c.state.claimant_ids):
         raise PermissionDenied(
-            f"Only maintainers and those who claimed #{c.state.number} can change its links."
+            "Only maintainers and those who claimed #{number} can change its links.",
+            number=c.state.number,
         )
 
 

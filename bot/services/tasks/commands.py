@@ -481,7 +481,9 @@ class TaskService(TaskQueries):
         while step is not None and step.blocked_by_id is not None and seen < 100:
             if step.blocked_by_id == task.id:
                 raise InvalidInput(
-                    f"#{number} already waits on #{task.number}; that would be a loop."
+                    "#{number} already waits on #{task}; that would be a loop.",
+                    number=number,
+                    task=task.number,
                 )
             step = await uow.tasks.task_by_id(step.blocked_by_id)
             seen += 1

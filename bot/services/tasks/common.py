@@ -31,7 +31,7 @@ UNSET: Final = _Unset()
 
 
 def no_such_task(number: int) -> NotFound:
-    return NotFound(f"There is no task #{number} in this server. Try /task list.")
+    return NotFound("There is no task #{number} in this server. Try /task list.", number=number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from bot.domain.dates import parse_due
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput, Lines, Plural
 from bot.domain.inputs import clean_line
 from bot.services.tasks.common import TaskFields, check_due, clean_fields
 
@@ -27,7 +27,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 200
 MAX_BYTES = 256 * 1024
 ROW = "_row"  # the row's number in the file (1 is the header), blank rows counted
-PROBLEM = "_problem"  # what is wrong with the row, reported with all the others
+PROBLEM = "_problem"  # what is wrong with the row (a DomainError), reported with all the others
 NOTE = "_note"  # the new task's history note, if not its title (the issue it came from)
 
 
@@ -37,7 +37,7 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
     import_tasks can report every bad row at once."""
     if len(data) > MAX_BYTES:
         raise InvalidInput(
-            f"The file is larger than {MAX_BYTES // 1024} KB; split it into smaller files."
+            "The file is larger than {kb} KB; split it into smaller files.", kb=MAX_BYTES // 1024
         )
     try:
         text = data.decode("utf-8-sig")
@@ -48,30 +48,44 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as err:
-        raise InvalidInput(f"The file is not valid CSV: {err}.") from None
+        raise InvalidInput("The file is not valid CSV: {err}.", err=err) from None
     numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(cell.strip() for cell in r)]
     if not numbered:
-        raise InvalidInput("The file is empty. The first line should be: " + ",".join(COLUMNS))
+        raise InvalidInput(
+            "The file is empty. The first line should be: {columns}", columns=",".join(COLUMNS)
+        )
     header = [clean_line(h).lower() for h in numbered[0][1]]
     unknown = [h for h in header if h not in COLUMNS and h not in EXPORT_ONLY]
-    if "title" not in header or unknown:
-        extra = f" Unknown columns: {', '.join(unknown)}." if unknown else ""
+    if unknown:
         raise InvalidInput(
-            "The first line must name the columns: " + ",".join(COLUMNS) + "." + extra
+            "The first line must name the columns: {columns}. Unknown columns: {unknown}.",
+            columns=",".join(COLUMNS),
+            unknown=", ".join(unknown),
+        )
+    if "title" not in header:
+        raise InvalidInput(
+            "The first line must name the columns: {columns}.", columns=",".join(COLUMNS)
         )
     body = numbered[1:]
     if not body:
         raise InvalidInput("The file has a header but no tasks.")
     if len(body) > MAX_ROWS:
-        raise InvalidInput(f"The file has {len(body)} tasks; import at most {MAX_ROWS} at a time.")
+        raise InvalidInput(
+            "The file has {count} tasks; import at most {most} at a time.",
+            count=len(body),
+            most=MAX_ROWS,
+        )
     parsed: list[dict[str, object]] = []
     for number, cells in body:
         if len(cells) > len(header):
             parsed.append(
                 {
                     ROW: number,
-                    PROBLEM: f"{len(cells)} cells but {len(header)} columns "
-                    "(quote cells that contain commas).",
+                    PROBLEM: InvalidInput(
+                        "{cells} but {columns} (quote cells that contain commas).",
+                        cells=Plural("{n} cell", "{n} cells", len(cells)),
+                        columns=Plural("{n} column", "{n} columns", len(header)),
+                    ),
                 }
             )
             continue
@@ -87,7 +101,7 @@ def parse_csv(data: bytes, now: datetime, tz: tzinfo) -> list[dict[str, object]]
             if due_text and not ("status" in header and _passed(due_text, now)):
                 row["due_at"] = parse_due(due_text, now, tz)
         except DomainError as err:
-            row[PROBLEM] = err.message
+            row[PROBLEM] = err
         parsed.append(row)
     return parsed
 
@@ -123,12 +137,15 @@ def clean_rows(
     first ten. Each row: title, description, points, tags, due_at, capacity."""
     if not rows:
         raise InvalidInput("The file has no tasks in it.")
-    problems: list[str] = []
+    problems: list[DomainError] = []
     cleaned: list[tuple[TaskFields, datetime | None]] = []
     for index, row in enumerate(rows, start=2):  # row 1 is the header
         try:
-            if row.get(PROBLEM):  # found while reading the file
-                raise InvalidInput(str(row[PROBLEM]))
+            problem = row.get(PROBLEM)
+            if isinstance(problem, DomainError):  # found while reading the file
+                raise InvalidInput(problem.template, **problem.values)
+            if problem:
+                raise InvalidInput(str(problem))
             fields = clean_fields(
                 str(row.get("title") or ""),
                 _text(row.get("description")),
@@ -141,11 +158,15 @@ def clean_rows(
             check_due(due, now)
             cleaned.append((fields, due))
         except InvalidInput as err:
-            problems.append(f"row {row.get(ROW, index)}: {err.message}")
+            problems.append(
+                DomainError("row {row}: {problem}", row=row.get(ROW, index), problem=err)
+            )
     if problems:
-        shown = problems[:10]
-        more = f"\n…and {len(problems) - 10} more." if len(problems) > 10 else ""
+        shown: list[object] = list(problems[:10])
+        if len(problems) > 10:
+            more = len(problems) - 10
+            shown.append(Plural("…and {n} more.", "…and {n} more.", more))
         raise InvalidInput(
-            "Nothing was imported. Fix these rows and try again:\n" + "\n".join(shown) + more
+            "Nothing was imported. Fix these rows and try again:\n{rows}", rows=Lines(tuple(shown))
         )
     return cleaned

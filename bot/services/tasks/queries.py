@@ -83,7 +83,7 @@ class TaskQueries:
         limit: int = PAGE_SIZE,
     ) -> TaskPage:
         if status is not None and status not in LIST_STATUSES:
-            raise InvalidInput(f"Unknown status “{status}”.")
+            raise InvalidInput("Unknown status “{status}”.", status=status)
         statuses: Sequence[str] | None
         if status == "all":
             statuses = None

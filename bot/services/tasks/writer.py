@@ -259,7 +259,9 @@ class Writer:
                 continue
             if result is not None:
                 return result
-        raise Conflict(f"#{number} is changing a lot right now — please try again in a moment.")
+        raise Conflict(
+            "#{number} is changing a lot right now — please try again in a moment.", number=number
+        )
 
     async def _attempt(
         self,
